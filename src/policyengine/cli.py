@@ -1,0 +1,129 @@
+"""The `policyengine` command: a thin click layer over the library.
+
+Exit codes: 0 clean / nothing due, 1 findings (lint diagnostics, a file fmt
+would change, records that need action), 2 the tool could not run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from .diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
+from .lint import FORMATTERS, LintConfig, lint_paths, read_policy_text, tool_version
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(tool_version(), "--version", prog_name="policyengine")
+def main() -> None:
+    """Privacy policy as code: lint, format and check policy files."""
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text",
+              show_default=True, help="Output format (sarif is SARIF 2.1.0 for code scanning).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="YAML config setting rule levels (default: .policyengine.yaml found upward).")
+def lint(files: tuple[str, ...], output_format: str, config_path: str | None) -> None:
+    """Report every error and warning in policy FILES.
+
+    Silence one finding with a comment `# lint-ignore: PE212` on its line (or
+    alone on the line above). Exit 0 clean, 1 findings, 2 the tool failed.
+    """
+    config = LintConfig.load(Path(config_path)) if config_path else LintConfig.discover(Path.cwd())
+    result = lint_paths(list(files), config)
+    click.echo(FORMATTERS[output_format](result), nl=False)
+    sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
+
+
+def _format_text(text: str, name: str) -> str:
+    from .fmt import format_policy
+    from .parser import ParseFailed, parse
+
+    try:
+        policy = parse(text, name)
+    except ParseFailed as failed:
+        raise PolicyError("cannot format:\n" + render_text(failed.diagnostic, text)) from None
+    formatted = format_policy(policy)
+    # Never hand back text that means something else: re-parse and compare.
+    again = parse(formatted, name)
+    if again != policy:
+        raise PolicyError(f"{name}: internal error: formatting would change the policy's meaning; "
+                          "file left unchanged (please report this)")
+    return formatted
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".fmt-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if any file would change.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change.")
+@click.option("--write", "-w", is_flag=True, help="Rewrite the files in place.")
+@click.option("--list", "-l", "list_only", is_flag=True, help="List the files that would change.")
+def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_only: bool) -> None:
+    """Format policy FILES canonically (stdin to stdout when no FILES).
+
+    Exit 0 formatted or already canonical, 1 with --check/--diff/--list when
+    something would change, 2 a file could not be read or parsed.
+    """
+    if write and not files:
+        raise PolicyError("--write needs FILES (stdin is formatted to stdout)")
+    changed = failed = 0
+    for name in files or ("-",):
+        try:
+            original = _source(name)
+            formatted = _format_text(original, "<stdin>" if name == "-" else name)
+        except PolicyError as err:
+            click.echo(f"policyengine fmt: {err.format_message()}", err=True)
+            failed += 1
+            continue
+        if formatted == original:
+            if not (check or show_diff or write or list_only):
+                click.echo(formatted, nl=False)
+            continue
+        changed += 1
+        if list_only or check:
+            click.echo(name)
+        if show_diff:
+            diff = difflib.unified_diff(original.splitlines(True), formatted.splitlines(True),
+                                        f"a/{name}", f"b/{name}")
+            click.echo("".join(diff), nl=False)
+        if write:
+            _write_atomically(Path(name), formatted)
+        elif not (check or show_diff or list_only):
+            click.echo(formatted, nl=False)
+    if failed:
+        sys.exit(EXIT_TOOL_ERROR)
+    if changed and (check or show_diff or list_only):
+        sys.exit(EXIT_FINDINGS)
+
+
+def _source(name: str) -> str:
+    """A policy's text from a file or, for '-', stdin; bad bytes are a tool error here."""
+    from .parser import ParseFailed, decode
+
+    try:
+        if name == "-":
+            return decode(sys.stdin.buffer.read(), "<stdin>")
+        return read_policy_text(name)
+    except ParseFailed as failed:
+        raise PolicyError(render_text(failed.diagnostic, None)) from None

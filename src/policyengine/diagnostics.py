@@ -1,0 +1,122 @@
+"""Diagnostics: what lint reports, with a stable code, a span, an excerpt and a hint."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+import click
+
+from .ast import Span
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+LEVELS = (ERROR, WARNING, INFO)
+
+# Stable codes. Never renumber; retire a code rather than reuse it.
+CODES: dict[str, tuple[str, str]] = {
+    # code: (default level, short title)
+    "PE001": (ERROR, "syntax error"),
+    "PE002": (ERROR, "file is not valid UTF-8"),
+    "PE101": (ERROR, "unknown name"),
+    "PE102": (ERROR, "duplicate definition"),
+    "PE103": (ERROR, "no controller declared"),
+    "PE104": (ERROR, "statement given twice"),
+    "PE201": (ERROR, "special category without an Art. 9(2) condition"),
+    "PE202": (ERROR, "consent without withdrawal handling"),
+    "PE203": (ERROR, "minimum retention longer than maximum"),
+    "PE204": (ERROR, "transfer outside the EEA without a safeguard"),
+    "PE205": (ERROR, "legal basis cites no law"),
+    "PE206": (ERROR, "purpose has no retention"),
+    "PE207": (ERROR, "impossible value"),
+    "PE208": (ERROR, "purpose has no lawful basis"),
+    "PE209": (WARNING, "national identity number without a stated justification"),
+    "PE210": (WARNING, "Art. 9(2) condition but no special category"),
+    "PE211": (WARNING, "purpose names no data subjects or no data categories"),
+    "PE212": (WARNING, "declared but never used"),
+    "PE213": (WARNING, "withdrawal handling on a purpose not based on consent"),
+    "PE214": (WARNING, "no deadline for data-subject requests"),
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    hint: str | None = None
+    level: str = ""  # filled from CODES when empty
+
+    def __post_init__(self) -> None:
+        if not self.level:
+            object.__setattr__(self, "level", CODES[self.code][0])
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.span.file, self.span.line, self.span.column, self.code, self.message)
+
+    def headline(self) -> str:
+        return f"{self.span}: {self.code}: {self.message}"
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A hint from the closest known name, if any is close enough."""
+    pool = list(candidates)
+    lowered = {c.lower(): c for c in pool}
+    if word.lower() in lowered and lowered[word.lower()] != word:
+        return f"did you mean '{lowered[word.lower()]}'?"
+    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def excerpt(source: str, span: Span) -> str:
+    """The offending line with a caret under the span, as compilers print it."""
+    lines = source.splitlines()
+    if not (1 <= span.line <= len(lines)):
+        return ""
+    text = lines[span.line - 1].expandtabs(1)
+    if len(text) > 200:  # a very long line: show a window around the column
+        start = max(0, span.column - 80)
+        text, col = text[start:start + 160], span.column - start
+    else:
+        col = span.column
+    width = 1
+    if span.end_line == span.line and span.end_column > span.column:
+        width = span.end_column - span.column
+    width = max(1, min(width, len(text) - col + 2))
+    gutter = f"{span.line:>5} | "
+    return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (col - 1)}{'^' * width}"
+
+
+def render_text(diagnostic: Diagnostic, source: str | None) -> str:
+    parts = [f"{diagnostic.span}: {diagnostic.code}: {diagnostic.level}: {diagnostic.message}"]
+    if source:
+        shown = excerpt(source, diagnostic.span)
+        if shown:
+            parts.append(shown)
+    if diagnostic.hint:
+        parts.append(f"  hint: {diagnostic.hint}")
+    return "\n".join(parts)
+
+
+# ---- tool failures (exit code 2) -------------------------------------------
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_TOOL_ERROR = 2
+
+
+class PolicyError(click.ClickException):
+    """The tool could not do its job (unreadable file, bad option, bad config)."""
+
+    exit_code = EXIT_TOOL_ERROR
+
+
+class PolicyInvalid(PolicyError):
+    """A policy has errors and cannot be used for checking."""
+
+    def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str]):
+        self.diagnostics = diagnostics
+        shown = "\n".join(render_text(d, sources.get(d.span.file)) for d in diagnostics)
+        super().__init__(f"the policy has errors:\n{shown}")

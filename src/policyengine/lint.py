@@ -1,0 +1,183 @@
+"""Lint: parse and validate policy files, apply the config and inline ignores, report."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from . import ast
+from .diagnostics import CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, render_text
+from .parser import ParseFailed, decode, parse
+from .validate import validate
+
+CONFIG_NAMES = (".policyengine.yaml", ".policyengine.yml")
+OFF = "off"
+
+# `# lint-ignore: PE212` silences PE212 on its own line, or on the next line
+# when the comment stands alone on its line.
+_IGNORE = re.compile(r"#\s*lint-ignore:\s*((?:PE\d{3}[\s,]*)+)")
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    levels: dict[str, str] = field(default_factory=dict)  # code -> error|warning|info|off
+
+    def level_of(self, code: str) -> str:
+        return self.levels.get(code, CODES[code][0])
+
+    @classmethod
+    def load(cls, path: Path) -> "LintConfig":
+        try:
+            data = yaml.safe_load(path.read_text("utf-8")) or {}
+        except OSError as err:
+            raise PolicyError(f"cannot read config {path}: {err.strerror}") from None
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            raise PolicyError(f"{path}: not valid YAML: {err}") from None
+        rules = data.get("rules", {}) if isinstance(data, dict) else None
+        if not isinstance(rules, dict):
+            raise PolicyError(f"{path}: expected a mapping 'rules: {{PE212: off, ...}}'")
+        levels = {}
+        for code, level in rules.items():
+            level = OFF if level is False else str(level).lower()
+            if code not in CODES:
+                raise PolicyError(f"{path}: unknown code {code!r} (known: {', '.join(CODES)})")
+            if level not in LEVELS + (OFF,):
+                raise PolicyError(f"{path}: {code}: level must be one of error, warning, info, off")
+            levels[code] = level
+        return cls(levels)
+
+    @classmethod
+    def discover(cls, start: Path) -> "LintConfig":
+        for folder in (start, *start.parents):
+            for name in CONFIG_NAMES:
+                if (folder / name).is_file():
+                    return cls.load(folder / name)
+        return cls()
+
+
+@dataclass
+class LintResult:
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]  # file -> text, for excerpts
+
+    @property
+    def failed(self) -> bool:
+        return any(d.level in (ERROR, WARNING) for d in self.diagnostics)
+
+
+def ignored_lines(comments: tuple[ast.Comment, ...]) -> dict[int, set[str]]:
+    ignored: dict[int, set[str]] = {}
+    for c in comments:
+        m = _IGNORE.search(c.text)
+        if m:
+            line = c.line + 1 if c.own_line else c.line
+            ignored.setdefault(line, set()).update(re.findall(r"PE\d{3}", m.group(1)))
+    return ignored
+
+
+def lint_text(text: str, file: str) -> tuple[list[Diagnostic], ast.PolicyFile | None]:
+    """All diagnostics for one policy text, before config and inline ignores."""
+    try:
+        policy = parse(text, file)
+    except ParseFailed as failed:
+        return [failed.diagnostic], None
+    return validate(policy), policy
+
+
+def read_policy_text(path: str) -> str:
+    """The file's text; unreadable is a tool error, a bad byte a PE002 (raised as ParseFailed)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise PolicyError(f"cannot read {path}: {err.strerror}") from None
+    return decode(data, path)
+
+
+def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult:
+    config = config or LintConfig.discover(Path.cwd())
+    found: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    for path in paths:
+        try:
+            text = read_policy_text(path)
+        except ParseFailed as failed:
+            found.append(failed.diagnostic)
+            continue
+        sources[path] = text
+        diagnostics, policy = lint_text(text, path)
+        ignored = ignored_lines(policy.comments) if policy else {}
+        for d in diagnostics:
+            level = config.level_of(d.code)
+            if level == OFF or d.code in ignored.get(d.span.line, ()):
+                continue
+            found.append(replace(d, level=level))
+    found.sort(key=lambda d: d.sort_key)
+    return LintResult(found, sources)
+
+
+# ---- output formats ---------------------------------------------------------
+def format_text(result: LintResult) -> str:
+    blocks = [render_text(d, result.sources.get(d.span.file)) for d in result.diagnostics]
+    errors = sum(d.level == ERROR for d in result.diagnostics)
+    warnings = sum(d.level == WARNING for d in result.diagnostics)
+    files = len(result.sources)
+    summary = f"{errors} error(s), {warnings} warning(s) in {files} file(s)"
+    return "\n".join(blocks + [summary]) + "\n"
+
+
+def _as_dict(d: Diagnostic) -> dict:
+    return {"file": d.span.file, "line": d.span.line, "column": d.span.column,
+            "end_line": d.span.end_line, "end_column": d.span.end_column,
+            "code": d.code, "level": d.level, "message": d.message, "hint": d.hint}
+
+
+def format_json(result: LintResult) -> str:
+    return json.dumps([_as_dict(d) for d in result.diagnostics], indent=2, ensure_ascii=False) + "\n"
+
+
+def tool_version() -> str:
+    try:
+        return metadata.version("privacy-promises")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+_SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
+
+
+def format_sarif(result: LintResult) -> str:
+    """SARIF 2.1.0 as GitHub code scanning takes it (relative URIs, 1-based regions)."""
+    codes = sorted(CODES)
+    rules = [{"id": code, "name": CODES[code][1].title().replace(" ", "").replace(".", ""),
+              "shortDescription": {"text": CODES[code][1]},
+              "defaultConfiguration": {"level": _SARIF_LEVEL[CODES[code][0]]}} for code in codes]
+    results = []
+    for d in result.diagnostics:
+        text = d.message + (f" ({d.hint})" if d.hint else "")
+        region = {"startLine": max(1, d.span.line), "startColumn": max(1, d.span.column)}
+        if d.span.end_line >= d.span.line and d.span.end_column > 0:
+            region.update(endLine=d.span.end_line, endColumn=d.span.end_column)
+        results.append({
+            "ruleId": d.code, "ruleIndex": codes.index(d.code), "level": _SARIF_LEVEL[d.level],
+            "message": {"text": text},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": Path(d.span.file).as_posix(), "uriBaseId": "%SRCROOT%"},
+                "region": region}}],
+        })
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "policyengine", "version": tool_version(),
+                                      "informationUri": "https://pypi.org/project/privacy-promises/",
+                                      "rules": rules}},
+                  "results": results}],
+    }
+    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATTERS = {"text": format_text, "json": format_json, "sarif": format_sarif}

@@ -1,0 +1,67 @@
+"""Loading a policy for use: parse, validate, refuse one with errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import ast
+from .diagnostics import ERROR, PolicyError, PolicyInvalid
+from .lint import read_policy_text
+from .parser import ParseFailed, parse
+from .validate import validate
+
+
+def load_policy(path: str) -> ast.PolicyFile:
+    """A parsed and validated policy; PolicyInvalid (exit 2) if it has errors.
+
+    Warnings do not stop a policy from being used; lint reports them.
+    """
+    try:
+        text = read_policy_text(path)
+        policy = parse(text, path)
+    except ParseFailed as failed:
+        raise PolicyInvalid([failed.diagnostic], {path: locals().get("text", "")}) from None
+    errors = [d for d in validate(policy) if d.level == ERROR]
+    if errors:
+        raise PolicyInvalid(errors, {path: text})
+    return policy
+
+
+def find_purpose(policy: ast.PolicyFile, name: str) -> ast.Purpose:
+    purpose = policy.purpose(name)
+    if purpose is None:
+        known = ", ".join(p.name.value for p in policy.purposes)
+        raise PolicyError(f"{policy.path}: no purpose '{name}' (purposes: {known})")
+    return purpose
+
+
+_UNIT_SUFFIX = {"day": "d", "week": "w", "month": "mo", "year": "y"}
+
+
+@dataclass(frozen=True)
+class ScrubberSettings:
+    """What the scrubber takes from a purpose's log rules."""
+
+    ipv4_prefix: int
+    ipv6_prefix: int
+    max_age: str | None  # scrubber duration syntax: 30d, 2w, 1mo, 1y
+    source: str  # file:line of the log rules, for --stats and errors
+
+
+def scrubber_settings(path: str, purpose_name: str) -> ScrubberSettings:
+    policy = load_policy(path)
+    purpose = find_purpose(policy, purpose_name)
+    rules = [logs for logs in purpose.logs if logs.truncate is not None]
+    if not rules:
+        raise PolicyError(f"{path}: purpose '{purpose_name}' has no log rules that truncate "
+                          "addresses (logs ... {{ truncate ipv4 /24 ipv6 /48 }})")
+    logs = rules[0]
+    keep = logs.keep
+    if keep is not None and keep.bound == "at_most":
+        age = keep.duration
+    else:  # no keep line: the purpose's own maximum retention from collection
+        age = next((r.duration for r in purpose.retention
+                    if r.bound == "at_most" and r.anchor.value == "collected"), None)
+    max_age = f"{age.amount}{_UNIT_SUFFIX[age.unit]}" if age is not None else None
+    return ScrubberSettings(logs.truncate.ipv4_prefix, logs.truncate.ipv6_prefix, max_age,
+                            str(logs.span))

@@ -1,0 +1,290 @@
+"""Parsing in two steps: text -> lark tree (``text_to_cst``) -> AST (``cst_to_ast``)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .diagnostics import Diagnostic, did_you_mean
+
+GRAMMAR_FILE = "policy.lark"
+
+
+class ParseFailed(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.headline())
+        self.diagnostic = diagnostic
+
+
+@functools.lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return resources.files("policyengine.grammar").joinpath(GRAMMAR_FILE).read_text("utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def get_parser() -> Lark:
+    # cache=True stores the analysed LALR tables in the temp dir, keyed by the
+    # grammar's hash: start-up matters because pre-commit runs lint per commit.
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True,
+                maybe_placeholders=False, cache=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _terminal_display() -> dict[str, str]:
+    shown = {}
+    for term in get_parser().terminals:
+        if term.pattern.type == "str":
+            shown[term.name] = f"'{term.pattern.value}'"
+    shown.update({
+        "NAME": "a name", "STRING": 'a "quoted string"', "INT": "a number",
+        "UNIT": "a unit (days, weeks, months, years)", "MONTH_DAY": "a month-day like 12-31",
+        "RECIPIENT_ROLE": "'recipient' or 'processor'", "$END": "end of file",
+    })
+    return shown
+
+
+def _expected(names) -> list[str]:
+    shown = _terminal_display()
+    return sorted({shown.get(n, n) for n in names})
+
+
+_SPACE = re.compile(r"\s")
+
+
+def _syntax_error(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    line, column = err.line, err.column
+    if isinstance(err, UnexpectedEOF) or line in (None, -1):
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        expected = _expected(getattr(err, "expected", ()))
+        return Diagnostic("PE001", "unexpected end of file, expected " + " or ".join(expected[:8]),
+                          ast.Span(file, line, column, line, column + 1))
+    if isinstance(err, UnexpectedToken):
+        token = err.token
+        expected = _expected(err.accepts or err.expected)
+        if token.type == "$END":
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+            found = "end of file"
+        else:
+            found = f"'{token.value}'"
+        keywords = [e.strip("'") for e in expected if e.startswith("'")]
+        hint = did_you_mean(str(token.value), keywords) if token.type == "NAME" else None
+        span = ast.Span(file, line, column, line, column + max(1, len(str(token.value))))
+        listed = ", ".join(expected[:12]) + (", ..." if len(expected) > 12 else "")
+        return Diagnostic("PE001", f"unexpected {found}, expected one of: {listed}", span, hint)
+    assert isinstance(err, UnexpectedCharacters)
+    char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+    hint = None
+    if char == "'":
+        hint = 'strings use double quotes: "like this"'
+    elif char == '"':
+        hint = "a string must end on the line it starts"
+    elif char.isupper() or char.isdigit():
+        hint = "names start with a letter and hold letters, digits and '_'"
+    return Diagnostic("PE001", f"unexpected character {char!r}",
+                      ast.Span(file, line, column, line, column + 1), hint)
+
+
+def text_to_cst(text: str, file: str = "<string>") -> Tree:
+    try:
+        return get_parser().parse(text)
+    except UnexpectedInput as err:
+        raise ParseFailed(_syntax_error(err, text, file)) from None
+
+
+def _tok_span(file: str, tok: Token) -> ast.Span:
+    return ast.Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _unquote(tok: Token) -> str:
+    body = tok[1:-1]
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+_BOUNDS = {("at", "most"): "at_most", ("up", "to"): "at_most", ("at", "least"): "at_least"}
+
+
+@v_args(meta=True, inline=True)
+class _ToAst(Transformer):
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def _span(self, meta) -> ast.Span:
+        if getattr(meta, "empty", True):
+            return ast.NO_SPAN
+        return ast.Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _name(self, tok: Token) -> ast.Name:
+        return ast.Name(str(tok), _tok_span(self.file, tok))
+
+    def _strings(self, items) -> list[str]:
+        return [_unquote(t) for t in items if isinstance(t, Token) and t.type == "STRING"]
+
+    # -- shared
+    def name_list(self, meta, *names):
+        return tuple(self._name(n) for n in names)
+
+    def duration(self, meta, amount, unit):
+        return ast.Duration(int(amount), str(unit).rstrip("s"), self._span(meta))
+
+    def bound(self, meta, first, second):
+        return _BOUNDS[(str(first), str(second))]
+
+    # -- top level
+    def start(self, meta, *declarations):
+        return tuple(declarations)
+
+    def controller(self, meta, name, *body):
+        return ast.Controller(_unquote(name), tuple(body), self._span(meta))
+
+    def contact(self, meta, value):
+        return ast.Contact(_unquote(value), self._span(meta))
+
+    def dpo(self, meta, value):
+        return ast.Dpo(_unquote(value), self._span(meta))
+
+    def authority(self, meta, name):
+        return ast.Authority(self._name(name), self._span(meta))
+
+    def jurisdiction(self, meta, name):
+        return ast.Jurisdiction(self._name(name), self._span(meta))
+
+    def financial_year_end(self, meta, month_day):
+        month, day = (int(x) for x in str(month_day).split("-"))
+        return ast.FinancialYearEnd(month, day, self._span(meta))
+
+    def category(self, meta, name, *rest):
+        label = next(iter(self._strings(rest)), None)
+        kind, special = "plain", None
+        for item in rest:
+            if isinstance(item, tuple):
+                kind, special = item
+        return ast.Category(self._name(name), label, kind, special, self._span(meta))
+
+    def special_kind(self, meta, name):
+        return ("special", self._name(name))
+
+    def national_identifier(self, meta):
+        return ("national_identifier", None)
+
+    def subject(self, meta, name, label=None):
+        return ast.Subject(self._name(name), _unquote(label) if label else None, self._span(meta))
+
+    def recipient(self, meta, role, name, *rest):
+        label = next(iter(self._strings(rest)), None)
+        body = tuple(r for r in rest if not isinstance(r, Token))
+        return ast.Recipient(str(role), self._name(name), label, body, self._span(meta))
+
+    def country(self, meta, code):
+        return ast.Country(self._name(code), self._span(meta))
+
+    def transfer(self, meta, safeguard, note=None):
+        return ast.Transfer(self._name(safeguard), _unquote(note) if note else None, self._span(meta))
+
+    # -- purposes
+    def purpose(self, meta, name, *rest):
+        label = next(iter(self._strings(rest)), None)
+        body = tuple(r for r in rest if not isinstance(r, Token))
+        return ast.Purpose(self._name(name), label, body, self._span(meta))
+
+    def subjects(self, meta, names):
+        return ast.Subjects(names, self._span(meta))
+
+    def categories(self, meta, names):
+        return ast.Categories(names, self._span(meta))
+
+    def recipients(self, meta, names):
+        return ast.Recipients(names, self._span(meta))
+
+    def basis(self, meta, kind, citation=None):
+        return ast.Basis(self._name(kind), _unquote(citation) if citation else None, self._span(meta))
+
+    def special_condition(self, meta, kind, note=None):
+        return ast.SpecialCondition(self._name(kind), _unquote(note) if note else None, self._span(meta))
+
+    def retain(self, meta, bound, duration, anchor):
+        return ast.Retain(bound, duration, self._name(anchor), self._span(meta))
+
+    def retain_until_withdrawn(self, meta):
+        return ast.RetainUntilWithdrawn(self._span(meta))
+
+    def legal_hold(self, meta, duration, anchor, citation=None):
+        return ast.LegalHold(duration, self._name(anchor), _unquote(citation) if citation else None,
+                             self._span(meta))
+
+    def on_withdrawal(self, meta, within=None):
+        return ast.OnWithdrawal(within, self._span(meta))
+
+    def logs(self, meta, kinds, *body):
+        return ast.Logs(kinds, tuple(body), self._span(meta))
+
+    def log_keep(self, meta, *items):
+        bound = items[0] if len(items) == 2 else "at_most"
+        return ast.LogKeep(bound, items[-1], self._span(meta))
+
+    def log_truncate(self, meta, v4, v6):
+        return ast.LogTruncate(int(v4), int(v6), self._span(meta),
+                               _tok_span(self.file, v4), _tok_span(self.file, v6))
+
+    # -- requests
+    def requests(self, meta, *body):
+        return ast.Requests(tuple(body), self._span(meta))
+
+    def respond_within(self, meta, duration):
+        return ast.RespondWithin(duration, self._span(meta))
+
+    def extendable_by(self, meta, duration):
+        return ast.ExtendableBy(duration, self._span(meta))
+
+
+_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+
+
+def scan_comments(text: str) -> tuple[ast.Comment, ...]:
+    """Comments with their positions (strings skipped, so '#' inside quotes is not one)."""
+    found = []
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    import bisect
+
+    for m in _COMMENT_OR_STRING.finditer(text):
+        if not m.group().startswith("#"):
+            continue
+        line = bisect.bisect_right(line_starts, m.start())
+        start = line_starts[line - 1]
+        own_line = text[start:m.start()].strip() == ""
+        found.append(ast.Comment(m.group().rstrip(), line, m.start() - start + 1, own_line))
+    return tuple(found)
+
+
+def cst_to_ast(tree: Tree, file: str = "<string>", text: str = "") -> ast.PolicyFile:
+    try:
+        declarations = _ToAst(file).transform(tree)
+    except VisitError as err:  # an error inside a callback: unwrap it
+        raise err.orig_exc from None
+    return ast.PolicyFile(file, declarations, scan_comments(text), text)
+
+
+def parse(text: str, file: str = "<string>") -> ast.PolicyFile:
+    """Text to AST; raises ParseFailed with a located PE001 diagnostic."""
+    return cst_to_ast(text_to_cst(text, file), file, text)
+
+
+def decode(data: bytes, file: str) -> str:
+    """Bytes to text; a bad byte is a located PE002 diagnostic, not a traceback."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        before = data[:err.start]
+        line = before.count(b"\n") + 1
+        column = err.start - (before.rfind(b"\n") + 1) + 1
+        raise ParseFailed(Diagnostic(
+            "PE002", f"byte 0x{data[err.start]:02x} is not valid UTF-8",
+            ast.Span(file, line, column, line, column + 1), "save the file as UTF-8")) from None
+    return text.removeprefix("\ufeff")
