@@ -217,7 +217,7 @@ class _Checker:
                         "and states no justification", national[0].span,
                         'say why after the basis: basis contract "secure identification of the customer"')
 
-        if not p.retention and p.until_withdrawn is None:
+        if not p.retention and p.until_withdrawn is None and p.legal_hold is None:
             self.report("PE206", f"{where} has no retention", p.name.span,
                         "add: retain at most 2 years from last_activity")
         limits: dict[tuple[str, str], ast.Retain] = {}

@@ -114,6 +114,7 @@ LOG_KINDS = _table(
     Term("error", "web server error log", ""),
     Term("syslog", "system log", ""),
     Term("application", "application log", ""),
+    Term("analytics", "web analytics data", ""),
 )
 
 DURATION_UNITS = ("day", "week", "month", "year")
