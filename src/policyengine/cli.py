@@ -15,11 +15,11 @@ from pathlib import Path
 import click
 
 from .diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
-from .lint import FORMATTERS, LintConfig, lint_paths, read_policy_text, tool_version
+from .lint import FORMATTERS, LintConfig, lint_paths, read_policy_text
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(tool_version(), "--version", prog_name="policyengine")
+@click.version_option(None, "--version", package_name="privacy-promises", prog_name="policyengine")
 def main() -> None:
     """Privacy policy as code: lint, format and check policy files."""
 

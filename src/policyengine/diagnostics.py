@@ -20,6 +20,7 @@ CODES: dict[str, tuple[str, str]] = {
     # code: (default level, short title)
     "PE001": (ERROR, "syntax error"),
     "PE002": (ERROR, "file is not valid UTF-8"),
+    "PE003": (ERROR, "file too large"),
     "PE101": (ERROR, "unknown name"),
     "PE102": (ERROR, "duplicate definition"),
     "PE103": (ERROR, "no controller declared"),

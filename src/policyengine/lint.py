@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
-from importlib import metadata
 from pathlib import Path
-
-import yaml
 
 from . import ast
 from .diagnostics import CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, render_text
@@ -32,6 +29,8 @@ class LintConfig:
 
     @classmethod
     def load(cls, path: Path) -> "LintConfig":
+        import yaml  # only when a config exists: start-up counts under pre-commit
+
         try:
             data = yaml.safe_load(path.read_text("utf-8")) or {}
         except OSError as err:
@@ -141,6 +140,8 @@ def format_json(result: LintResult) -> str:
 
 
 def tool_version() -> str:
+    from importlib import metadata
+
     try:
         return metadata.version("privacy-promises")
     except metadata.PackageNotFoundError:

@@ -244,7 +244,7 @@ class _ToAst(Transformer):
         return ast.ExtendableBy(duration, self._span(meta))
 
 
-_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]++|\\.)*+"|#[^\n]*')
 
 
 def scan_comments(text: str) -> tuple[ast.Comment, ...]:
@@ -271,8 +271,18 @@ def cst_to_ast(tree: Tree, file: str = "<string>", text: str = "") -> ast.Policy
     return ast.PolicyFile(file, declarations, scan_comments(text), text)
 
 
+# One organisation's policy is a few hundred lines; a file this large is a
+# mistake (or an attack on a pre-commit hook) and gets a clean error, not minutes of work.
+MAX_POLICY_CHARS = 1 << 20
+
+
 def parse(text: str, file: str = "<string>") -> ast.PolicyFile:
     """Text to AST; raises ParseFailed with a located PE001 diagnostic."""
+    if len(text) > MAX_POLICY_CHARS:
+        raise ParseFailed(Diagnostic(
+            "PE003", f"the file is {len(text):,} characters; policies are limited to "
+                     f"{MAX_POLICY_CHARS:,}", ast.Span(file, 1, 1, 1, 2),
+            "split it, or check that this is a policy file"))
     return cst_to_ast(text_to_cst(text, file), file, text)
 
 
