@@ -111,6 +111,7 @@ class _Writer:
     comments: list[ast.Comment]
     out: list[str]
     last_line: int = 0  # source line of the last thing written
+    opened: bool = False  # the last line written opened a block
 
     def _take(self, until_line: int, own_line_only: bool = True) -> list[ast.Comment]:
         taken = [c for c in self.comments if c.line < until_line and (c.own_line or not own_line_only)]
@@ -125,8 +126,7 @@ class _Writer:
         return taken
 
     def _gap(self, next_line: int, depth: int) -> None:
-        at_block_start = self.out and self.out[-1].endswith("{")
-        if self.last_line and next_line > self.last_line + 1 and not at_block_start and self.out:
+        if self.last_line and next_line > self.last_line + 1 and not self.opened and self.out:
             self.out.append("")
 
     def leading(self, before_line: int, depth: int) -> None:
@@ -134,12 +134,14 @@ class _Writer:
             self._gap(c.line, depth)
             self.out.append(INDENT * depth + c.text)
             self.last_line = c.line
+            self.opened = False
 
     def line(self, text: str, depth: int, trailing: list[ast.Comment]) -> None:
         for extra in trailing[1:]:  # more than one comment on a line: keep them, above
             self.out.append(INDENT * depth + extra.text)
         suffix = f"  {trailing[0].text}" if trailing else ""
         self.out.append(INDENT * depth + text + suffix)
+        self.opened = text.endswith("{")
 
     def node(self, node, depth: int) -> None:
         span = node.span
@@ -185,7 +187,7 @@ def format_policy(policy: ast.PolicyFile) -> str:
             if writer.out and writer.out[-1] != "":
                 first = min([decl.span.line] + [c.line for c in writer.comments
                                                  if c.own_line and c.line < decl.span.line])
-                writer.last_line = min(writer.last_line, first - 2)  # forces one blank line
+                writer.last_line = min(writer.last_line, first - 2) or -1  # one blank line; 0 = "none yet"
         writer.node(decl, 0)
         previous = decl
     writer.leading(10**9, 0)

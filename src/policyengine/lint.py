@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import quote
 
 from . import ast
 from .diagnostics import CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, render_text
@@ -13,6 +14,7 @@ from .parser import ParseFailed, decode, parse
 from .validate import validate
 
 CONFIG_NAMES = (".policyengine.yaml", ".policyengine.yml")
+UNSILENCEABLE = frozenset({"PE001", "PE002", "PE003"})
 OFF = "off"
 
 # `# lint-ignore: PE212` silences PE212 on its own line, or on the next line
@@ -42,6 +44,9 @@ class LintConfig:
             raise PolicyError(f"{path}: expected a mapping 'rules: {{PE212: off, ...}}'")
         levels = {}
         for code, level in rules.items():
+            if code in UNSILENCEABLE and level != ERROR:
+                raise PolicyError(f"{path}: {code} cannot be set to {level!r}: a file that cannot be "
+                                  "read or parsed is never clean")
             level = OFF if level is False else str(level).lower()
             if code not in CODES:
                 raise PolicyError(f"{path}: unknown code {code!r} (known: {', '.join(CODES)})")
@@ -63,6 +68,7 @@ class LintConfig:
 class LintResult:
     diagnostics: list[Diagnostic]
     sources: dict[str, str]  # file -> text, for excerpts
+    files: int = 0  # files linted, including those that could not be decoded
 
     @property
     def failed(self) -> bool:
@@ -112,11 +118,11 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
         ignored = ignored_lines(policy.comments) if policy else {}
         for d in diagnostics:
             level = config.level_of(d.code)
-            if level == OFF or d.code in ignored.get(d.span.line, ()):
+            if d.code not in UNSILENCEABLE and (level == OFF or d.code in ignored.get(d.span.line, ())):
                 continue
             found.append(replace(d, level=level))
     found.sort(key=lambda d: d.sort_key)
-    return LintResult(found, sources)
+    return LintResult(found, sources, len(paths))
 
 
 # ---- output formats ---------------------------------------------------------
@@ -124,7 +130,7 @@ def format_text(result: LintResult) -> str:
     blocks = [render_text(d, result.sources.get(d.span.file)) for d in result.diagnostics]
     errors = sum(d.level == ERROR for d in result.diagnostics)
     warnings = sum(d.level == WARNING for d in result.diagnostics)
-    files = len(result.sources)
+    files = result.files
     summary = f"{errors} error(s), {warnings} warning(s) in {files} file(s)"
     return "\n".join(blocks + [summary]) + "\n"
 
@@ -148,6 +154,17 @@ def tool_version() -> str:
         return "0.0.0"
 
 
+def _artifact(file: str) -> dict:
+    """A SARIF artifactLocation: relative URIs against %SRCROOT%, absolute as file: URIs."""
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            path = path.relative_to(Path.cwd())
+        except ValueError:
+            return {"uri": path.as_uri()}
+    return {"uri": quote(path.as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
 _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 
@@ -167,7 +184,7 @@ def format_sarif(result: LintResult) -> str:
             "ruleId": d.code, "ruleIndex": codes.index(d.code), "level": _SARIF_LEVEL[d.level],
             "message": {"text": text},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": Path(d.span.file).as_posix(), "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": _artifact(d.span.file),
                 "region": region}}],
         })
     sarif = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 from importlib import resources
@@ -26,12 +27,37 @@ def grammar_text() -> str:
     return resources.files("policyengine.grammar").joinpath(GRAMMAR_FILE).read_text("utf-8")
 
 
+class _GluedWord(Exception):
+    def __init__(self, token: Token):
+        self.token = token
+
+
+# The text being parsed, for the word-boundary check below (one parse at a time per context).
+_current_text: contextvars.ContextVar[str] = contextvars.ContextVar("policy_text", default="")
+_WORD_CHAR = re.compile(r"[A-Za-z0-9_]")
+
+
+def _word_boundary(token: Token) -> Token:
+    """Keywords and numbers must end where a word ends: `1 yearsfromcollected` is an error."""
+    text = _current_text.get()
+    end = token.end_pos
+    if end is not None and end < len(text) and _WORD_CHAR.match(text, end):
+        raise _GluedWord(token)
+    return token
+
+
+def _keyword_terminals() -> list[str]:
+    names = re.findall(r'"([a-z]+)"', grammar_text())
+    return sorted({n.upper() for n in names} | {"UNIT", "INT"})
+
+
 @functools.lru_cache(maxsize=1)
 def get_parser() -> Lark:
     # cache=True stores the analysed LALR tables in the temp dir, keyed by the
     # grammar's hash: start-up matters because pre-commit runs lint per commit.
     return Lark(grammar_text(), parser="lalr", propagate_positions=True,
-                maybe_placeholders=False, cache=True)
+                maybe_placeholders=False, cache=True,
+                lexer_callbacks={name: _word_boundary for name in _keyword_terminals()})
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,7 +79,7 @@ def _expected(names) -> list[str]:
     return sorted({shown.get(n, n) for n in names})
 
 
-_SPACE = re.compile(r"\s")
+_WORD_RUN = re.compile(r"[A-Za-z0-9_]+")
 
 
 def _syntax_error(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
@@ -75,6 +101,8 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
             found = f"'{token.value}'"
         keywords = [e.strip("'") for e in expected if e.startswith("'")]
         hint = did_you_mean(str(token.value), keywords) if token.type == "NAME" else None
+        if token.type == "INT" and "a name" in expected:
+            hint = "names start with a letter and hold letters, digits and '_'"
         span = ast.Span(file, line, column, line, column + max(1, len(str(token.value))))
         listed = ", ".join(expected[:12]) + (", ..." if len(expected) > 12 else "")
         return Diagnostic("PE001", f"unexpected {found}, expected one of: {listed}", span, hint)
@@ -85,17 +113,33 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
         hint = 'strings use double quotes: "like this"'
     elif char == '"':
         hint = "a string must end on the line it starts"
-    elif char.isupper() or char.isdigit():
+    elif char.isdigit():
         hint = "names start with a letter and hold letters, digits and '_'"
     return Diagnostic("PE001", f"unexpected character {char!r}",
                       ast.Span(file, line, column, line, column + 1), hint)
 
 
 def text_to_cst(text: str, file: str = "<string>") -> Tree:
+    reset = _current_text.set(text)
     try:
         return get_parser().parse(text)
     except UnexpectedInput as err:
         raise ParseFailed(_syntax_error(err, text, file)) from None
+    except _GluedWord as glued:
+        raise ParseFailed(_glued_error(glued.token, text, file)) from None
+    finally:
+        _current_text.reset(reset)
+
+
+def _glued_error(token: Token, text: str, file: str) -> Diagnostic:
+    word = _WORD_RUN.match(text, token.start_pos).group()
+    span = ast.Span(file, token.line, token.column, token.line, token.column + len(word))
+    keywords = [k.lower() for k in _keyword_terminals() if k not in ("UNIT", "INT")]
+    if token.type == "INT":
+        hint = "names start with a letter and hold letters, digits and '_'"
+    else:
+        hint = did_you_mean(word, keywords) or f"put a space after '{token.value}'"
+    return Diagnostic("PE001", f"unexpected '{word}'", span, hint)
 
 
 def _tok_span(file: str, tok: Token) -> ast.Span:
@@ -104,7 +148,7 @@ def _tok_span(file: str, tok: Token) -> ast.Span:
 
 def _unquote(tok: Token) -> str:
     body = tok[1:-1]
-    return re.sub(r"\\(.)", r"\1", body)
+    return re.sub(r'\\([\\"])', r"\1", body)  # only \\ and \" are escapes; keep others as written
 
 
 _BOUNDS = {("at", "most"): "at_most", ("up", "to"): "at_most", ("at", "least"): "at_least"}

@@ -16,6 +16,18 @@ _MIN_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}
 LONGEST_RETENTION_YEARS = 150  # past any statutory period: a typo, not a policy
 
 
+def _in_months(d: ast.Duration) -> int | None:
+    return d.amount * {"month": 1, "year": 12}[d.unit] if d.unit in ("month", "year") else None
+
+
+def surely_longer(a: ast.Duration, b: ast.Duration) -> bool:
+    """a is longer than b whatever the calendar (exact for month/year pairs)."""
+    ma, mb = _in_months(a), _in_months(b)
+    if ma is not None and mb is not None:
+        return ma > mb
+    return min_days(a) > max_days(b)
+
+
 def max_days(d: ast.Duration) -> int:
     return d.amount * _MAX_DAYS[d.unit]
 
@@ -95,8 +107,8 @@ class _Checker:
         seen: dict[str, ast.Span] = {}
         for stmt in body:
             key = type(stmt).__name__
-            if isinstance(stmt, ast.Retain):
-                key += stmt.bound
+            if isinstance(stmt, ast.Retain):  # one maximum and one minimum per clock start
+                key += f"{stmt.bound}/{stmt.anchor.value}"
             if not isinstance(stmt, kinds):
                 continue
             if key in seen:
@@ -236,13 +248,13 @@ class _Checker:
             self.duration(p.on_withdrawal.within)
         for (bound, anchor), low in limits.items():
             high = limits.get(("at_most", anchor))
-            if bound == "at_least" and high is not None and min_days(low.duration) > max_days(high.duration):
+            if bound == "at_least" and high is not None and surely_longer(low.duration, high.duration):
                 self.report("PE203", f"{where} keeps at least {low.duration} but at most "
                             f"{high.duration} from {anchor}", low.duration.span,
                             f"the maximum is at line {high.span.line}")
         if hold is not None:
             high = limits.get(("at_most", hold.anchor.value))
-            if high is not None and min_days(hold.duration) > max_days(high.duration):
+            if high is not None and surely_longer(hold.duration, high.duration):
                 self.report("PE203", f"{where}: the legal hold of {hold.duration} is longer than the "
                             f"maximum retention of {high.duration}", hold.duration.span,
                             f"the maximum is at line {high.span.line}")
@@ -274,7 +286,7 @@ class _Checker:
 
 def _stmt_title(stmt) -> str:
     if isinstance(stmt, ast.Retain):
-        return f"retain {stmt.bound.replace('_', ' ')}"
+        return f"'retain {stmt.bound.replace('_', ' ')} ... from {stmt.anchor.value}'"
     words = {"RetainUntilWithdrawn": "retain until withdrawn", "OnWithdrawal": "on withdrawal",
              "LegalHold": "legal hold", "SpecialCondition": "special condition",
              "FinancialYearEnd": "financial year ends", "RespondWithin": "respond within",
