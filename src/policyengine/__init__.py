@@ -5,16 +5,41 @@ text -> ``parse`` -> AST -> ``validate`` -> diagnostics / ``load_policy`` ->
 ``compile_policy`` -> ``check`` -> findings -> report.
 """
 
-from .ast import PolicyFile
-from .diagnostics import Diagnostic, PolicyError, PolicyInvalid
-from .fmt import format_policy
-from .lint import lint_paths
-from .loading import ScrubberSettings, find_purpose, load_policy, scrubber_settings
-from .parser import ParseFailed, parse
+import importlib
+
+# Eager on purpose: the function shares its name with its module, and a lazy
+# attribute would be replaced by the module as soon as anything imports it.
 from .validate import validate
 
-__all__ = [
-    "Diagnostic", "ParseFailed", "PolicyError", "PolicyFile", "PolicyInvalid", "ScrubberSettings",
-    "find_purpose", "format_policy", "lint_paths", "load_policy", "parse", "scrubber_settings",
-    "validate",
-]
+# The public API, imported on first use: `policyengine lint` under pre-commit
+# starts in a fresh process every commit and should load only what it needs.
+_EXPORTS = {
+    "PolicyFile": "ast",
+    "Binding": "binding", "BindingError": "binding", "load_binding": "binding",
+    "CompiledPolicy": "compile", "compile_policy": "compile",
+    "Diagnostic": "diagnostics", "PolicyError": "diagnostics", "PolicyInvalid": "diagnostics",
+    "check": "evaluate", "check_source": "evaluate", "lower_to_python": "evaluate",
+    "explain_record": "explain",
+    "Finding": "findings", "FINDING_CODES": "findings:CODES",
+    "format_policy": "fmt",
+    "lint_paths": "lint",
+    "ScrubberSettings": "loading", "find_purpose": "loading", "load_policy": "loading",
+    "scrubber_settings": "loading",
+    "ParseFailed": "parser", "parse": "parser",
+    "RecordError": "records", "open_source": "records",
+}
+
+__all__ = sorted([*_EXPORTS, "validate"])
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'policyengine' has no attribute {name!r}")
+    module, _, attr = _EXPORTS[name].partition(":")
+    value = getattr(importlib.import_module(f".{module}", __name__), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -18,7 +18,27 @@ from .diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, r
 from .lint import FORMATTERS, LintConfig, lint_paths, read_policy_text
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Imports a command's module only when that command runs: `lint` under
+    pre-commit should not pay for loading the record-checking machinery."""
+
+    lazy = {"check": "policyengine.cli_check:check",
+            "explain": "policyengine.cli_check:explain",
+            "compile": "policyengine.cli_check:compile_command"}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name in self.lazy:
+            import importlib
+
+            module, attr = self.lazy[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(None, "--version", package_name="privacy-promises", prog_name="policyengine")
 def main() -> None:
     """Privacy policy as code: lint, format and check policy files."""
@@ -127,3 +147,4 @@ def _source(name: str) -> str:
         return read_policy_text(name)
     except ParseFailed as failed:
         raise PolicyError(render_text(failed.diagnostic, None)) from None
+

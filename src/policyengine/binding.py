@@ -1,0 +1,178 @@
+"""The binding between a dataset and the policy: which column holds what.
+
+A small YAML mapping beside the policy (format in docs/check.md)::
+
+    timezone: Europe/Stockholm     # the zone of timestamps written without one (default UTC)
+    separator: ";"                 # between names in the categories/recipients columns
+    columns:                       # field -> column
+      key: id
+      purpose: purpose
+      collected: collected_at
+    sources:                       # per source (file name or SQLite table): overrides
+      cctv.csv:
+        purpose_is: cctv           # every record of this source has this purpose
+        columns: {collected: recorded_at}
+
+Nothing is hard-coded: a field the binding does not name is not read, a
+column it names that the data lacks is an error, and so is a rule of the
+policy whose clock start the binding does not map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .compile import DERIVED_ANCHORS, CompiledPolicy
+from .dates import DEFAULT_ZONE, get_zone
+from .diagnostics import PolicyError, did_you_mean
+
+# Every field a record can carry, in a fixed order.
+NAME_FIELDS = ("key", "purpose", "subject", "categories", "recipients", "recipient_country")
+DATE_FIELDS = ("collected", "last_activity", "contract_end", "transaction", "consent_given",
+               "consent_withdrawn", "erasure_requested", "deleted", "request_received",
+               "request_extended", "request_answered")
+FIELDS = NAME_FIELDS + DATE_FIELDS
+_TOP_KEYS = ("timezone", "separator", "columns", "purpose_is", "sources")
+_SOURCE_KEYS = ("separator", "columns", "purpose_is")
+
+
+class BindingError(PolicyError):
+    """The binding is wrong, or does not fit the policy or the data (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The effective binding of one source."""
+
+    columns: dict[str, str]  # field -> column
+    purpose_is: str | None = None
+    separator: str = ";"
+    timezone: str = DEFAULT_ZONE
+    origin: str = "<default binding>"
+    sources: dict[str, dict] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def identity(cls, timezone: str = DEFAULT_ZONE) -> "Binding":
+        """Every field read from the column of the same name, the key from 'id'."""
+        columns = {f: f for f in FIELDS}
+        columns["key"] = "id"
+        return cls(columns, timezone=timezone)
+
+    def for_source(self, name: str) -> "Binding":
+        override = self.sources.get(name) or self.sources.get(Path(name).stem) or {}
+        columns = dict(self.columns)
+        columns.update(override.get("columns") or {})
+        purpose_is = override.get("purpose_is", self.purpose_is)
+        if purpose_is is not None:
+            columns.pop("purpose", None)
+        return Binding(columns, purpose_is, override.get("separator", self.separator),
+                       self.timezone, self.origin + (f" (source {name})" if override else ""))
+
+    def check_against(self, policy: CompiledPolicy) -> None:
+        """Refuse a binding that leaves a rule of the policy without its clock."""
+        if "key" not in self.columns:
+            raise BindingError(f"{self.origin}: no column for the record key (columns: key: ...)")
+        if self.purpose_is is None and "purpose" not in self.columns:
+            raise BindingError(f"{self.origin}: say which column holds the purpose "
+                               "(columns: purpose: ...) or which purpose every record has (purpose_is: ...)")
+        if self.purpose_is is not None:
+            purpose = policy.purpose(self.purpose_is)
+            if purpose is None:
+                hint = did_you_mean(self.purpose_is, [p.name for p in policy.purposes])
+                raise BindingError(f"{self.origin}: purpose_is: the policy has no purpose "
+                                   f"'{self.purpose_is}'" + (f"; {hint}" if hint else ""))
+            purposes = [purpose]
+        else:
+            purposes = list(policy.purposes)
+        for p in purposes:
+            for rule in p.erase + p.keep:
+                needed = self.anchor_field(rule.anchor)
+                if needed not in self.columns:
+                    raise BindingError(
+                        f"{self.origin}: {rule.where}: purpose '{p.name}' counts from {rule.anchor} "
+                        f"({rule.clause}), but the binding maps no column for '{needed}'")
+            if p.consent and "consent_given" not in self.columns:
+                raise BindingError(f"{self.origin}: {p.where}: purpose '{p.name}' is based on consent, "
+                                   "but the binding maps no column for 'consent_given'")
+
+    def anchor_field(self, anchor: str) -> str:
+        """The record field a rule's clock reads (financial_year_end: from the transaction date)."""
+        if anchor in DERIVED_ANCHORS:
+            return "transaction" if "transaction" in self.columns else "collected"
+        return anchor
+
+
+def _complain(origin: str, where: str, key, known) -> BindingError:
+    hint = did_you_mean(str(key), known)
+    return BindingError(f"{origin}: {where}: unknown key '{key}'"
+                        + (f"; {hint}" if hint else f" (known: {', '.join(known)})"))
+
+
+def _columns(origin: str, where: str, value) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BindingError(f"{origin}: {where} must be a mapping of field: column")
+    out = {}
+    for key, column in value.items():
+        if key not in FIELDS:
+            raise _complain(origin, where, key, FIELDS)
+        if not isinstance(column, str) or not column:
+            raise BindingError(f"{origin}: {where}.{key}: give the column name as a string")
+        out[key] = column
+    return out
+
+
+def parse_binding(data, origin: str) -> Binding:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BindingError(f"{origin}: a binding is a YAML mapping (timezone, columns, sources)")
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise _complain(origin, "top level", key, _TOP_KEYS)
+    timezone = str(data.get("timezone", DEFAULT_ZONE))
+    try:
+        get_zone(timezone)
+    except ValueError as err:
+        raise BindingError(f"{origin}: timezone: {err}") from None
+    sources = {}
+    for name, override in (data.get("sources") or {}).items():
+        where = f"sources.{name}"
+        if not isinstance(override, dict):
+            raise BindingError(f"{origin}: {where} must be a mapping")
+        for key in override:
+            if key not in _SOURCE_KEYS:
+                raise _complain(origin, where, key, _SOURCE_KEYS)
+        sources[str(name)] = dict(override, columns=_columns(origin, where + ".columns",
+                                                             override.get("columns")))
+    separator = str(data.get("separator", ";"))
+    purpose_is = data.get("purpose_is")
+    return Binding(_columns(origin, "columns", data.get("columns")),
+                   str(purpose_is) if purpose_is is not None else None,
+                   separator, timezone, origin, sources)
+
+
+def load_binding(path: str) -> Binding:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise BindingError(f"{path}: cannot read the binding: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise BindingError(f"{path}: the binding is not UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else path
+        raise BindingError(f"{where}: not valid YAML: {getattr(err, 'problem', err)}") from None
+    return parse_binding(data, path)
+
+
+def find_binding(policy_path: str) -> str | None:
+    """The binding beside a policy: rules/x.policy -> rules/x.binding.yaml, if it exists."""
+    candidate = Path(policy_path).with_suffix(".binding.yaml")
+    return str(candidate) if candidate.is_file() else None

@@ -1,0 +1,142 @@
+"""`policyengine check`, `explain` and `compile`: thin click commands over the library.
+
+Exit codes: 0 nothing due, 1 findings, 2 the tool could not run (bad policy,
+binding, records, --now).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import sys
+
+import click
+
+from .binding import Binding, find_binding, load_binding
+from .compile import compile_policy
+from .dates import get_zone, parse_now
+from .diagnostics import EXIT_FINDINGS, EXIT_OK, PolicyError
+from .evaluate import Stats, bind_source, check_source
+from .explain import explain_record
+from .loading import load_policy
+from .records import open_source
+from .report import FORMATS, RunInfo, reporter
+
+
+def _setup(policy_path: str, binding_path: str | None, timezone: str | None, now_text: str | None):
+    policy = load_policy(policy_path)
+    compiled = compile_policy(policy)
+    binding_path = binding_path or find_binding(policy_path)
+    binding = load_binding(binding_path) if binding_path else Binding.identity()
+    if timezone:
+        binding = dataclasses.replace(binding, timezone=timezone)
+    try:
+        zone = get_zone(binding.timezone)
+        now = parse_now(now_text, zone)
+    except ValueError as err:
+        raise PolicyError(str(err)) from None
+    return compiled, binding, zone, now
+
+
+_common = [
+    click.argument("policy", type=click.Path(dir_okay=False)),
+    click.option("--records", "-r", "sources", multiple=True, required=True, metavar="SOURCE",
+                 help="Records: FILE.csv, FILE.jsonl, - (stdin), FILE.db#TABLE or "
+                      "'FILE.db#SELECT ...'. Repeatable."),
+    click.option("--binding", "-b", "binding_path", type=click.Path(dir_okay=False),
+                 help="YAML binding of columns to fields (default: POLICY's .binding.yaml beside it, "
+                      "else columns named as the fields)."),
+    click.option("--now", "now_text", metavar="TIMESTAMP",
+                 help="The moment to check at (ISO 8601; default: the current time)."),
+    click.option("--timezone", metavar="ZONE", help="Zone of timestamps without one (overrides the binding)."),
+]
+
+
+def _options(f):
+    for decorator in reversed(_common):
+        f = decorator(f)
+    return f
+
+
+def _explain(compiled, binding, now, sources, key: str) -> None:
+    found = 0
+    has_findings = False
+    for spec in sources:
+        with open_source(spec) as source:
+            found, has_findings = _explain_source(compiled, binding, now, source, key, found, has_findings)
+    if not found:
+        raise PolicyError(f"no record with key '{key}' in {', '.join(sources)}")
+    sys.exit(EXIT_FINDINGS if has_findings else EXIT_OK)
+
+
+def _explain_source(compiled, binding, now, source, key, found, has_findings):
+    lowered = bind_source(compiled, source, binding, now)
+    i_key = lowered.i_key
+    for number, values in source.read(lowered.columns):
+        if values[i_key] is not None and str(values[i_key]) == key:
+            if found:
+                click.echo()
+            click.echo(explain_record(lowered, source.label, number, values), nl=False)
+            has_findings = has_findings or bool(lowered.evaluate(source.label, number, values))
+            found += 1
+    return found, has_findings
+
+
+@click.command()
+@_options
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text: a table grouped by finding, with counts.")
+@click.option("--summary", is_flag=True, help="Counts only.")
+@click.option("--explain", "explain_key", metavar="KEY",
+              help="Explain one record (by key) instead: every rule, its dates and its clause.")
+def check(policy, sources, binding_path, now_text, timezone, output_format, summary, explain_key):
+    """Check records against POLICY: what must be erased, kept, or answered.
+
+    Exit 0 nothing due, 1 findings, 2 the tool could not run.
+    """
+    compiled, binding, zone, now = _setup(policy, binding_path, timezone, now_text)
+    if explain_key is not None:
+        _explain(compiled, binding, now, sources, explain_key)
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(open_source(spec)) for spec in sources]
+        _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary)
+
+
+def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary):
+    info = RunInfo(policy, now.astimezone(zone).date().isoformat(), now.isoformat(), binding.timezone,
+                   list(sources))
+    out = sys.stdout
+    report = reporter(output_format, out, info, summary)
+    stats = Stats()
+    counts = info.counts
+    add = report.add
+    for source in opened:
+        for finding in check_source(compiled, source, binding, now, stats):
+            counts[finding.code] += 1
+            add(finding)
+    info.records = stats.records
+    report.finish()
+    out.flush()
+    sys.exit(EXIT_FINDINGS if counts else EXIT_OK)
+
+
+@click.command()
+@_options
+@click.option("--record", "key", required=True, metavar="KEY", help="The key of the record to explain.")
+def explain(policy, sources, binding_path, now_text, timezone, key):
+    """Explain why: for one record, every rule that applied, its dates, its clause (file:line).
+
+    Exit 0 nothing due for the record, 1 findings, 2 the tool could not run.
+    """
+    compiled, binding, _zone, now = _setup(policy, binding_path, timezone, now_text)
+    _explain(compiled, binding, now, sources, key)
+
+
+@click.command("compile")
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(["json"]), default="json", show_default=True)
+def compile_command(policy, output_format):
+    """Print the compiled check IR of POLICY: per purpose, its rules, anchors, offsets and clauses."""
+    compiled = compile_policy(load_policy(policy))
+    click.echo(json.dumps(compiled.to_dict(), indent=2, ensure_ascii=False))

@@ -1,0 +1,152 @@
+"""Calendar maths for `check`: reading timestamps, the day they fall on, and
+adding a policy's durations with python-dateutil.
+
+Every comparison is made between *days* in one zone (the binding's
+``timezone``, UTC by default): a timestamp counts on the calendar day it falls
+on in that zone, and a timestamp without a zone is read in that zone.
+``anchor + 1 month`` follows dateutil: 31 January + 1 month = 28 (or 29)
+February.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.parser import isoparse
+from dateutil.relativedelta import relativedelta
+
+from . import ast
+
+DEFAULT_ZONE = "UTC"
+
+
+class BadDate(ValueError):
+    """A value that is not an ISO 8601 date or timestamp."""
+
+
+def get_zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{name}' (use an IANA name such as "
+                         "Europe/Stockholm, or UTC)") from None
+
+
+def to_relativedelta(duration: ast.Duration) -> relativedelta:
+    n = duration.amount
+    return {"day": relativedelta(days=n), "week": relativedelta(weeks=n),
+            "month": relativedelta(months=n), "year": relativedelta(years=n)}[duration.unit]
+
+
+def parse_instant(value, zone: tzinfo) -> datetime:
+    """An aware datetime; a date alone is midnight, a naive timestamp is in ``zone``."""
+    if not isinstance(value, str):
+        raise BadDate(f"{value!r} is not a date")
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = isoparse(text)  # Python 3.10's fromisoformat has no 'Z', no basic format
+        except (ValueError, OverflowError):
+            raise BadDate(f"'{value}' is not an ISO 8601 date or timestamp") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed
+
+
+def local_day(value, zone: tzinfo) -> date:
+    """The calendar day ``value`` falls on in ``zone``."""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    return parse_instant(value, zone).astimezone(zone).date()
+
+
+def parse_now(text: str | None, zone: tzinfo) -> datetime:
+    if text is None:
+        return datetime.now(zone)
+    try:
+        return parse_instant(text, zone)
+    except BadDate:
+        raise ValueError(f"--now: '{text}' is not an ISO 8601 date or timestamp "
+                         "(e.g. 2026-11-21 or 2026-11-21T12:00:00+01:00)") from None
+
+
+def financial_year_end(day: date, month: int, mday: int) -> date:
+    """The last day of the financial year that ``day`` falls in."""
+    end = date(day.year, month, mday)
+    return end if day <= end else date(day.year + 1, month, mday)
+
+
+_DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TAIL_CACHE_LIMIT = 200_000
+
+
+class DayReader:
+    """Reads the day of a timestamp, fast, for the hot path.
+
+    ``written(s)`` is the ordinal of the date *as written* (its first ten
+    characters), after the whole value has been checked to be a timestamp;
+    it is within two days of the day in the zone (offsets reach 14 hours each
+    way), so a comparison against a threshold further than two days away is
+    decided by it, and only values near the threshold need ``exact(s)``.
+    Date prefixes and time-of-day tails repeat, so both are cached.
+    """
+
+    def __init__(self, zone: tzinfo):
+        self.zone = zone
+        self.prefixes: dict[str, int] = {}
+        self.tails: dict[str, bool] = {"": False}  # time-of-day tail -> carries a zone
+
+    def written(self, s) -> int:
+        try:
+            day = self.prefixes[s[:10]]
+            if s[10:] in self.tails:
+                return day
+        except (KeyError, TypeError):
+            pass
+        return self._learn(s)
+
+    def _learn(self, s) -> int:
+        instant = parse_instant(s, self.zone)  # raises BadDate
+        if _DATE_PREFIX.match(s) and s[10:11] in ("", "T", " ", "t"):
+            day = date.fromisoformat(s[:10]).toordinal()
+            self.prefixes[s[:10]] = day
+            if len(self.tails) < _TAIL_CACHE_LIMIT:
+                self.tails[s[10:]] = instant.tzinfo is not self.zone
+            return day
+        return instant.astimezone(self.zone).date().toordinal()
+
+    def exact(self, s) -> int:
+        """The ordinal of the day ``s`` falls on in the zone."""
+        try:
+            if not self.tails[s[10:]]:  # no zone written: the written date is the day
+                return self.prefixes[s[:10]]
+        except (KeyError, TypeError):
+            pass
+        return local_day(s, self.zone).toordinal()
+
+
+def first_day_reaching(f, target: int, low: int, high: int) -> int:
+    """The smallest ordinal a in [low, high] with f(a) >= target; f is non-decreasing."""
+    while f(low) >= target:  # widen until the bracket holds (never for sane durations)
+        low -= 366
+    while f(high) < target:
+        high += 366
+    while high - low > 1:
+        mid = (low + high) // 2
+        if f(mid) >= target:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def days_between(later: date, earlier: date) -> int:
+    return (later - earlier).days
+

@@ -1,0 +1,436 @@
+"""Lowering the check IR to Python, and running it over records.
+
+``lower_to_python(compiled, binding, now)`` turns each rule into a threshold
+on its anchor's day, computed once per run with calendar maths: a rule
+``due = anchor + offset`` is overdue when today > due, which (as due grows
+with the anchor) holds exactly when anchor < the first anchor day whose due
+date reaches today. Evaluating a record then compares days, without walking
+the AST or re-reading durations; the dates shown in a finding are computed
+again, exactly, only for that finding.
+
+Semantics (docs/check.md): every comparison is between calendar days in the
+binding's zone. An erase rule is overdue from the day after its due date; a
+keep rule protects the record up to the day before its due date (on the due
+day the period has run). A missing clock-start date (collected,
+last_activity, transaction) is finding PC902; a missing event date
+(contract_end, consent_withdrawn, deleted, erasure_requested,
+request_received) means the event has not happened. An unreadable date is
+finding PC901 for that record, not an error for the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable, Iterator, Mapping
+
+from . import ast
+from .binding import Binding
+from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, Rule, compile_policy
+from .dates import (BadDate, DayReader, financial_year_end, first_day_reaching, get_zone, parse_now,
+                    to_relativedelta)
+from .findings import Finding
+from .records import RecordError, Source
+
+# Clock starts a rule cannot do without; other anchors are events that may not have happened.
+REQUIRED_ANCHORS = frozenset({"collected", "last_activity", "transaction"})
+
+
+class LoweredRule:
+    """One IR rule made executable: thresholds on its anchor's day ordinal."""
+
+    __slots__ = ("rule", "field", "index", "ext_index", "required", "cut", "lo", "hi",
+                 "cut_ext", "lo_ext", "hi_ext", "_offset", "_extension", "_fye", "cache")
+
+    def __init__(self, rule: Rule, field: str, index: int, ext_index: int | None, today: int,
+                 fye: tuple[int, int]):
+        self.rule, self.field, self.index, self.ext_index = rule, field, index, ext_index
+        self.required = field in REQUIRED_ANCHORS
+        self.cache: dict = {}  # (anchor day, extended) -> (due, days, message) of findings
+        self._offset = to_relativedelta(rule.offset)
+        self._extension = to_relativedelta(rule.extension) if rule.extension else None
+        self._fye = fye if rule.anchor == "financial_year_end" else None
+        self.cut, self.lo, self.hi = self._threshold(today, False)
+        self.cut_ext, self.lo_ext, self.hi_ext = (self._threshold(today, True) if self._extension
+                                                  else (self.cut, self.lo, self.hi))
+
+    def start(self, anchor_day: date) -> date:
+        """The day the clock starts: the anchor, or the end of its financial year."""
+        if self._fye is not None:
+            return financial_year_end(anchor_day, *self._fye)
+        return anchor_day
+
+    def due(self, anchor_day: date, extended: bool = False) -> date:
+        day = self.start(anchor_day) + self._offset
+        if extended and self._extension is not None:
+            day = day + self._extension
+        return day
+
+    def _threshold(self, today: int, extended: bool) -> tuple[int, int, int]:
+        def due(a: int) -> int:
+            return self.due(date.fromordinal(a), extended).toordinal()
+        target = today if self.rule.comparison == OVERDUE else today + 1
+        span = 400 + 3 * 366 * (1 if self.rule.offset.unit != "year" else self.rule.offset.amount)
+        cut = first_day_reaching(due, target, max(1, today - span - 800), today + 2)
+        return cut, cut - 2, cut + 2
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule.to_dict(), "field": self.field,
+                "cut": date.fromordinal(self.cut).isoformat(),
+                "cut_extended": date.fromordinal(self.cut_ext).isoformat()}
+
+
+@dataclass
+class LoweredPurpose:
+    purpose: CompiledPurpose
+    erase: tuple[LoweredRule, ...]
+    keep: tuple[LoweredRule, ...]
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.records = 0
+
+
+class LoweredPolicy:
+    """The policy as Python for one binding and one `now`: ``evaluate`` one record."""
+
+    def __init__(self, compiled: CompiledPolicy, binding: Binding, now: datetime):
+        self.compiled, self.binding = compiled, binding
+        self.zone = get_zone(binding.timezone)
+        self.now = now
+        self.today = now.astimezone(self.zone).date()
+        self.reader = DayReader(self.zone)
+        self.columns: list[str] = []  # the columns read, in the order of the values tuple
+        self.index: dict[str, int] = {}
+        for name, column in binding.columns.items():
+            if column not in self.columns:
+                self.columns.append(column)
+            self.index[name] = self.columns.index(column)
+        today = self.today.toordinal()
+        ext = self.index.get("request_extended")
+
+        def lower(rule: Rule) -> LoweredRule | None:
+            field = binding.anchor_field(rule.anchor)
+            if field not in self.index:
+                return None  # binding.check_against refuses this for retention rules
+            return LoweredRule(rule, field, self.index[field],
+                               ext if rule.extension else None, today, compiled.financial_year_end)
+
+        erasure = lower(compiled.erasure_request) if compiled.erasure_request else None
+        self.purposes: dict[str, LoweredPurpose] = {}
+        for p in compiled.purposes:
+            erase = [lr for lr in map(lower, p.erase) if lr is not None]
+            if erasure is not None:
+                erase.append(erasure)
+            keep = tuple(lr for lr in map(lower, p.keep) if lr is not None)
+            self.purposes[p.name] = LoweredPurpose(p, tuple(erase), keep)
+        self.deadline = lower(compiled.request_deadline) if compiled.request_deadline else None
+        self.fixed = self.purposes[binding.purpose_is] if binding.purpose_is else None
+        self.recipients = {r.name: r for r in compiled.recipients}
+        g = self.index.get
+        self.i_key, self.i_purpose, self.i_subject = g("key"), g("purpose"), g("subject")
+        self.i_categories, self.i_recipients = g("categories"), g("recipients")
+        self.i_country, self.i_consent, self.i_withdrawn = g("recipient_country"), g("consent_given"), g("consent_withdrawn")
+        self.i_erasure, self.i_activity, self.i_answered = g("erasure_requested"), g("last_activity"), g("request_answered")
+
+    def to_dict(self) -> dict:
+        return {"today": self.today.isoformat(), "timezone": self.binding.timezone,
+                "columns": self.columns,
+                "purposes": {n: {"erase": [r.to_dict() for r in lp.erase],
+                                 "keep": [r.to_dict() for r in lp.keep]}
+                             for n, lp in self.purposes.items()}}
+
+    # ---- the hot path ------------------------------------------------------
+    def evaluate(self, where: str, number: int, values: tuple) -> list[Finding] | None:
+        lp = self.fixed
+        if lp is None:
+            lp = self.purposes.get(values[self.i_purpose])
+            if lp is None:
+                out = [self._finding("PC401", values, where, number, None, None, None, None,
+                                     f"purpose '{values[self.i_purpose]}' is not in the policy")]
+                if self.deadline is not None:
+                    self._requests(values, where, number, out)
+                return out
+        out: list[Finding] = []
+        if self.i_subject is not None or self.i_categories is not None or self.i_recipients is not None:
+            self._coverage(lp.purpose, values, where, number, out)
+        if lp.purpose.consent:
+            self._consent(lp.purpose, values, where, number, out)
+        read = self.reader.written
+        overdue = None
+        for lr in lp.erase:
+            s = values[lr.index]
+            if not s:
+                if lr.required:
+                    out.append(self._missing(lr, lp, values, where, number))
+                continue
+            try:
+                day = read(s)
+            except BadDate as err:
+                out.append(self._bad_date(lr.field, err, lp, values, where, number))
+                continue
+            if lr.ext_index is not None and values[lr.ext_index]:
+                cut, lo, hi = lr.cut_ext, lr.lo_ext, lr.hi_ext
+            else:
+                cut, lo, hi = lr.cut, lr.lo, lr.hi
+            if day < lo or (day < hi and self.reader.exact(s) < cut):
+                if overdue is None:
+                    overdue = []
+                overdue.append(lr)
+        if lp.keep and (overdue or (self.i_erasure is not None and values[self.i_erasure])
+                        or (self.i_withdrawn is not None and values[self.i_withdrawn])):
+            kept = False
+            for lr in lp.keep:
+                s = values[lr.index]
+                if not s:
+                    if lr.required:
+                        out.append(self._missing(lr, lp, values, where, number))
+                    continue
+                try:
+                    day = read(s)
+                except BadDate as err:
+                    out.append(self._bad_date(lr.field, err, lp, values, where, number))
+                    continue
+                if day >= lr.hi or (day >= lr.lo and self.reader.exact(s) >= lr.cut):
+                    kept = True
+                    out.append(self._rule_finding(lr, lp, values, where, number, s))
+            if kept:
+                overdue = None
+        if overdue:
+            for lr in overdue:
+                out.append(self._rule_finding(lr, lp, values, where, number, values[lr.index]))
+        if self.deadline is not None:
+            self._requests(values, where, number, out)
+        return out
+
+    # ---- the slow path: only for records that have something to say ----------
+    def key(self, values: tuple) -> str:
+        k = values[self.i_key]
+        return "" if k is None else str(k)
+
+    def _finding(self, code, values, where, number, purpose, rule: Rule | None, due, days, message):
+        return Finding(code, self.key(values), f"{where}:{number}", purpose,
+                       rule.where if rule else None, rule.clause if rule else None, due, days, message)
+
+    def _missing(self, lr: LoweredRule, lp: LoweredPurpose, values, where, number) -> Finding:
+        column = self.binding.columns[lr.field]
+        return self._finding("PC902", values, where, number, lp.purpose.name, lr.rule, None, None,
+                             f"no {lr.field} date (column '{column}'): cannot tell when "
+                             f"'{lr.rule.clause}' is due")
+
+    def _bad_date(self, field, err, lp: LoweredPurpose | None, values, where, number) -> Finding:
+        column = self.binding.columns[field]
+        return self._finding("PC901", values, where, number, lp.purpose.name if lp else None, None,
+                             None, None, f"column '{column}' ({field}): {err}")
+
+    def day_of(self, s) -> date:
+        return date.fromordinal(self.reader.exact(s))
+
+    def _rule_finding(self, lr: LoweredRule, lp: LoweredPurpose, values, where, number, s) -> Finding:
+        extended = lr.ext_index is not None and bool(values[lr.ext_index])
+        anchor = self.reader.exact(s)
+        cached = lr.cache.get((anchor, extended))
+        if cached is None:
+            cached = self._rule_text(lr, date.fromordinal(anchor), extended)
+            if len(lr.cache) < 50_000:
+                lr.cache[(anchor, extended)] = cached
+        due, days, text = cached
+        rule = lr.rule
+        if rule.comparison != OVERDUE:
+            text = text.replace("{why}", self._demand(values))
+        return Finding(rule.code, self.key(values), f"{where}:{number}", lp.purpose.name, rule.where,
+                       rule.clause, due, days, text)
+
+    def _rule_text(self, lr: LoweredRule, anchor_day: date, extended: bool) -> tuple[date, int, str]:
+        """(due, days, message) of a rule for one anchor day; cached, as anchor days repeat."""
+        due = lr.due(anchor_day, extended)
+        rule = lr.rule
+        start = lr.start(anchor_day)
+        clock = f"{lr.field} {anchor_day}"
+        if start != anchor_day:
+            clock = f"financial year end {start} (of {lr.field} {anchor_day})"
+        offset = str(rule.offset) + (f" + {rule.extension} extension" if extended else "")
+        if rule.comparison == OVERDUE:
+            days = (self.today - due).days
+            text = f"{clock} + {offset} = due {due}; {days} day{'s' if days != 1 else ''} overdue"
+        else:
+            days = (due - self.today).days
+            text = (f"keep until {due} ({days} day{'s' if days != 1 else ''} left): {clock} + {offset}"
+                    + "; {why}" + (f" ({rule.citation})" if rule.citation else ""))
+        return due, days, text
+
+    def _demand(self, values) -> str:
+        asked = []
+        if self.i_erasure is not None and values[self.i_erasure]:
+            asked.append(f"erasure requested {values[self.i_erasure]}")
+        if self.i_withdrawn is not None and values[self.i_withdrawn]:
+            asked.append(f"consent withdrawn {values[self.i_withdrawn]}")
+        return ", ".join(asked) or "an erase rule is due"
+
+    def _names(self, value) -> list[str]:
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        return [n.strip() for n in str(value).split(self.binding.separator) if n.strip()]
+
+    def _coverage(self, p: CompiledPurpose, values, where, number, out) -> None:
+        c = self.compiled
+        if self.i_subject is not None:
+            s = values[self.i_subject]
+            if s and s not in p.subjects:
+                known = "a subject of" if s in c.subjects else "declared in"
+                out.append(self._finding("PC402", values, where, number, p.name, None, None, None,
+                                         f"data subject '{s}' is not {known} "
+                                         f"{'purpose ' + repr(p.name) if s in c.subjects else 'the policy'}"))
+        if self.i_categories is not None and values[self.i_categories]:
+            for name in self._names(values[self.i_categories]):
+                if name not in p.categories:
+                    scope = f"purpose '{p.name}'" if name in c.categories else "the policy"
+                    out.append(self._finding("PC403", values, where, number, p.name, None, None, None,
+                                             f"data category '{name}' is not in {scope}"))
+                if name in c.special_categories and p.special_condition is None:
+                    out.append(self._finding("PC501", values, where, number, p.name, None, None, None,
+                                             f"special category '{name}' under purpose '{p.name}', "
+                                             "which states no Art. 9(2) condition"))
+        if self.i_recipients is not None and values[self.i_recipients]:
+            names = self._names(values[self.i_recipients])
+            country = values[self.i_country] if self.i_country is not None else None
+            for name in names:
+                if name not in p.recipients:
+                    scope = f"purpose '{p.name}'" if name in self.recipients else "the policy"
+                    out.append(self._finding("PC404", values, where, number, p.name, None, None, None,
+                                             f"recipient '{name}' is not in {scope}"))
+                r = self.recipients.get(name)
+                located = str(country).upper() if country else (r.country if r else None)
+                if located and (r is None or located != r.country or not r.transfer_ok):
+                    from .compile import CompiledRecipient
+                    check = CompiledRecipient(name, located, r.safeguard if r else None,
+                                              r.span if r else ast.NO_SPAN)
+                    if not check.transfer_ok:
+                        out.append(self._finding("PC502", values, where, number, p.name, None, None,
+                                                 None, f"recipient '{name}' in {located}, outside the "
+                                                 "EEA, with no transfer safeguard in the policy"))
+
+    def _consent(self, p: CompiledPurpose, values, where, number, out) -> None:
+        if not values[self.i_consent]:
+            out.append(self._finding("PC301", values, where, number, p.name, None, None, None,
+                                     f"purpose '{p.name}' is based on consent and the record has none "
+                                     f"(column '{self.binding.columns['consent_given']}')"))
+            return
+        if self.i_withdrawn is None or self.i_activity is None:
+            return
+        withdrawn, activity = values[self.i_withdrawn], values[self.i_activity]
+        if not withdrawn or not activity:
+            return
+        try:
+            w, a = self.day_of(withdrawn), self.day_of(activity)
+        except BadDate as err:
+            field = "consent_withdrawn"
+            try:
+                self.day_of(withdrawn)
+            except BadDate:
+                pass
+            else:
+                field = "last_activity"
+            out.append(self._bad_date(field, err, self.purposes[p.name], values, where, number))
+            return
+        if a > w:
+            out.append(self._finding("PC302", values, where, number, p.name, None, a, (a - w).days,
+                                     f"last activity {a} is {(a - w).days} days after consent was "
+                                     f"withdrawn on {w}"))
+
+    def _requests(self, values, where, number, out) -> None:
+        lr = self.deadline
+        received = values[lr.index]
+        if not received:
+            return
+        purpose = values[self.i_purpose] if self.i_purpose is not None else self.binding.purpose_is
+        extended = lr.ext_index is not None and bool(values[lr.ext_index])
+        try:
+            due = lr.due(self.day_of(received), extended)
+        except BadDate as err:
+            out.append(self._bad_date("request_received", err, None, values, where, number))
+            return
+        answered = values[self.i_answered] if self.i_answered is not None else None
+        suffix = f" (with the {lr.rule.extension} extension)" if extended else ""
+        if answered:
+            try:
+                day = self.day_of(answered)
+            except BadDate as err:
+                out.append(self._bad_date("request_answered", err, None, values, where, number))
+                return
+            if day > due:
+                out.append(self._finding("PC602", values, where, number, purpose, lr.rule, due,
+                                         (day - due).days, f"request received {received} answered "
+                                         f"{day}, {(day - due).days} days after the deadline {due}{suffix}"))
+        elif self.today > due:
+            days = (self.today - due).days
+            out.append(self._finding("PC601", values, where, number, purpose, lr.rule, due, days,
+                                     f"request received {received}, deadline {due}{suffix}, not answered: "
+                                     f"{days} day{'s' if days != 1 else ''} overdue"))
+
+
+def _now(now, zone) -> datetime:
+    if isinstance(now, datetime):
+        return now if now.tzinfo else now.replace(tzinfo=zone)
+    if isinstance(now, date):
+        return datetime(now.year, now.month, now.day, 12, tzinfo=zone)
+    return parse_now(now, zone)
+
+
+def lower_to_python(compiled: CompiledPolicy, binding: Binding, now=None) -> LoweredPolicy:
+    """The IR as Python for one binding and one `now` (datetime, ISO string or None)."""
+    return LoweredPolicy(compiled, binding, _now(now, get_zone(binding.timezone)))
+
+
+def _compiled(policy) -> CompiledPolicy:
+    return policy if isinstance(policy, CompiledPolicy) else compile_policy(policy)
+
+
+def check(policy, records: Iterable[Mapping], now=None, *, binding: Binding | None = None,
+          where: str = "<records>") -> Iterator[Finding]:
+    """Findings for ``records`` (mappings) against a policy (AST or compiled).
+
+    Without a binding, each field is read from the key of its own name and the
+    record key from 'id' (``Binding.identity()``).
+    """
+    compiled = _compiled(policy)
+    binding = binding or Binding.identity()
+    binding.check_against(compiled)
+    lowered = lower_to_python(compiled, binding, now)
+    columns = lowered.columns
+    evaluate = lowered.evaluate
+    for number, record in enumerate(records, 1):
+        out = evaluate(where, number, tuple(record.get(c) for c in columns))
+        if out:
+            yield from out
+
+
+def bind_source(policy, source: Source, binding: Binding, now=None) -> LoweredPolicy:
+    """The policy lowered for one source: its binding resolved and checked against
+    the policy and against the source's columns."""
+    compiled = _compiled(policy)
+    bound = binding.for_source(source.name)
+    bound.check_against(compiled)
+    lowered = lower_to_python(compiled, bound, now)
+    missing = source.missing(lowered.columns)
+    if missing:
+        fields = {c: f for f, c in bound.columns.items()}
+        named = ", ".join(f"'{c}' (for {fields[c]})" for c in missing)
+        raise RecordError(f"{source.label}: the binding ({bound.origin}) names "
+                          f"column{'s' if len(missing) > 1 else ''} {named} that the records do not "
+                          f"have; they have: {', '.join(source.columns) or 'no columns'}")
+    return lowered
+
+
+def check_source(policy, source: Source, binding: Binding, now=None,
+                 stats: Stats | None = None) -> Iterator[Finding]:
+    """Findings for one record source, streamed; the binding is resolved for the source."""
+    lowered = bind_source(policy, source, binding, now)
+    evaluate, label = lowered.evaluate, source.label
+    stats = stats if stats is not None else Stats()
+    for number, values in source.read(lowered.columns):
+        stats.records += 1
+        out = evaluate(label, number, values)
+        if out:
+            yield from out
