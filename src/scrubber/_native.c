@@ -1,0 +1,562 @@
+/*
+ * scrubber._native: the hot loop of scrubber.core.scrub_block in C.
+ *
+ * It splits a block into lines, finds each line's timestamp (the grammar in
+ * scrubber/timestamps.py, by hand), drops expired lines, and splits the kept
+ * lines into tokens ([0-9A-Za-z_.:] runs).  A token that could contain an
+ * address (contains "::", >= 6 ':' or >= 3 '.') is looked up in a dict owned by
+ * Python; on a miss the Python callback (scrubber.addresses.scrub_token) decides
+ * and the answer is stored.  So what counts as an address is decided in one
+ * place, in Python; C only has to agree on token boundaries and timestamps.
+ *
+ * Memory safety: every read is checked against the end of the line; the output
+ * buffer grows with overflow checks.  No state survives a call.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+#include <stdint.h>
+
+static unsigned char TOK[256];   /* [0-9A-Za-z_.:] */
+static unsigned char DIG[256];   /* [0-9] */
+
+static void init_tables(void) {
+    int c;
+    for (c = 0; c < 256; c++) {
+        TOK[c] = (unsigned char)((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+                                 (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == ':');
+        DIG[c] = (unsigned char)(c >= '0' && c <= '9');
+    }
+}
+
+/* ---------------------------------------------------------------- output */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} Out;
+
+static int out_put(Out *o, const char *p, size_t n) {
+    if (n == 0) return 0;
+    if (o->len + n < o->len) { PyErr_NoMemory(); return -1; }
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        while (cap < o->len + n) {
+            if (cap > ((size_t)-1) / 2) { PyErr_NoMemory(); return -1; }
+            cap *= 2;
+        }
+        char *nb = (char *)PyMem_Realloc(o->buf, cap);
+        if (!nb) { PyErr_NoMemory(); return -1; }
+        o->buf = nb;
+        o->cap = cap;
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+    return 0;
+}
+
+/* ------------------------------------------------------------ timestamps */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static const char *MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+static const char *WEEKDAYS = "MonTueWedThuFriSatSun";
+
+/* month number 1..12 of 3 bytes at p, or 0 */
+static int month_at(const unsigned char *p, const unsigned char *end) {
+    int i;
+    if (end - p < 3) return 0;
+    for (i = 0; i < 12; i++)
+        if (p[0] == (unsigned char)MONTHS[3 * i] && p[1] == (unsigned char)MONTHS[3 * i + 1] &&
+            p[2] == (unsigned char)MONTHS[3 * i + 2])
+            return i + 1;
+    return 0;
+}
+
+static int weekday_at(const unsigned char *p, const unsigned char *end) {
+    int i;
+    if (end - p < 3) return 0;
+    for (i = 0; i < 7; i++)
+        if (p[0] == (unsigned char)WEEKDAYS[3 * i] && p[1] == (unsigned char)WEEKDAYS[3 * i + 1] &&
+            p[2] == (unsigned char)WEEKDAYS[3 * i + 2])
+            return 1;
+    return 0;
+}
+
+/* exactly n digits at p (n <= 9); value or -1 */
+static int64_t num_at(const unsigned char *p, const unsigned char *end, int n) {
+    int64_t v = 0;
+    int i;
+    if (end - p < n) return -1;
+    for (i = 0; i < n; i++) {
+        if (!DIG[p[i]]) return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+/* HH:MM:SS at p (8 bytes) with ranges; seconds of day or -1 */
+static int64_t hms_at(const unsigned char *p, const unsigned char *end) {
+    int64_t h, m, s;
+    if (end - p < 8 || p[2] != ':' || p[5] != ':') return -1;
+    h = num_at(p, end, 2);
+    m = num_at(p + 3, end, 2);
+    s = num_at(p + 6, end, 2);
+    if (h < 0 || m < 0 || s < 0 || h > 23 || m > 59 || s > 60) return -1;
+    return h * 3600 + m * 60 + s;
+}
+
+/* 2-digit day 01..31 */
+static int64_t dd_at(const unsigned char *p, const unsigned char *end) {
+    int64_t d = num_at(p, end, 2);
+    return (d >= 1 && d <= 31) ? d : -1;
+}
+
+/* " {1,2}" then a 1-2 digit day 1..31 then ' '; returns day and sets *next past the ' ' */
+static int64_t spaced_day(const unsigned char *p, const unsigned char *end, const unsigned char **next) {
+    int spaces = 0, nd = 0;
+    int64_t d = 0;
+    while (p < end && *p == ' ' && spaces < 3) { p++; spaces++; }
+    if (spaces < 1 || spaces > 2) return -1;
+    while (p < end && DIG[*p] && nd < 3) { d = d * 10 + (*p - '0'); p++; nd++; }
+    if (nd < 1 || nd > 2 || d < 1 || d > 31) return -1;
+    if (p >= end || *p != ' ') return -1;
+    *next = p + 1;
+    return d;
+}
+
+typedef struct {
+    int enabled;
+    int64_t utc, naive, now_naive, now_year;
+} Cut;
+
+/* Try every format at p in grammar order.  1: found (*zoned, *secs set). */
+static int ts_at(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
+    unsigned char c = *p;
+    if (DIG[c]) {
+        /* CLF: DD/Mon/YYYY:HH:MM:SS +HHMM */
+        if (end - p >= 26 && p[2] == '/') {
+            int64_t d = dd_at(p, end), y, sod, oh, om;
+            int mon = month_at(p + 3, end);
+            if (d > 0 && mon && p[6] == '/' && (y = num_at(p + 7, end, 4)) >= 0 && p[11] == ':' &&
+                (sod = hms_at(p + 12, end)) >= 0 && p[20] == ' ' && (p[21] == '+' || p[21] == '-') &&
+                (oh = num_at(p + 22, end, 2)) >= 0 && (om = num_at(p + 24, end, 2)) >= 0) {
+                int64_t off = oh * 3600 + om * 60;
+                int64_t s = days_from_civil(y, mon, d) * 86400 + sod;
+                *zoned = 1;
+                *secs = p[21] == '+' ? s - off : s + off;
+                return 1;
+            }
+        }
+        if (end - p >= 19 && (p[4] == '/' || p[4] == '-')) {
+            int64_t y = num_at(p, end, 4), mo = num_at(p + 5, end, 2), d, sod;
+            if (y >= 0 && mo >= 1 && mo <= 12 && p[7] == p[4] && (d = dd_at(p + 8, end)) > 0) {
+                if (p[4] == '/') {
+                    /* nginx error: YYYY/MM/DD HH:MM:SS */
+                    if (p[10] == ' ' && (sod = hms_at(p + 11, end)) >= 0) {
+                        *zoned = 0;
+                        *secs = days_from_civil(y, mo, d) * 86400 + sod;
+                        return 1;
+                    }
+                } else if ((p[10] == 'T' || p[10] == 't' || p[10] == ' ') && (sod = hms_at(p + 11, end)) >= 0) {
+                    /* ISO 8601 */
+                    const unsigned char *q = p + 19;
+                    int64_t s = days_from_civil(y, mo, d) * 86400 + sod;
+                    if (end - q >= 2 && (*q == '.' || *q == ',') && DIG[q[1]]) {
+                        q++;
+                        while (q < end && DIG[*q]) q++;
+                    }
+                    if (q < end && (*q == 'Z' || *q == 'z')) {
+                        *zoned = 1;
+                        *secs = s;
+                        return 1;
+                    }
+                    if (end - q >= 5 && (*q == '+' || *q == '-')) {
+                        int64_t oh = num_at(q + 1, end, 2), om = -1;
+                        if (oh >= 0) {
+                            if (q[3] == ':') om = num_at(q + 4, end, 2);
+                            else om = num_at(q + 3, end, 2);
+                        }
+                        if (oh >= 0 && om >= 0) {
+                            int64_t off = oh * 3600 + om * 60;
+                            *zoned = 1;
+                            *secs = *q == '+' ? s - off : s + off;
+                            return 1;
+                        }
+                    }
+                    *zoned = 0;
+                    *secs = s;
+                    return 1;
+                }
+            }
+        }
+        return 0;
+    }
+    if (c == '"') {
+        /* Caddy: "ts": ?digits{1,12} */
+        const unsigned char *q = p;
+        int64_t v = 0;
+        int nd = 0;
+        if (end - q < 6 || memcmp(q, "\"ts\":", 5) != 0) return 0;
+        q += 5;
+        if (q < end && *q == ' ') q++;
+        while (q < end && DIG[*q] && nd < 12) { v = v * 10 + (*q - '0'); q++; nd++; }
+        if (nd == 0) return 0;
+        *zoned = 1;
+        *secs = v;
+        return 1;
+    }
+    if (c >= 'A' && c <= 'Z') {
+        const unsigned char *q;
+        int64_t d, sod, y;
+        int mon;
+        /* Apache error log: Wkd Mon {1,2}D HH:MM:SS(.frac)? YYYY */
+        if (weekday_at(p, end) && end - p > 4 && p[3] == ' ' && (mon = month_at(p + 4, end)) &&
+            (d = spaced_day(p + 7, end, &q)) > 0 && (sod = hms_at(q, end)) >= 0) {
+            q += 8;
+            if (end - q >= 2 && *q == '.' && DIG[q[1]]) {
+                q++;
+                while (q < end && DIG[*q]) q++;
+            }
+            if (q < end && *q == ' ' && (y = num_at(q + 1, end, 4)) >= 0) {
+                *zoned = 0;
+                *secs = days_from_civil(y, mon, d) * 86400 + sod;
+                return 1;
+            }
+        }
+        /* RFC 3164: Mon {1,2}D HH:MM:SS */
+        if ((mon = month_at(p, end)) && (d = spaced_day(p + 3, end, &q)) > 0 && (sod = hms_at(q, end)) >= 0) {
+            int64_t s = days_from_civil(cut->now_year, mon, d) * 86400 + sod;
+            if (s > cut->now_naive + 86400) s = days_from_civil(cut->now_year - 1, mon, d) * 86400 + sod;
+            *zoned = 0;
+            *secs = s;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* -1: no timestamp; 0: fresh; 1: expired */
+static int line_expired(const unsigned char *p, const unsigned char *end, const Cut *cut) {
+    int zoned;
+    int64_t secs;
+    for (; p < end; p++) {
+        unsigned char c = *p;
+        if (!(DIG[c] || c == '"' || (c >= 'A' && c <= 'Z'))) continue;
+        if (ts_at(p, end, cut, &zoned, &secs)) return secs < (zoned ? cut->utc : cut->naive);
+    }
+    return -1;
+}
+
+/* --------------------------------------------------------------- tokens */
+typedef struct {
+    PyObject *table, *callback;
+    Py_ssize_t limit;
+    long long addrs;
+    long long v4mask; /* >= 0: truncate plain "a.b.c.d" / "a.b.c.d:port" tokens here */
+    int v6prefix;     /* >= 0: truncate plain IPv6 tokens (hex and ':' only) here */
+} Ctx;
+
+static int hexval(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int fast_v4_text(unsigned long addr, char *buf) {
+    return snprintf(buf, 24, "%lu.%lu.%lu.%lu", (addr >> 24) & 255, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255);
+}
+
+/* Fast path for a token that is a plain IPv6 address: hex digits and ':' only,
+ * valid by the same rules as Python's ipaddress.IPv6Address.  Writes what
+ * AddressPolicy.v6_text writes (IPv4-mapped: "::ffff:" + truncated IPv4; else
+ * truncated and compressed like ipaddress).  -1: use the general path. */
+static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e, char *buf) {
+    unsigned int hi[8], lo[8], g[8];
+    int nhi = 0, nlo = 0, skip = 0, i, len = 0;
+    const unsigned char *p = s;
+    if (e - s < 2 || e - s > 39) return -1;
+    if (p[0] == ':') {
+        if (p[1] != ':') return -1;
+        skip = 1;
+        p += 2;
+    }
+    while (p < e) {
+        unsigned int x = 0;
+        int nd = 0, h;
+        while (p < e && (h = hexval(*p)) >= 0) {
+            if (++nd > 4) return -1;
+            x = x * 16 + (unsigned)h;
+            p++;
+        }
+        if (nd == 0) return -1;
+        if (skip) { if (nlo >= 8) return -1; lo[nlo++] = x; }
+        else { if (nhi >= 8) return -1; hi[nhi++] = x; }
+        if (p >= e) break;
+        if (*p != ':') return -1;
+        p++;
+        if (p < e && *p == ':') {
+            if (skip) return -1;
+            skip = 1;
+            p++;
+            if (p >= e) break;
+        } else if (p >= e) {
+            return -1; /* trailing single ':' */
+        }
+    }
+    if (skip) {
+        if (nhi + nlo > 7) return -1;
+    } else if (nhi != 8) {
+        return -1;
+    }
+    if (skip && nlo >= 2) {
+        /* "...::x:NNNN" with a decimal last group also reads as address:port:
+         * the general path truncates such tokens more (see addresses.py). */
+        const unsigned char *q = e;
+        while (q > s && DIG[q[-1]]) q--;
+        if (q > s && q[-1] == ':') return -1;
+    }
+    for (i = 0; i < 8; i++) g[i] = 0;
+    for (i = 0; i < nhi; i++) g[i] = hi[i];
+    for (i = 0; i < nlo; i++) g[8 - nlo + i] = lo[i];
+    if (!g[0] && !g[1] && !g[2] && !g[3] && !g[4] && g[5] == 0xFFFF) {
+        unsigned long a = ((unsigned long)g[6] << 16) | g[7];
+        memcpy(buf, "::ffff:", 7);
+        len = fast_v4_text(a & (unsigned long)cx->v4mask, buf + 7);
+        return (len < 0 || len >= 24) ? -1 : len + 7;
+    }
+    {
+        int bits = cx->v6prefix, bs = -1, bl = 0, cs = -1, cl = 0;
+        for (i = 0; i < 8; i++) {
+            int keep = bits >= 16 ? 16 : (bits > 0 ? bits : 0);
+            g[i] &= keep == 0 ? 0u : (0xFFFFu << (16 - keep)) & 0xFFFFu;
+            bits -= 16;
+        }
+        for (i = 0; i < 8; i++) {
+            if (g[i] == 0) {
+                if (cs < 0) cs = i;
+                cl++;
+                if (cl > bl) { bl = cl; bs = cs; }
+            } else {
+                cs = -1;
+                cl = 0;
+            }
+        }
+        if (bl < 2) bs = -1;
+        for (i = 0; i < 8; i++) {
+            if (i == bs) {
+                buf[len++] = ':';
+                buf[len++] = ':';
+                i += bl - 1;
+                continue;
+            }
+            if (len > 0 && buf[len - 1] != ':') buf[len++] = ':';
+            len += snprintf(buf + len, 6, "%x", g[i]);
+        }
+        return len;
+    }
+}
+
+/* Fast path for the most common token: a dotted quad (1-3 digit numbers <= 255),
+ * optionally followed by ":digits".  Same output as scrub_token (normalised
+ * decimal, masked).  Returns the length written to buf, or -1 to use the
+ * general path. */
+static int fast_v4(const Ctx *cx, const unsigned char *s, const unsigned char *e, char *buf) {
+    unsigned int v[4];
+    int k, len;
+    unsigned long addr;
+    const unsigned char *p = s;
+    for (k = 0; k < 4; k++) {
+        int nd = 0;
+        unsigned int x = 0;
+        while (p < e && DIG[*p] && nd < 4) { x = x * 10 + (unsigned)(*p - '0'); p++; nd++; }
+        if (nd < 1 || nd > 3 || x > 255) return -1;
+        v[k] = x;
+        if (k < 3) {
+            if (p >= e || *p != '.') return -1;
+            p++;
+        }
+    }
+    if (p < e) {
+        const unsigned char *q;
+        if (*p != ':' || p + 1 >= e) return -1;
+        for (q = p + 1; q < e; q++)
+            if (!DIG[*q]) return -1;
+        if (e - p > 32) return -1;
+    }
+    addr = ((unsigned long)v[0] << 24) | ((unsigned long)v[1] << 16) | ((unsigned long)v[2] << 8) | v[3];
+    addr &= (unsigned long)cx->v4mask;
+    len = fast_v4_text(addr, buf);
+    if (len < 0 || len >= 24) return -1;
+    memcpy(buf + len, p, (size_t)(e - p));
+    return len + (int)(e - p);
+}
+
+/* Scrub tokens in [p, end) into o. */
+static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned char *end) {
+    const unsigned char *flushed = p;
+    while (p < end) {
+        const unsigned char *s;
+        int colons = 0, dots = 0, dbl = 0;
+        while (p < end && !TOK[*p]) p++;
+        if (p >= end) break;
+        s = p;
+        while (p < end && TOK[*p]) {
+            if (*p == ':') {
+                colons++;
+                if (p > s && p[-1] == ':') dbl = 1;
+            } else if (*p == '.') {
+                dots++;
+            }
+            p++;
+        }
+        if (dots == 3 && colons <= 1 && cx->v4mask >= 0) {
+            char buf[64];
+            int len = fast_v4(cx, s, p, buf);
+            if (len >= 0) {
+                cx->addrs++;
+                if (len != p - s || memcmp(buf, s, (size_t)len) != 0) {
+                    if (out_put(o, (const char *)flushed, s - flushed) < 0 || out_put(o, buf, (size_t)len) < 0)
+                        return -1;
+                    flushed = p;
+                }
+                continue;
+            }
+        }
+        if (dots == 0 && (dbl || colons == 7) && cx->v6prefix >= 0 && cx->v4mask >= 0) {
+            char buf[64];
+            int len = fast_v6(cx, s, p, buf);
+            if (len >= 0) {
+                cx->addrs++;
+                if (len != p - s || memcmp(buf, s, (size_t)len) != 0) {
+                    if (out_put(o, (const char *)flushed, s - flushed) < 0 || out_put(o, buf, (size_t)len) < 0)
+                        return -1;
+                    flushed = p;
+                }
+                continue;
+            }
+        }
+        if (dbl || colons >= 6 || dots >= 3) {
+            PyObject *key, *val, *rep;
+            long long n;
+            key = PyBytes_FromStringAndSize((const char *)s, p - s);
+            if (!key) return -1;
+            val = PyDict_GetItemWithError(cx->table, key);
+            if (val) {
+                Py_INCREF(val);
+            } else {
+                if (PyErr_Occurred()) { Py_DECREF(key); return -1; }
+                val = PyObject_CallOneArg(cx->callback, key);
+                if (!val) { Py_DECREF(key); return -1; }
+                if (!PyTuple_Check(val) || PyTuple_GET_SIZE(val) != 2 ||
+                    !PyBytes_Check(PyTuple_GET_ITEM(val, 0)) || !PyLong_Check(PyTuple_GET_ITEM(val, 1))) {
+                    PyErr_SetString(PyExc_TypeError, "callback must return (bytes, int)");
+                    Py_DECREF(val);
+                    Py_DECREF(key);
+                    return -1;
+                }
+                if (PyDict_GET_SIZE(cx->table) >= cx->limit) PyDict_Clear(cx->table);
+                if (PyDict_SetItem(cx->table, key, val) < 0) { Py_DECREF(val); Py_DECREF(key); return -1; }
+            }
+            Py_DECREF(key);
+            rep = PyTuple_GET_ITEM(val, 0);
+            n = PyLong_AsLongLong(PyTuple_GET_ITEM(val, 1));
+            if (n == -1 && PyErr_Occurred()) { Py_DECREF(val); return -1; }
+            if (n > 0) {
+                cx->addrs += n;
+                if (PyBytes_GET_SIZE(rep) != p - s || memcmp(PyBytes_AS_STRING(rep), s, p - s) != 0) {
+                    if (out_put(o, (const char *)flushed, s - flushed) < 0 ||
+                        out_put(o, PyBytes_AS_STRING(rep), PyBytes_GET_SIZE(rep)) < 0) {
+                        Py_DECREF(val);
+                        return -1;
+                    }
+                    flushed = p;
+                }
+            }
+            Py_DECREF(val);
+        }
+    }
+    return out_put(o, (const char *)flushed, end - flushed);
+}
+
+/* scrub_block(data, table, callback, cut, keep, cont, limit, v4mask, v6prefix)
+ *   -> (bytes, lines_read, lines_written, lines_expired, addresses, keep) */
+static PyObject *scrub_block(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data;
+    PyObject *table, *callback, *result = NULL;
+    int keep, cont;
+    long long enabled, cu, cn, cnn, cy, v4mask;
+    int v6prefix;
+    Py_ssize_t limit;
+    Cut cut;
+    Ctx cx;
+    Out o = {NULL, 0, 0};
+    long long nread = 0, nwritten = 0, nexpired = 0;
+    const unsigned char *p, *end;
+    int first = 1;
+
+    if (!PyArg_ParseTuple(args, "y*O!O(LLLLL)ppnLi", &data, &PyDict_Type, &table, &callback, &enabled, &cu,
+                          &cn, &cnn, &cy, &keep, &cont, &limit, &v4mask, &v6prefix))
+        return NULL;
+    cut.enabled = (int)enabled;
+    cut.utc = cu;
+    cut.naive = cn;
+    cut.now_naive = cnn;
+    cut.now_year = cy;
+    cx.table = table;
+    cx.callback = callback;
+    cx.limit = limit > 0 ? limit : 1;
+    cx.addrs = 0;
+    cx.v4mask = v4mask > 0xFFFFFFFFLL ? -1 : v4mask;
+    cx.v6prefix = v6prefix > 128 ? -1 : v6prefix;
+
+    p = (const unsigned char *)data.buf;
+    end = p + data.len;
+    while (p < end) {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+        const unsigned char *le = nl ? nl + 1 : end;
+        int is_cont = first && cont;
+        first = 0;
+        if (!is_cont) nread++;
+        if (cut.enabled && !is_cont) {
+            int e = line_expired(p, le, &cut);
+            if (e >= 0) keep = !e;
+        }
+        if (!keep) {
+            if (!is_cont) nexpired++;
+        } else {
+            if (!is_cont) nwritten++;
+            if (scrub_span(&cx, &o, p, le) < 0) goto done;
+        }
+        p = le;
+    }
+    {
+        PyObject *bytes = PyBytes_FromStringAndSize(o.buf ? o.buf : "", (Py_ssize_t)o.len);
+        if (bytes)
+            result = Py_BuildValue("(NLLLLO)", bytes, nread, nwritten, nexpired, cx.addrs, keep ? Py_True : Py_False);
+    }
+done:
+    PyMem_Free(o.buf);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"scrub_block", scrub_block, METH_VARARGS, "Scrub whole lines (see scrubber.core)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "scrubber._native", NULL, -1, methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    init_tables();
+    return PyModule_Create(&moduledef);
+}

@@ -1,0 +1,303 @@
+"""Finding and truncating (or pseudonymising) IP addresses inside log lines.
+
+The unit of work is a *token*: a maximal run of bytes from ``[0-9A-Za-z_.:]``.
+Every other byte (space, quotes, brackets, ``/``, ``,``, ``=``, ``%``, ``-``,
+bytes >= 0x80 ...) separates tokens and is never changed.  A token can only
+change if it contains ``::``, at least six ``:`` or at least three ``.``; the
+native matcher (``scrubber._native``) uses exactly that test to decide which
+tokens it hands to :func:`scrub_token`, and caches the answer per token, so the
+rules below live in one place and the C and Python paths cannot disagree.
+
+Rules inside a token (documented in docs/scrubber.md):
+
+IPv6
+    Inside the token, take each maximal run of ``[0-9A-Fa-f:.]``.  Strip
+    trailing dots, and a single leading or trailing ``:`` that is not part of
+    ``::``; call the rest the *core*.  A core that is glued to a letter or
+    ``_`` (``std::vector``) is not an address.  A core that contains ``::`` or
+    six or more ``:`` is an IPv6 candidate:
+
+    * a valid IPv6 address (any case, leading zeros, embedded IPv4) is
+      truncated to ``ipv6_prefix`` bits and written compressed in lower case;
+      IPv4-mapped addresses (``::ffff:a.b.c.d``) keep ``::ffff:`` and have the
+      IPv4 part truncated to ``ipv4_prefix`` bits;
+    * otherwise ``ADDR:PORT`` (Apache 2.4 writes ``[client 2001:db8::1:51234]``)
+      where ADDR is a valid IPv6 address and PORT is 1-5 decimal digits: ADDR
+      is truncated, ``:PORT`` kept;
+    * a text valid both ways (``2001:db8::1:443``: an address, or 2001:db8::1
+      port 443) is truncated as one address to 16 bits fewer than
+      ``ipv6_prefix`` (at most 64), so that neither reading leaks;
+    * otherwise (``2001:db8::1::2``, ``12345::1``, ``1:2:3:4:5:6:7``) it is
+      address-ish but malformed: fail closed, every hex digit becomes ``x``.
+
+IPv4
+    In the rest of the token, each maximal dotted-decimal sequence
+    ``digits(.digits)+`` with four or more numbers is examined; every window of
+    four consecutive numbers that are each <= 255 (leading zeros allowed:
+    ``010.001.002.003``) is an address and has its host bits zeroed.  Numbers
+    that change are written in plain decimal; the others keep their bytes.  So
+    ``Chrome/119.0.6045.199`` (6045 > 255) is untouched, ``192.0.2.1:8080``
+    becomes ``192.0.2.0:8080`` and ``1.2.3.4.5`` becomes ``1.2.3.0.0`` (fail
+    closed: a version number that contains an address loses it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import namedtuple
+
+__all__ = [
+    "AddressPolicy",
+    "scrub_token",
+    "scrub_text_py",
+    "token_needs_check",
+]
+
+# Which bytes make up a token (must match _native.c's TOKEN table).
+TOKEN_RE = re.compile(rb"(?<![\w.:])[\w.:]*[.:][\w.:]*")
+_HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
+_DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
+_PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
+_HEX_DIGIT_RE = re.compile(rb"[0-9A-Fa-f]")
+_WORD_BYTES = frozenset(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz_")
+
+
+class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_key")):
+    """How addresses are rewritten: truncation, or keyed pseudonyms (immutable)."""
+
+    __slots__ = ()
+    ipv4_prefix: int
+    ipv6_prefix: int
+    hash_key: bytes | None
+
+    def __new__(cls, ipv4_prefix: int = 24, ipv6_prefix: int = 48, hash_key: bytes | None = None) -> "AddressPolicy":
+        if not 0 <= ipv4_prefix <= 32:
+            raise ValueError(f"ipv4_prefix must be 0..32, not {ipv4_prefix}")
+        if not 0 <= ipv6_prefix <= 128:
+            raise ValueError(f"ipv6_prefix must be 0..128, not {ipv6_prefix}")
+        return super().__new__(cls, ipv4_prefix, ipv6_prefix, hash_key)
+
+    @property
+    def v4_mask(self) -> int:
+        return (0xFFFFFFFF << (32 - self.ipv4_prefix)) & 0xFFFFFFFF
+
+    @property
+    def v6_mask(self) -> int:
+        full = (1 << 128) - 1
+        return (full << (128 - self.ipv6_prefix)) & full
+
+    # -- pseudonyms -------------------------------------------------------
+    def _digest(self, canonical: str) -> bytes:
+        import hashlib
+        import hmac
+
+        assert self.hash_key is not None
+        return hmac.new(self.hash_key, canonical.encode("ascii"), hashlib.sha256).digest()
+
+    def v4_text(self, value: int) -> bytes:
+        """Replacement text for a whole IPv4 address given as an integer."""
+        if self.hash_key is not None:
+            # 240.0.0.0/4 is reserved ("class E"): never a real client.
+            d = int.from_bytes(self._digest(str(ipaddress.IPv4Address(value)))[:4], "big")
+            return str(ipaddress.IPv4Address(0xF0000000 | (d & 0x0FFFFFFF))).encode()
+        return str(ipaddress.IPv4Address(value & self.v4_mask)).encode()
+
+    def v6_text(self, addr: ipaddress.IPv6Address) -> bytes:
+        mapped = addr.ipv4_mapped
+        if mapped is not None:
+            return b"::ffff:" + self.v4_text(int(mapped))
+        if self.hash_key is not None:
+            # 2001:db8::/32 is the documentation prefix: never a real client.
+            d = int.from_bytes(self._digest(addr.compressed)[:12], "big")
+            value = (0x20010DB8 << 96) | d
+            return ipaddress.IPv6Address(value).compressed.encode()
+        return ipaddress.IPv6Address(int(addr) & self.v6_mask).compressed.encode()
+
+
+def token_needs_check(tok: bytes) -> bool:
+    """The cheap pre-filter: can :func:`scrub_token` change this token at all?"""
+    return b"::" in tok or tok.count(b":") >= 6 or tok.count(b".") >= 3
+
+
+def _parse_v6(core: bytes) -> ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.IPv6Address(core.decode("ascii"))
+    except ValueError:
+        return None
+
+
+def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    addr = _parse_v6(core)
+    m = _PORT_RE.fullmatch(core)
+    if addr is not None:
+        if (
+            policy.hash_key is None
+            and m is not None
+            and m.group(1).count(b":") >= 2
+            and _parse_v6(m.group(1)) is not None
+        ):
+            # Ambiguous: "2001:db8::1:80" is an address, and also 2001:db8::1 port 80.
+            # Keep 16 bits fewer (at most 64), so that neither reading leaks.
+            cap = max(0, min(policy.ipv6_prefix - 16, 64))
+            full = (1 << 128) - 1
+            value = int(addr) & ((full << (128 - cap)) & full)
+            return ipaddress.IPv6Address(value).compressed.encode(), 1
+        return policy.v6_text(addr), 1
+    if m is not None and m.group(1).count(b":") >= 2:
+        addr = _parse_v6(m.group(1))
+        if addr is not None:
+            return policy.v6_text(addr) + b":" + m.group(2), 1
+    # Address-ish but malformed: fail closed.
+    return _HEX_DIGIT_RE.sub(b"x", core), 1
+
+
+def _scrub_dotted(seq: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    parts = seq.split(b".")
+    n = len(parts)
+    values: list[int | None] = []
+    for p in parts:
+        s = p.lstrip(b"0")
+        v = int(s) if s and len(s) <= 3 else 0 if not s else 256
+        values.append(v if v <= 255 else None)
+    if n == 4 and None not in values:
+        v = (values[0] << 24) | (values[1] << 16) | (values[2] << 8) | values[3]  # type: ignore[operator]
+        return policy.v4_text(v), 1
+    # A first number with more than three digits may be an octet glued to digits
+    # before it, as in a URL-encoded "%20192.0.2.1": use its longest suffix <= 255.
+    glued = b""
+    if values[0] is None and len(parts[0]) > 3:
+        p0 = parts[0]
+        for k in (3, 2, 1):
+            tail = p0[-k:]
+            if int(tail) <= 255:
+                glued, parts[0], values[0] = p0[:-k], tail, int(tail)
+                break
+    # Zero the host bits of every window of four numbers that is an address.
+    new = list(values)
+    found = 0
+    mask = policy.v4_mask
+    for i in range(n - 3):
+        w = values[i : i + 4]
+        if None in w:
+            continue
+        found += 1
+        v = (w[0] << 24) | (w[1] << 16) | (w[2] << 8) | w[3]  # type: ignore[operator]
+        t = v & mask
+        for j in range(4):
+            tj = (t >> (24 - 8 * j)) & 0xFF
+            cur = new[i + j]
+            assert cur is not None
+            if tj < cur:
+                new[i + j] = tj
+    if not found:
+        return seq, 0
+    out = [parts[k] if new[k] == values[k] else str(new[k]).encode() for k in range(n)]
+    return glued + b".".join(out), found
+
+
+def _scrub_v4_in(segment: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    if segment.count(b".") < 3:
+        return segment, 0
+    pieces: list[bytes] = []
+    count = 0
+    pos = 0
+    for m in _DOTTED_RE.finditer(segment):
+        seq = m.group()
+        if seq.count(b".") < 3:
+            continue
+        rep, c = _scrub_dotted(seq, policy)
+        if c:
+            pieces.append(segment[pos : m.start()])
+            pieces.append(rep)
+            pos = m.end()
+            count += c
+    if not count:
+        return segment, 0
+    pieces.append(segment[pos:])
+    return b"".join(pieces), count
+
+
+def _v6_core_span(tok: bytes, start: int, end: int) -> tuple[int, int] | None:
+    """Given a hex run tok[start:end], return the span of its IPv6 candidate core."""
+    s, e = start, end
+    while e > s and tok[e - 1] == 0x2E:  # trailing dots
+        e -= 1
+    if e - s >= 1 and tok[s] == 0x3A and not (e - s >= 2 and tok[s + 1] == 0x3A):
+        s += 1
+    if e - s >= 1 and tok[e - 1] == 0x3A and not (e - s >= 2 and tok[e - 2] == 0x3A):
+        e -= 1
+    if e <= s:
+        return None
+    core = tok[s:e]
+    if b"::" not in core and core.count(b":") < 6:
+        return None
+    if s > 0 and tok[s - 1] in _WORD_BYTES:
+        return None
+    if e < len(tok) and tok[e] in _WORD_BYTES:
+        return None
+    return s, e
+
+
+def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    """Rewrite every address inside one token; return (new token, addresses found)."""
+    if not token_needs_check(tok):
+        return tok, 0
+    pieces: list[bytes] = []
+    count = 0
+    pos = 0
+    if b"::" in tok or tok.count(b":") >= 6:
+        for m in _HEXRUN_RE.finditer(tok):
+            span = _v6_core_span(tok, m.start(), m.end())
+            if span is None:
+                continue
+            s, e = span
+            rep, c = _scrub_v6_core(tok[s:e], policy)
+            seg, c4 = _scrub_v4_in(tok[pos:s], policy)
+            pieces.append(seg)
+            pieces.append(rep)
+            count += c + c4
+            pos = e
+    seg, c4 = _scrub_v4_in(tok[pos:], policy)
+    if not count and not c4:
+        return tok, 0
+    pieces.append(seg)
+    return b"".join(pieces), count + c4
+
+
+class TokenCache:
+    """Bounded memo of token -> (replacement, count) for one policy."""
+
+    LIMIT = 65536
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
+        self.table: dict[bytes, tuple[bytes, int]] = {}
+
+    def __call__(self, tok: bytes) -> tuple[bytes, int]:
+        return scrub_token(tok, self.policy)
+
+    def lookup(self, tok: bytes) -> tuple[bytes, int]:
+        hit = self.table.get(tok)
+        if hit is None:
+            if len(self.table) >= self.LIMIT:
+                self.table.clear()
+            hit = self.table[tok] = scrub_token(tok, self.policy)
+        return hit
+
+
+def scrub_text_py(line: bytes, cache: TokenCache) -> tuple[bytes, int]:
+    """Pure-Python: rewrite every address in ``line`` (any bytes, any length)."""
+    count = 0
+
+    def repl(m: re.Match[bytes]) -> bytes:
+        nonlocal count
+        tok = m.group()
+        if not token_needs_check(tok):
+            return tok
+        rep, c = cache.lookup(tok)
+        count += c
+        return rep
+
+    out = TOKEN_RE.sub(repl, line)
+    return out, count

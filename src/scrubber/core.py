@@ -1,0 +1,251 @@
+"""Block scrubbing: a pure function over whole lines of bytes, plus a small streamer.
+
+``scrub_block(data, settings, state)`` takes complete lines (the last one may lack
+its newline only at the end of the input), drops expired lines, rewrites every
+address in the others, and returns ``(output, stats, new_state)``.  It does no
+I/O, so bulk scrubbing can run it in worker processes.  ``Streamer`` adds the
+carry-over of the last incomplete line between blocks.
+
+The work is done by ``scrubber._native`` (C) when it is built and
+``SCRUBBER_PURE`` is not set, else by the pure-Python path here; both give
+byte-identical output (tests/test_scrubber_native.py).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from typing import NamedTuple
+
+from .addresses import AddressPolicy, TokenCache, scrub_text_py
+from .timestamps import Cutoff, line_is_expired_py, make_cutoff
+
+try:  # pragma: no cover - depends on the build
+    if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
+        raise ImportError("SCRUBBER_PURE is set")
+    from . import _native
+except ImportError:  # pragma: no cover
+    _native = None  # type: ignore[assignment]
+
+__all__ = ["Settings", "Stats", "State", "scrub_block", "Streamer", "native_available"]
+
+BLOCK_SIZE = 1 << 20  # read/write granularity
+MAX_CARRY = 1 << 20  # a line longer than this is processed in pieces
+
+
+def native_available() -> bool:
+    return _native is not None
+
+
+class Settings(NamedTuple):
+    """What to do (immutable, picklable).  Build it with :meth:`Settings.create`."""
+
+    policy: AddressPolicy = AddressPolicy()
+    cutoff: Cutoff | None = None
+
+    @classmethod
+    def create(
+        cls,
+        ipv4_prefix: int = 24,
+        ipv6_prefix: int = 48,
+        max_age: str | None = None,
+        now: _dt.datetime | None = None,
+        timezone: str | None = None,
+        hash_key: bytes | None = None,
+    ) -> "Settings":
+        policy = AddressPolicy(ipv4_prefix, ipv6_prefix, hash_key)
+        cutoff = make_cutoff(max_age, now, timezone) if max_age else None
+        return cls(policy, cutoff)
+
+
+class Stats:
+    """Counters; ``add`` merges another Stats (e.g. from a worker)."""
+
+    FIELDS = (
+        "lines_read",
+        "lines_written",
+        "lines_expired",
+        "addresses",
+        "bytes_read",
+        "bytes_written",
+        "files",
+        "files_failed",
+    )
+    __slots__ = FIELDS
+
+    def __init__(self, **counts: int) -> None:
+        for name in self.FIELDS:
+            setattr(self, name, counts.pop(name, 0))
+        if counts:
+            raise TypeError(f"unknown counters: {sorted(counts)}")
+
+    def add(self, other: "Stats") -> None:
+        for name in self.FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Stats) and self.as_dict() == other.as_dict()
+
+    def __repr__(self) -> str:
+        return "Stats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items()) + ")"
+
+
+class State(NamedTuple):
+    """Carried between blocks: keep lines without a timestamp? (follow the last one)."""
+
+    keep: bool = True
+    continuation: bool = False  # the block starts in the middle of a line
+
+
+_CACHES: dict[AddressPolicy, TokenCache] = {}
+
+
+def _cache_for(policy: AddressPolicy) -> TokenCache:
+    cache = _CACHES.get(policy)
+    if cache is None:
+        if len(_CACHES) > 8:
+            _CACHES.clear()
+        cache = _CACHES[policy] = TokenCache(policy)
+    return cache
+
+
+def _scrub_block_py(data: bytes, settings: Settings, state: State) -> tuple[bytes, Stats, State]:
+    cache = _cache_for(settings.policy)
+    cutoff = settings.cutoff
+    keep = state.keep
+    stats = Stats(bytes_read=len(data))
+    out: list[bytes] = []
+    lines = data.splitlines(keepends=True) if b"\r" not in data else _split_lf(data)
+    first = True
+    for line in lines:
+        cont = first and state.continuation
+        first = False
+        if not cont:
+            stats.lines_read += 1
+        if cutoff is not None and not cont:
+            expired = line_is_expired_py(line, cutoff)
+            if expired is not None:
+                keep = not expired
+        if not keep:
+            if not cont:
+                stats.lines_expired += 1
+            continue
+        if not cont:
+            stats.lines_written += 1
+        text, n = scrub_text_py(line, cache)
+        stats.addresses += n
+        out.append(text)
+    result = b"".join(out)
+    stats.bytes_written = len(result)
+    return result, stats, State(keep, False)
+
+
+def _split_lf(data: bytes) -> list[bytes]:
+    parts = data.split(b"\n")
+    last = parts.pop()
+    lines = [p + b"\n" for p in parts]
+    if last:
+        lines.append(last)
+    return lines
+
+
+def _scrub_block_native(data: bytes, settings: Settings, state: State) -> tuple[bytes, Stats, State]:
+    cache = _cache_for(settings.policy)
+    c = settings.cutoff
+    if c is None:
+        cut = (0, 0, 0, 0, 0)
+    else:
+        cut = (1, c.utc, c.naive, c.now_naive, c.now_year)
+    out, read, written, expired, addrs, keep = _native.scrub_block(
+        data,
+        cache.table,
+        cache,
+        cut,
+        state.keep,
+        state.continuation,
+        TokenCache.LIMIT,
+        -1 if settings.policy.hash_key is not None else settings.policy.v4_mask,
+        -1 if settings.policy.hash_key is not None else settings.policy.ipv6_prefix,
+    )
+    stats = Stats(
+        lines_read=read,
+        lines_written=written,
+        lines_expired=expired,
+        addresses=addrs,
+        bytes_read=len(data),
+        bytes_written=len(out),
+    )
+    return out, stats, State(bool(keep), False)
+
+
+INITIAL_STATE = State()
+
+
+def scrub_block(
+    data: bytes, settings: Settings, state: State = INITIAL_STATE, *, pure: bool | None = None
+) -> tuple[bytes, Stats, State]:
+    """Scrub whole lines.  ``pure=True`` forces the Python path, False the native one."""
+    if pure is None:
+        pure = _native is None
+    if pure:
+        return _scrub_block_py(data, settings, state)
+    if _native is None:
+        raise RuntimeError("scrubber._native is not built")
+    return _scrub_block_native(data, settings, state)
+
+
+_LAST_SEPARATOR = re.compile(rb"(?s).*[^\w.:]")  # up to the last byte that is not in a token
+
+
+class Streamer:
+    """Feed arbitrary chunks of bytes, get scrubbed bytes back (no I/O)."""
+
+    def __init__(self, settings: Settings, pure: bool | None = None, stats: Stats | None = None) -> None:
+        self.settings = settings
+        self.pure = pure
+        self.stats = Stats() if stats is None else stats
+        self._state = State()
+        self._carry = b""
+
+    def _run(self, data: bytes) -> bytes:
+        out, st, self._state = scrub_block(data, self.settings, self._state, pure=self.pure)
+        self.stats.add(st)
+        return out
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self._carry + chunk if self._carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) <= MAX_CARRY:
+                self._carry = data
+                return b""
+            return self._split_long(data)
+        self._carry = data[cut:]
+        out = self._run(data[:cut])
+        if len(self._carry) > MAX_CARRY:
+            out += self._split_long(self._carry)
+        return out
+
+    def _split_long(self, data: bytes) -> bytes:
+        """Process the head of an over-long line, cutting only between tokens."""
+        m = _LAST_SEPARATOR.match(data)
+        cut = m.end() if m is not None else 0
+        if cut == 0:  # one giant token: keep accumulating rather than split an address
+            self._carry = data
+            return b""
+        self._carry = data[cut:]
+        out, st, state = scrub_block(data[:cut], self.settings, self._state, pure=self.pure)
+        self.stats.add(st)
+        # The rest of this line follows the decision just taken and is not a new line.
+        self._state = State(state.keep, True)
+        return out
+
+    def finish(self) -> bytes:
+        data, self._carry = self._carry, b""
+        if not data:
+            return b""
+        return self._run(data)

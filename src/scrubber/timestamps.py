@@ -1,0 +1,221 @@
+"""Finding the timestamp of a log line, and the retention cut-off.
+
+A line's timestamp is the leftmost match, anywhere in the line, of one of these
+forms (at one position they are tried in this order; ``_native.c`` implements
+the same grammar by hand and the differential tests hold both to it):
+
+=====  =================================================  ============================
+kind   form                                               zone
+=====  =================================================  ============================
+CLF    ``10/Oct/2000:13:55:36 -0700`` (Apache, nginx)     its own offset
+AERR   ``Wed Oct 11 14:32:52.123456 2000`` (Apache 2.2/4)  ``--timezone``
+NGX    ``2024/01/02 03:04:05`` (nginx error log)          ``--timezone``
+ISO    ``2024-01-02T03:04:05.123+01:00`` / ``Z`` / none     its own, else ``--timezone``
+SYSL   ``Jan  2 03:04:05`` (RFC 3164, no year)            ``--timezone``; the year is
+                                                          now's, or the one before if
+                                                          that would be > 1 day ahead
+CADDY  ``"ts":1646861401.524`` (Caddy JSON)               Unix seconds
+=====  =================================================  ============================
+
+Fields are range-checked by the grammar (month 01-12, day 01-31, hour 00-23,
+minute 00-59, second 00-60); a day past the end of its month rolls over
+arithmetically.  Times with no zone are compared with the cut-off expressed as
+local wall-clock time in ``--timezone`` (exact except inside the one repeated
+hour when clocks go back).  All arithmetic is integer seconds; a line is expired
+when its (whole-second) time is strictly before the cut-off.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import NamedTuple
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dateutil.relativedelta import relativedelta
+
+__all__ = [
+    "Cutoff",
+    "parse_duration",
+    "make_cutoff",
+    "find_timestamp",
+    "days_from_civil",
+    "line_is_expired_py",
+]
+
+MONTHS = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"]
+_MONTH_NUM = {m: i + 1 for i, m in enumerate(MONTHS)}
+_MON = b"(?:" + b"|".join(MONTHS) + b")"
+_WKD = b"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_HMS = rb"([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]|60)"
+_DD = rb"(0[1-9]|[12][0-9]|3[01])"
+_D12 = rb"(3[01]|[12][0-9]|0?[1-9])"
+_MM = rb"(0[1-9]|1[0-2])"
+
+TS_RE = re.compile(
+    # CLF: groups 1-9
+    rb"(?P<clf>" + _DD + rb"/(" + _MON + rb")/([0-9]{4}):" + _HMS + rb" ([+-])([0-9]{2})([0-9]{2}))"
+    # Apache error log: groups 11-16
+    rb"|(?P<aerr>" + _WKD + rb" (" + _MON + rb") {1,2}" + _D12 + rb" " + _HMS
+    + rb"(?:\.[0-9]+)? ([0-9]{4}))"
+    # nginx error log: groups 18-23
+    rb"|(?P<ngx>([0-9]{4})/" + _MM + rb"/" + _DD + rb" " + _HMS + rb")"
+    # ISO 8601 / RFC 3339: groups 25-33
+    rb"|(?P<iso>([0-9]{4})-" + _MM + rb"-" + _DD + rb"[Tt ]" + _HMS
+    + rb"(?:[.,][0-9]+)?(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))?)"
+    # RFC 3164 syslog: groups 35-39
+    rb"|(?P<sysl>(" + _MON + rb") {1,2}" + _D12 + rb" " + _HMS + rb")"
+    # Caddy JSON: group 41
+    rb'|(?P<caddy>"ts": ?([0-9]{1,12})(?:\.[0-9]+)?)'
+)
+
+_DURATION_RE = re.compile(
+    r"\s*(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?|mo|months?|y|years?)(?![a-z])\s*",
+    re.IGNORECASE,
+)
+
+
+def days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant)."""
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def parse_duration(text: str) -> "relativedelta":
+    """``30d``, ``2w``, ``1mo``, ``12h``, ``1y``, ``90 days``; combinations like ``1mo15d``."""
+    from dateutil.relativedelta import relativedelta
+
+    pos = 0
+    total = relativedelta()
+    found = False
+    text = text.strip()
+    while pos < len(text):
+        m = _DURATION_RE.match(text, pos)
+        if m is None:
+            raise ValueError(f"invalid duration {text!r} (examples: 30d, 2w, 1mo, 12h, 1y)")
+        n = int(m.group(1))
+        unit = m.group(2).lower()
+        if unit in ("mo", "month", "months"):
+            total += relativedelta(months=n)
+        elif unit.startswith("y"):
+            total += relativedelta(years=n)
+        elif unit.startswith("w"):
+            total += relativedelta(weeks=n)
+        elif unit.startswith("d"):
+            total += relativedelta(days=n)
+        elif unit.startswith("h"):
+            total += relativedelta(hours=n)
+        elif unit.startswith("s"):
+            total += relativedelta(seconds=n)
+        else:
+            total += relativedelta(minutes=n)
+        found = True
+        pos = m.end()
+    if not found:
+        raise ValueError(f"invalid duration {text!r} (examples: 30d, 2w, 1mo, 12h, 1y)")
+    return total
+
+
+class Cutoff(NamedTuple):
+    """Everything the line tests need, as plain integers (what _native gets)."""
+
+    utc: int  # Unix seconds: lines with a zone / Unix time older than this are expired
+    naive: int  # the same instant as local wall-clock seconds since 1970-01-01 "naive"
+    now_naive: int  # now, as local wall-clock seconds (for year-less syslog dates)
+    now_year: int  # now's local year
+
+
+def resolve_timezone(name: str | None) -> _dt.tzinfo:
+    if name is None:
+        tz = _dt.datetime.now().astimezone().tzinfo
+        assert tz is not None
+        return tz
+    if name.upper() == "UTC":
+        return _dt.timezone.utc
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def _naive_seconds(d: _dt.datetime) -> int:
+    return days_from_civil(d.year, d.month, d.day) * 86400 + d.hour * 3600 + d.minute * 60 + d.second
+
+
+def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | None = None) -> Cutoff:
+    """The cut-off for ``--max-age`` at ``now`` (aware; default: the clock), in ``timezone``."""
+    tz = resolve_timezone(timezone)
+    if now is None:
+        now = _dt.datetime.now(_dt.timezone.utc)
+    elif now.tzinfo is None:
+        now = now.replace(tzinfo=tz)
+    now = now.replace(microsecond=0)
+    local_now = now.astimezone(tz)
+    # Calendar arithmetic (months, years) in local time, like a person would.
+    cut_local = local_now - parse_duration(max_age)
+    cut_utc = int(cut_local.astimezone(_dt.timezone.utc).timestamp())
+    cut_local = _dt.datetime.fromtimestamp(cut_utc, _dt.timezone.utc).astimezone(tz)
+    return Cutoff(
+        utc=cut_utc,
+        naive=_naive_seconds(cut_local),
+        now_naive=_naive_seconds(local_now),
+        now_year=local_now.year,
+    )
+
+
+def find_timestamp(line: bytes, cutoff: Cutoff) -> tuple[bool, int] | None:
+    """``(zoned, seconds)`` of the line's leftmost timestamp, or None.
+
+    ``zoned`` True: Unix seconds (compare with ``cutoff.utc``); False: local
+    wall-clock seconds (compare with ``cutoff.naive``).
+    """
+    m = TS_RE.search(line)
+    if m is None:
+        return None
+    g = m.group
+    kind = m.lastgroup
+    if kind == "clf":
+        secs = days_from_civil(int(g(4)), _MONTH_NUM[g(3)], int(g(2))) * 86400
+        secs += int(g(5)) * 3600 + int(g(6)) * 60 + int(g(7))
+        off = int(g(9)) * 3600 + int(g(10)) * 60
+        return True, secs - off if g(8) == b"+" else secs + off
+    if kind == "aerr":
+        secs = days_from_civil(int(g(17)), _MONTH_NUM[g(12)], int(g(13))) * 86400
+        return False, secs + int(g(14)) * 3600 + int(g(15)) * 60 + int(g(16))
+    if kind == "ngx":
+        secs = days_from_civil(int(g(19)), int(g(20)), int(g(21))) * 86400
+        return False, secs + int(g(22)) * 3600 + int(g(23)) * 60 + int(g(24))
+    if kind == "iso":
+        secs = days_from_civil(int(g(26)), int(g(27)), int(g(28))) * 86400
+        secs += int(g(29)) * 3600 + int(g(30)) * 60 + int(g(31))
+        if g(32) is not None:
+            return True, secs
+        if g(33) is not None:
+            off = int(g(34)) * 3600 + int(g(35)) * 60
+            return True, secs - off if g(33) == b"+" else secs + off
+        return False, secs
+    if kind == "sysl":
+        mon, day = _MONTH_NUM[g(37)], int(g(38))
+        sod = int(g(39)) * 3600 + int(g(40)) * 60 + int(g(41))
+        secs = days_from_civil(cutoff.now_year, mon, day) * 86400 + sod
+        if secs > cutoff.now_naive + 86400:
+            secs = days_from_civil(cutoff.now_year - 1, mon, day) * 86400 + sod
+        return False, secs
+    # caddy
+    return True, int(g(43))
+
+
+def line_is_expired_py(line: bytes, cutoff: Cutoff) -> bool | None:
+    """True/False for a line with a timestamp, None for a line without one."""
+    ts = find_timestamp(line, cutoff)
+    if ts is None:
+        return None
+    zoned, secs = ts
+    return secs < (cutoff.utc if zoned else cutoff.naive)

@@ -1,0 +1,183 @@
+"""Expiry at the boundary, for every timestamp format and several zones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scrubber import Settings, Streamer, native_available, parse_duration, scrub_block
+from scrubber.timestamps import days_from_civil, make_cutoff
+
+PATHS = [True, False] if native_available() else [True]
+UTC = dt.timezone.utc
+MON = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+WKD = "Mon Tue Wed Thu Fri Sat Sun".split()
+NOW = dt.datetime(2024, 6, 30, 12, 0, 0, tzinfo=UTC)
+CUTOFF = NOW - dt.timedelta(days=30)  # 2024-05-31T12:00:00Z; no DST change in between
+
+
+def clf(offset: str) -> Callable[[dt.datetime, str], str]:
+    sign = 1 if offset[0] == "+" else -1
+    delta = dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign
+
+    def f(t: dt.datetime, tz: str) -> str:
+        t = t.astimezone(dt.timezone(delta))
+        return f'192.0.2.1 - - [{t:%d}/{MON[t.month - 1]}/{t:%Y:%H:%M:%S} {offset}] "GET / HTTP/1.1" 200 1'
+
+    return f
+
+
+def local(t: dt.datetime, tz: str) -> dt.datetime:
+    return t.astimezone(UTC if tz == "UTC" else ZoneInfo(tz))
+
+
+def apache24(t: dt.datetime, tz: str) -> str:
+    t = local(t, tz)
+    return f"[{WKD[t.weekday()]} {MON[t.month - 1]} {t:%d %H:%M:%S}.123456 {t:%Y}] [core:error] [client 192.0.2.1:5123] x"
+
+
+def apache22(t: dt.datetime, tz: str) -> str:
+    t = local(t, tz)
+    return f"[{WKD[t.weekday()]} {MON[t.month - 1]} {t.day:2d} {t:%H:%M:%S} {t:%Y}] [error] [client 192.0.2.1] x"
+
+
+def nginx_error(t: dt.datetime, tz: str) -> str:
+    t = local(t, tz)
+    return f"{t:%Y/%m/%d %H:%M:%S} [error] 12#12: *1 x, client: 192.0.2.1, server: a"
+
+
+def iso_naive(t: dt.datetime, tz: str) -> str:
+    t = local(t, tz)
+    return f'{{"time":"{t:%Y-%m-%dT%H:%M:%S}","remote_addr":"192.0.2.1"}}'
+
+
+def iso(offset: str) -> Callable[[dt.datetime, str], str]:
+    def f(t: dt.datetime, tz: str) -> str:
+        if offset == "Z":
+            return f'{{"time":"{t.astimezone(UTC):%Y-%m-%dT%H:%M:%S}.250Z","ip":"192.0.2.1"}}'
+        sign = 1 if offset[0] == "+" else -1
+        delta = dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:])) * sign
+        return f'{{"time":"{t.astimezone(dt.timezone(delta)):%Y-%m-%dT%H:%M:%S}{offset}","ip":"192.0.2.1"}}'
+
+    return f
+
+
+def syslog(t: dt.datetime, tz: str) -> str:
+    t = local(t, tz)
+    return f"<134>{MON[t.month - 1]} {t.day:2d} {t:%H:%M:%S} web1 apache2: 192.0.2.1 - - x"
+
+
+def syslog5424(t: dt.datetime, tz: str) -> str:
+    return f"<165>1 {t.astimezone(UTC):%Y-%m-%dT%H:%M:%S}.003Z web1 nginx 811 - - 192.0.2.1"
+
+
+def caddy(t: dt.datetime, tz: str) -> str:
+    return f'{{"level":"info","ts":{int(t.timestamp())}.0000001,"request":{{"remote_ip":"192.0.2.1"}}}}'
+
+
+FORMATS = {
+    "clf+0000": clf("+0000"),
+    "clf-0700": clf("-0700"),
+    "clf+0530": clf("+0530"),
+    "apache24": apache24,
+    "apache22": apache22,
+    "nginx_error": nginx_error,
+    "iso_naive": iso_naive,
+    "iso_Z": iso("Z"),
+    "iso+01:00": iso("+01:00"),
+    "iso-0330": iso("-0330"),
+    "syslog3164": syslog,
+    "syslog5424": syslog5424,
+    "caddy": caddy,
+}
+ZONES = ["UTC", "Europe/Stockholm", "America/New_York", "Asia/Kolkata"]
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_expiry_boundary(fmt: str, zone: str, pure: bool) -> None:
+    make = FORMATS[fmt]
+    settings = Settings.create(max_age="30d", now=NOW, timezone=zone)
+    at_cutoff = make(CUTOFF, zone)
+    just_before = make(CUTOFF - dt.timedelta(seconds=1), zone)
+    long_ago = make(CUTOFF - dt.timedelta(days=3), zone)
+    recent = make(NOW - dt.timedelta(hours=1), zone)
+    data = "\n".join([at_cutoff, just_before, recent, long_ago, "  continuation of the old line", recent]) + "\n"
+    out, stats, _ = scrub_block(data.encode(), settings, pure=pure)
+    kept = out.decode().splitlines()
+    assert len(kept) == 3, kept
+    assert kept[0] == at_cutoff.replace("192.0.2.1", "192.0.2.0")
+    assert all("192.0.2.1" not in k for k in kept)
+    assert (stats.lines_read, stats.lines_written, stats.lines_expired) == (6, 3, 3)
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+def test_lines_without_timestamp_follow_the_line_before(pure: bool) -> None:
+    settings = Settings.create(max_age="1d", now=NOW, timezone="UTC")
+    fresh = clf("+0000")(NOW, "UTC")
+    old = clf("+0000")(NOW - dt.timedelta(days=2), "UTC")
+    data = "\n".join(["leading line, kept", old, "Traceback:", "  stack", fresh, "  more", old, fresh]) + "\n"
+    st = Streamer(settings, pure=pure)
+    out = b"".join(st.feed(data.encode()[i : i + 5]) for i in range(0, len(data), 5)) + st.finish()
+    kept = out.decode().splitlines()
+    assert kept[0] == "leading line, kept"
+    assert [k.startswith("192.0.2.0") for k in kept[1:]] == [True, False, True]
+    assert "Traceback:" not in kept and "  more" in kept
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+def test_syslog_without_year_uses_the_year_before_when_in_the_future(pure: bool) -> None:
+    now = dt.datetime(2024, 1, 5, 12, 0, tzinfo=UTC)
+    settings = Settings.create(max_age="10d", now=now, timezone="UTC")
+    lines = b"Dec 30 10:00:00 h x 192.0.2.1\nDec 20 10:00:00 h x 192.0.2.1\nJan  6 11:00:00 h x 192.0.2.1\n"
+    out, stats, _ = scrub_block(lines, settings, pure=pure)
+    assert out == b"Dec 30 10:00:00 h x 192.0.2.0\nJan  6 11:00:00 h x 192.0.2.0\n"
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"[32/Oct/2000:13:55:36 -0700] x",
+        b"[10/Foo/2000:13:55:36 -0700] x",
+        b"[10/Oct/2000:24:55:36 -0700] x",
+        b"[10/Oct/2000:13:55:36] x",
+        b"2024/13/02 03:04:05 x",
+        b"2024-01-02 25:04:05 x",
+        b"Feb 30x10:00:00 x",
+        b"Jan 123 10:00:00 x",
+        b'"ts":"1",',
+        b"Wed Oct 11 14:32:52.5x 2000",
+    ],
+)
+def test_not_a_timestamp_follows_previous(line: bytes, pure: bool) -> None:
+    settings = Settings.create(max_age="1d", now=NOW, timezone="UTC")
+    old = b"[01/Jan/2000:00:00:00 +0000] old\n"
+    out, stats, _ = scrub_block(old + line + b"\n", settings, pure=pure)
+    assert out == b"" and stats.lines_expired == 2
+
+
+def test_one_month_is_a_calendar_month_and_durations_parse() -> None:
+    c = make_cutoff("1mo", dt.datetime(2024, 3, 31, 12, tzinfo=UTC), "UTC")
+    assert dt.datetime.fromtimestamp(c.utc, UTC) == dt.datetime(2024, 2, 29, 12, tzinfo=UTC)
+    c = make_cutoff("2w", dt.datetime(2024, 3, 31, 12, tzinfo=UTC), "UTC")
+    assert dt.datetime.fromtimestamp(c.utc, UTC) == dt.datetime(2024, 3, 17, 12, tzinfo=UTC)
+    assert parse_duration("1mo15d").months == 1
+    for bad in ("", "30", "d", "3x", "-1d"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_naive_cutoff_is_local_wall_clock() -> None:
+    c = make_cutoff("30d", NOW, "Europe/Stockholm")
+    assert c.utc == int(CUTOFF.timestamp())
+    assert c.naive == days_from_civil(2024, 5, 31) * 86400 + 14 * 3600  # 14:00 CEST
+
+
+def test_days_from_civil_matches_datetime() -> None:
+    for d in (dt.date(1970, 1, 1), dt.date(2000, 2, 29), dt.date(1969, 12, 31), dt.date(2400, 12, 31), dt.date(1, 1, 1)):
+        assert days_from_civil(d.year, d.month, d.day) == (d - dt.date(1970, 1, 1)).days
