@@ -8,7 +8,7 @@ native matcher (``scrubber._native``) uses exactly that test to decide which
 tokens it hands to :func:`scrub_token`, and caches the answer per token, so the
 rules below live in one place and the C and Python paths cannot disagree.
 
-Rules inside a token (documented in docs/scrubber.md):
+Rules inside a token (documented in the README, "What counts as an address"):
 
 IPv6
     Inside the token, take each maximal run of ``[0-9A-Fa-f:.]``.  Strip
