@@ -3,12 +3,16 @@
     pytest benchmarks -m benchmark --benchmark-enable          # N from CHECK_BENCH_RECORDS
     CHECK_BENCH_RECORDS=1000000 pytest benchmarks/test_check_bench.py -m benchmark --benchmark-enable
 
-Small by default (a CI smoke run); benchmarks/check_vs_jq.py compares with jq.
+Small by default (a CI smoke run); benchmarks/check_vs_jq.py compares with jq. The
+``jobs2`` case splits the file over two worker processes (small pieces when the file is
+small, so the smoke run exercises the split); it prints the peak RSS of this process and
+of its largest worker.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import sys
 from collections import Counter
 from pathlib import Path
@@ -36,20 +40,27 @@ def data(tmp_path_factory):
     return compile_policy(load_policy(str(policy))), load_binding(str(binding)), records
 
 
-def run_check(compiled, binding, records) -> Counter:
+def run_check(compiled, binding, records, jobs=1) -> Counter:
     counts: Counter = Counter()
     stats = Stats()
     with open_source(str(records)) as source:
-        for finding in check_source(compiled, source, binding, NOW, stats):
+        for finding in check_source(compiled, source, binding, NOW, stats, jobs=jobs):
             counts[finding.code] += 1
     assert stats.records == N
     return counts
 
 
 @pytest.mark.benchmark
-def test_check_jsonl(benchmark, data):
-    counts = benchmark.pedantic(run_check, args=data, rounds=3, iterations=1)
+@pytest.mark.parametrize("jobs", [1, 2], ids=["jobs1", "jobs2"])
+def test_check_jsonl(benchmark, data, jobs, monkeypatch):
+    size = data[2].stat().st_size
+    if jobs > 1 and size < 64 << 20:
+        monkeypatch.setenv("POLICYENGINE_CHUNK_BYTES", str(max(64 << 10, size // 16)))
+    counts = benchmark.pedantic(run_check, args=(*data, jobs), rounds=3, iterations=1)
     assert 0 < sum(counts.values()) < N
     if benchmark.stats:
         mean = benchmark.stats.stats.mean
-        print(f"\n{N:,} records in {mean:.2f} s: {N / mean:,.0f} records/s")
+        me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"\n{N:,} records, --jobs {jobs}: {mean:.2f} s, {N / mean:,.0f} records/s; peak RSS "
+              f"{me:.0f} MiB here, {workers:.0f} MiB the largest child process")

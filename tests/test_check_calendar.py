@@ -111,3 +111,37 @@ def test_fast_path_agrees_with_exact_arithmetic(policy, anchor, offset_minutes, 
     got = [f.code for f in lowered.evaluate("t", 1, values)]
     day = local_day(value, get_zone(zone))
     assert got == (["PC103"] if day + relativedelta(months=1) < today else [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(anchor=st.datetimes(min_value=datetime(2018, 1, 1), max_value=datetime(2027, 12, 31)),
+       offset_minutes=st.one_of(st.none(), st.integers(-12 * 60, 14 * 60)),
+       today=st.dates(min_value=date(2020, 1, 1), max_value=date(2027, 12, 31)),
+       zone=st.sampled_from(ZONES), shape=st.sampled_from(["date", "T", " ", "micro"]),
+       purpose=st.sampled_from(["backups", "marketing", "support", "cctv", "books"]),
+       asked=st.booleans(), twice=st.booleans())
+def test_screen_agrees_with_evaluate(policy, anchor, offset_minutes, today, zone, shape, purpose,
+                                     asked, twice):
+    """The hot loop's screen never clears a record that `evaluate` would report."""
+    import json
+
+    if shape == "date":
+        value = anchor.date().isoformat()
+    else:
+        stamp = anchor if shape == "micro" else anchor.replace(microsecond=0)
+        if offset_minutes is not None:
+            stamp = stamp.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
+        value = stamp.isoformat(sep="T" if shape != " " else " ")
+    record = {"id": "x", "purpose": purpose, "deleted": value, "collected": value,
+              "contract_end": value, "transaction": value, "consent_given": "2020-01-01",
+              "erasure_requested": value if asked else None}
+    binding = Binding.identity(timezone=zone)
+    lowered = lower_to_python(policy, binding, datetime.combine(today, datetime.min.time()).isoformat())
+    values = tuple(record.get(c) for c in lowered.columns)
+    expected = lowered.evaluate("t", 1, values) + (lowered.evaluate("t", 2, values) if twice else [])
+    out: list = []
+    line = json.dumps(record).encode()
+    cold = lower_to_python(policy, binding, datetime.combine(today, datetime.min.time()).isoformat())
+    n = cold.check_lines("t", 1, [line, line] if twice else [line], 0, cold.columns, out)
+    assert n == (2 if twice else 1)
+    assert out == expected

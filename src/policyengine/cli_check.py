@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import sys
 
 import click
@@ -17,10 +18,10 @@ from .binding import Binding, find_binding, load_binding
 from .compile import compile_policy
 from .dates import get_zone, parse_now
 from .diagnostics import EXIT_FINDINGS, EXIT_OK, PolicyError
-from .evaluate import Stats, bind_source, check_source
+from .evaluate import Stats, bind_source, check_file_parallel, check_source
 from .explain import explain_record
 from .loading import load_policy
-from .records import open_source
+from .records import JsonLinesSource, open_source
 from .report import FORMATS, RunInfo, reporter
 
 
@@ -90,7 +91,11 @@ def _explain_source(compiled, binding, now, source, key, found, has_findings):
 @click.option("--summary", is_flag=True, help="Counts only.")
 @click.option("--explain", "explain_key", metavar="KEY",
               help="Explain one record (by key) instead: every rule, its dates and its clause.")
-def check(policy, sources, binding_path, now_text, timezone, output_format, summary, explain_key):
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Processes for a JSON Lines file (same output, in the same order). "
+                   "Default 0: one per CPU for files over 32 MB, else 1. "
+                   "CSV, stdin and SQLite are read by one process.")
+def check(policy, sources, binding_path, now_text, timezone, output_format, summary, explain_key, jobs):
     """Check records against POLICY: what must be erased, kept, or answered.
 
     Exit 0 nothing due, 1 findings, 2 the tool could not run.
@@ -100,10 +105,29 @@ def check(policy, sources, binding_path, now_text, timezone, output_format, summ
         _explain(compiled, binding, now, sources, explain_key)
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(open_source(spec)) for spec in sources]
-        _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary)
+        _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs)
 
 
-def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary):
+PARALLEL_BYTES = 32 << 20  # --jobs 0: files from this size are split over the CPUs
+
+
+def jobs_for(source, jobs: int) -> int:
+    """--jobs N as given, or (0) one per CPU for a JSON Lines file of PARALLEL_BYTES or more
+    (POLICYENGINE_PARALLEL_BYTES overrides, for tests)."""
+    if jobs:
+        return jobs
+    path = getattr(source.closer, "name", None)
+    if not isinstance(source, JsonLinesSource) or not isinstance(path, str):
+        return 1  # CSV (quoted newlines), stdin and SQLite are read by one process
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    threshold = int(os.environ.get("POLICYENGINE_PARALLEL_BYTES") or PARALLEL_BYTES)
+    return cpus if cpus > 1 and os.path.getsize(path) >= threshold else 1
+
+
+def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs=0):
     info = RunInfo(policy, now.astimezone(zone).date().isoformat(), now.isoformat(), binding.timezone,
                    list(sources))
     out = sys.stdout
@@ -112,6 +136,15 @@ def _run(compiled, binding, zone, now, policy, sources, opened, output_format, s
     counts = info.counts
     add = report.add
     for source in opened:
+        n, path = jobs_for(source, jobs), getattr(source.closer, "name", None)
+        if n > 1 and isinstance(source, JsonLinesSource) and isinstance(path, str) and source.first:
+            # several processes: findings come rendered for the reporter, with their counts
+            lowered = bind_source(compiled, source, binding, now)
+            for payload, found in check_file_parallel(lowered, path, source.label, n,
+                                                      stats, report.chunk_format):
+                counts.update(found)
+                report.add_chunk(payload)
+            continue
         for finding in check_source(compiled, source, binding, now, stats):
             counts[finding.code] += 1
             add(finding)

@@ -11,7 +11,8 @@ February.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, tzinfo
+from calendar import monthrange
+from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.parser import isoparse
@@ -38,6 +39,22 @@ def to_relativedelta(duration: ast.Duration) -> relativedelta:
     n = duration.amount
     return {"day": relativedelta(days=n), "week": relativedelta(weeks=n),
             "month": relativedelta(months=n), "year": relativedelta(years=n)}[duration.unit]
+
+
+def add_duration(day: date, duration: ast.Duration) -> date:
+    """``day + duration`` exactly as dateutil's relativedelta adds it (the day of the month
+    clamped to the month's last day: 31 January + 1 month = 28 February), without its
+    cost: ``check`` computes it for every distinct anchor day of a finding."""
+    n, unit = duration.amount, duration.unit
+    if unit == "day":
+        return day + timedelta(days=n)
+    if unit == "week":
+        return day + timedelta(weeks=n)
+    carry, month0 = divmod(day.month - 1 + (n if unit == "month" else 12 * n), 12)
+    year, month = day.year + carry, month0 + 1
+    if not MINYEAR <= year <= MAXYEAR:
+        raise ValueError(f"year {year} is out of range")
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def parse_instant(value, zone: tzinfo) -> datetime:
@@ -87,6 +104,17 @@ _DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TAIL_CACHE_LIMIT = 200_000
 
 
+_PLAIN_TAIL = re.compile(r"[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?", re.ASCII)
+
+
+def _plain_tail(tail: str) -> bool | None:
+    """For a time of day after a valid date, in one of the commonest shapes (``THH:MM:SS``,
+    optionally ``Z`` or ``+HH:MM``; ``T`` or a space): whether it carries a zone. Such a
+    value always parses (datetime.fromisoformat, Python 3.11+). None for any other tail."""
+    m = _PLAIN_TAIL.fullmatch(tail)
+    return None if m is None else m.group(2) is not None
+
+
 class DayReader:
     """Reads the day of a timestamp, fast, for the hot path.
 
@@ -113,6 +141,13 @@ class DayReader:
         return self._learn(s)
 
     def _learn(self, s) -> int:
+        if isinstance(s, str):
+            day = self.prefixes.get(s[:10])
+            if day is not None and len(self.tails) < _TAIL_CACHE_LIMIT:
+                zoned = _plain_tail(s[10:])
+                if zoned is not None:  # a known date, and a time of the commonest shapes
+                    self.tails[s[10:]] = zoned
+                    return day
         instant = parse_instant(s, self.zone)  # raises BadDate
         if _DATE_PREFIX.match(s) and s[10:11] in ("", "T", " ", "t"):
             day = date.fromisoformat(s[:10]).toordinal()
@@ -127,7 +162,9 @@ class DayReader:
         try:
             if not self.tails[s[10:]]:  # no zone written: the written date is the day
                 return self.prefixes[s[:10]]
-        except (KeyError, TypeError):
+            if s[10:11] in ("T", " ") and len(s) > 10:  # a known zoned shape: read it directly
+                return datetime.fromisoformat(s).astimezone(self.zone).toordinal()
+        except (KeyError, TypeError, ValueError):
             pass
         return local_day(s, self.zone).toordinal()
 

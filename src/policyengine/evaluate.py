@@ -20,6 +20,10 @@ finding PC901 for that record, not an error for the run.
 
 from __future__ import annotations
 
+import json
+
+import os
+from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Iterator, Mapping
@@ -27,10 +31,12 @@ from typing import Iterable, Iterator, Mapping
 from . import ast
 from .binding import Binding
 from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, Rule, compile_policy
-from .dates import (BadDate, DayReader, financial_year_end, first_day_reaching, get_zone, parse_now,
-                    to_relativedelta)
+from .dates import (BadDate, DayReader, add_duration, financial_year_end, first_day_reaching, get_zone,
+                    parse_now)
 from .findings import Finding
-from .records import RecordError, Source
+from .report import render_chunk
+from .records import (_JSON_ERRORS, JsonLinesSource, RecordError, Source, _getter, _loads, json_error,
+                      line_ranges, read_range)
 
 # Clock starts a rule cannot do without; other anchors are events that may not have happened.
 REQUIRED_ANCHORS = frozenset({"collected", "last_activity", "transaction"})
@@ -47,8 +53,8 @@ class LoweredRule:
         self.rule, self.field, self.index, self.ext_index = rule, field, index, ext_index
         self.required = field in REQUIRED_ANCHORS
         self.cache: dict = {}  # (anchor day, extended) -> (due, days, message) of findings
-        self._offset = to_relativedelta(rule.offset)
-        self._extension = to_relativedelta(rule.extension) if rule.extension else None
+        self._offset = rule.offset
+        self._extension = rule.extension
         self._fye = fye if rule.anchor == "financial_year_end" else None
         self.cut, self.lo, self.hi = self._threshold(today, False)
         self.cut_ext, self.lo_ext, self.hi_ext = (self._threshold(today, True) if self._extension
@@ -61,9 +67,9 @@ class LoweredRule:
         return anchor_day
 
     def due(self, anchor_day: date, extended: bool = False) -> date:
-        day = self.start(anchor_day) + self._offset
+        day = add_duration(self.start(anchor_day), self._offset)
         if extended and self._extension is not None:
-            day = day + self._extension
+            day = add_duration(day, self._extension)
         return day
 
     def _threshold(self, today: int, extended: bool) -> tuple[int, int, int]:
@@ -85,6 +91,25 @@ class LoweredPurpose:
     purpose: CompiledPurpose
     erase: tuple[LoweredRule, ...]
     keep: tuple[LoweredRule, ...]
+
+
+class _Always:
+    """Every purpose is the same one (``purpose_is``): its screen whatever the value."""
+
+    def __init__(self, screen):
+        self.screen = screen
+
+    def __getitem__(self, _):
+        return self.screen
+
+
+class LineError(RecordError):
+    """A JSON line that cannot be read: keeps its number, so a chunk read by a worker
+    can be relocated in the file."""
+
+    def __init__(self, where: str, number: int, text: str):
+        super().__init__(f"{where}:{number}: {text}")
+        self.number, self.text = number, text
 
 
 class Stats:
@@ -130,9 +155,49 @@ class LoweredPolicy:
         self.recipients = {r.name: r for r in compiled.recipients}
         g = self.index.get
         self.i_key, self.i_purpose, self.i_subject = g("key"), g("purpose"), g("subject")
+        self.identity = (self.i_key, self.i_purpose, self.i_subject)
         self.i_categories, self.i_recipients = g("categories"), g("recipients")
         self.i_country, self.i_consent, self.i_withdrawn = g("recipient_country"), g("consent_given"), g("consent_withdrawn")
         self.i_erasure, self.i_activity, self.i_answered = g("erasure_requested"), g("last_activity"), g("request_answered")
+        self.screens = {name: self._screen(lp) for name, lp in self.purposes.items()}
+
+    def _screen(self, lp: LoweredPurpose):
+        """A function telling, cheaply, that a record of this purpose has nothing to report:
+        True only when ``evaluate`` would return no finding (a False, or an exception,
+        sends the record to ``evaluate``, which decides). Generated per purpose, with the
+        indices and day thresholds written in: nothing asked (erasure, withdrawal, a
+        request), no coverage question, consent present and not followed by activity, and
+        every erase rule's anchor day, as written, on or after ``hi`` (with or without an
+        extension), so not overdue even after the two-day band of ``evaluate``."""
+        p = lp.purpose
+        code = ["def screen(v):"]
+        if self.i_subject is not None:
+            code += [f"    s = v[{self.i_subject}]", "    if s and s not in subjects: return False"]
+        for i in (self.i_categories, self.i_recipients):
+            if i is not None:
+                code.append(f"    if v[{i}]: return False")
+        if p.consent:
+            code.append(f"    if not v[{self.i_consent}]: return False")
+            if self.i_withdrawn is not None and self.i_activity is not None:
+                code.append(f"    if v[{self.i_withdrawn}] and v[{self.i_activity}]: return False")
+        for lr in lp.erase:
+            code += [f"    s = v[{lr.index}]",
+                     "    if s:",
+                     "        d = prefixes.get(s[:10])",
+                     "        if d is None or s[10:] not in tails: d = written(s)",
+                     f"        if d < {max(lr.hi, lr.hi_ext)}: return False"]
+            if lr.required:
+                code.append("    else: return False")
+        asked = [i for i in (self.i_erasure, self.i_withdrawn) if i is not None] if lp.keep else []
+        if self.deadline is not None:
+            asked.append(self.deadline.index)
+        if asked:
+            code.append("    if " + " or ".join(f"v[{i}]" for i in asked) + ": return False")
+        code.append("    return True")
+        namespace = {"subjects": p.subjects, "prefixes": self.reader.prefixes,
+                     "tails": self.reader.tails, "written": self.reader.written}
+        exec(compile("\n".join(code), f"<screen {p.name}>", "exec"), namespace)  # noqa: S102
+        return namespace["screen"]
 
     def to_dict(self) -> dict:
         return {"today": self.today.isoformat(), "timezone": self.binding.timezone,
@@ -143,6 +208,8 @@ class LoweredPolicy:
 
     # ---- the hot path ------------------------------------------------------
     def evaluate(self, where: str, number: int, values: tuple) -> list[Finding] | None:
+        if any(i is not None and not isinstance(values[i], (str, type(None))) for i in self.identity):
+            values = self._as_text(values)
         lp = self.fixed
         if lp is None:
             lp = self.purposes.get(values[self.i_purpose])
@@ -203,6 +270,65 @@ class LoweredPolicy:
         if self.deadline is not None:
             self._requests(values, where, number, out)
         return out
+
+    def check_lines(self, where: str, number: int, lines: list, restore: int, wanted: list[str],
+                    out: list) -> int:
+        """Read and check a batch of JSON Lines (``number`` is the first one's line): the
+        findings are appended to ``out``; returns how many records there were.
+
+        Each record is first screened: nothing asked, no coverage question, every erase
+        rule's date well after its threshold (see ``_screen``). Only a record the screen cannot
+        clear goes to ``evaluate``, which decides exactly, so the findings are ``evaluate``'s.
+        """
+        loads, evaluate = _loads, self.evaluate
+        pick = _getter(wanted)
+        if self.binding.purpose_is:
+            screens, ip = _Always(self.screens[self.binding.purpose_is]), 0
+        else:
+            screens, ip = self.screens, self.i_purpose
+        first, skipped = number, 0
+        for number, line in enumerate(lines, number):
+            try:  # the common case: a record the screen clears
+                values = pick(loads(line))
+                if screens[values[ip]](values):
+                    continue
+            except Exception:  # a missing key, an unknown purpose, an odd value, a bad line...
+                values = self._read_line(where, number, line, number - first < restore, wanted)
+                if values is None:  # a blank line
+                    skipped += 1
+                    continue
+            found = evaluate(where, number, values)
+            if found:
+                out.extend(found)
+        return len(lines) - skipped
+
+    @staticmethod
+    def _read_line(where: str, number: int, line, restore: bool, wanted: list[str]) -> tuple | None:
+        """A line's values as the line-by-line reader gives them (None: a blank line), or
+        its LineError."""
+        try:
+            record = _loads(line)
+        except _JSON_ERRORS:
+            if not line.strip():
+                return None
+            raise LineError(where, number, json_error(line, restore)) from None
+        if not isinstance(record, dict):
+            raise LineError(where, number, "a record must be a JSON object")
+        try:
+            return _getter(wanted)(record)
+        except KeyError:
+            return tuple(record.get(c) for c in wanted)
+
+    def _as_text(self, values: tuple) -> tuple:
+        """Key, purpose and subject as text: JSON and SQLite can hold numbers, lists or
+        objects there, which must become findings (an unknown purpose), not a crash."""
+        values = list(values)
+        for i in self.identity:
+            v = values[i] if i is not None else None
+            if v is not None and not isinstance(v, str):
+                values[i] = json.dumps(v, ensure_ascii=False, separators=(",", ":")) \
+                    if isinstance(v, (list, dict)) else str(v)
+        return tuple(values)
 
     # ---- the slow path: only for records that have something to say ----------
     def key(self, values: tuple) -> str:
@@ -424,13 +550,117 @@ def bind_source(policy, source: Source, binding: Binding, now=None) -> LoweredPo
 
 
 def check_source(policy, source: Source, binding: Binding, now=None,
-                 stats: Stats | None = None) -> Iterator[Finding]:
-    """Findings for one record source, streamed; the binding is resolved for the source."""
+                 stats: Stats | None = None, jobs: int = 1) -> Iterator[Finding]:
+    """Findings for one record source, streamed; the binding is resolved for the source.
+
+    A JSON Lines file is checked in ``jobs`` processes when ``jobs`` > 1 (see
+    ``check_file_parallel``); the findings are the same, in the same order.
+    """
     lowered = bind_source(policy, source, binding, now)
     evaluate, label = lowered.evaluate, source.label
     stats = stats if stats is not None else Stats()
+    if isinstance(source, JsonLinesSource):
+        path = getattr(source.closer, "name", None)
+        if jobs > 1 and isinstance(path, str) and source.first is not None:
+            for payload, _ in check_file_parallel(lowered, path, label, jobs, stats):
+                yield from (Finding(*t) for t in payload)
+            return
+        check_lines, columns = lowered.check_lines, lowered.columns
+        for number, lines, restore in source.batches():
+            out: list[Finding] = []
+            try:
+                stats.records += check_lines(label, number, lines, restore, columns, out)
+            except BaseException:
+                yield from out  # what came before the bad line, as when reading line by line
+                raise
+            yield from out
+        return
+    if lowered.binding.purpose_is:
+        screens, ip = _Always(lowered.screens[lowered.binding.purpose_is]), 0
+    else:
+        screens, ip = lowered.screens, lowered.i_purpose
     for number, values in source.read(lowered.columns):
         stats.records += 1
+        try:  # CSV, stdin CSV, SQLite: the same screen as check_lines
+            if screens[values[ip]](values):
+                continue
+        except Exception:
+            pass
         out = evaluate(label, number, values)
         if out:
             yield from out
+
+
+# ---- several processes over one JSON Lines file --------------------------------------
+CHUNK_BYTES = 8 << 20  # the largest piece of a file a worker reads at a time
+MIN_CHUNK_BYTES = 1 << 20
+_WORKER: LoweredPolicy | None = None
+
+
+def chunk_bytes(size: int, jobs: int) -> int:
+    """How large the pieces of a ``size``-byte file are: at least eight per worker, 1-8 MB
+    (POLICYENGINE_CHUNK_BYTES overrides, for tests)."""
+    forced = os.environ.get("POLICYENGINE_CHUNK_BYTES")
+    if forced:
+        return max(1, int(forced))
+    return max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, size // (jobs * 8) + 1))
+
+
+def _start_worker(compiled: CompiledPolicy, binding: Binding, now: datetime) -> None:
+    global _WORKER
+    _WORKER = lower_to_python(compiled, binding, now)
+
+
+def _check_chunk(path: str, label: str, start: int, end: int, base: int, render: str | None) -> tuple:
+    """In a worker: check the lines in ``[start, end)`` (line ``base + 1`` on), and return
+    (findings rendered by ``report.render_chunk``, their counts, records, error message)."""
+    lowered = _WORKER
+    lines, restore = read_range(path, start, end)
+    out: list[Finding] = []
+    error = None
+    records = 0
+    try:
+        records = lowered.check_lines(label, base + 1, lines, restore, lowered.columns, out)
+    except LineError as err:
+        error = str(err)
+    counts: dict[str, int] = {}
+    for f in out:
+        counts[f.code] = counts.get(f.code, 0) + 1
+    return render_chunk(render, out), counts, records, error
+
+
+def _context():
+    import multiprocessing  # only when splitting a file: start-up matters for small runs
+
+    method = os.environ.get("POLICYENGINE_MP_CONTEXT") or (
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    return multiprocessing.get_context(method)
+
+
+def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int, stats: Stats,
+                        render: str | None = None) -> Iterator[tuple]:
+    """Check a JSON Lines file in ``jobs`` worker processes: byte ranges cut at newlines
+    (``records.line_ranges``), each worker lowering the IR (plain, picklable data) itself.
+    Yields, in input order, ``(payload, counts)`` per range: the findings rendered in the
+    worker by ``report.render_chunk(render, ...)``; ``report.Reporter.add_chunk`` takes
+    them, so the output is the single process's, byte for byte. At most two ranges per
+    worker are in flight, so memory stays flat. A bad line raises its RecordError after
+    the findings before it, as in one process."""
+    size = os.path.getsize(path)
+    ranges = line_ranges(path, chunk_bytes(size, jobs))
+    window: deque = deque()
+    with _context().Pool(jobs, _start_worker, (lowered.compiled, lowered.binding, lowered.now)) as pool:
+        def submit() -> None:
+            for start, end, base in ranges:
+                window.append(pool.apply_async(_check_chunk, (path, label, start, end, base, render)))
+                return
+
+        for _ in range(2 * jobs):
+            submit()
+        while window:
+            payload, counts, records, error = window.popleft().get()
+            submit()
+            stats.records += records
+            yield payload, counts
+            if error is not None:
+                raise RecordError(error)

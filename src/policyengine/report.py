@@ -8,20 +8,23 @@ findings, so they hold them until the end.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .findings import CODES, Finding
 
-try:  # measured: json.dumps was a third of a run's time when many records are due
+from .records import PURE_JSON
+
+if PURE_JSON:  # POLICYENGINE_PURE_JSON=1, or no orjson: the same text from the standard library
+    def _line(d: dict) -> str:
+        return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+else:  # measured: json.dumps was a third of a run's time when many records are due
     from orjson import dumps as _orjson_dumps
 
     def _line(d: dict) -> str:
         return _orjson_dumps(d).decode()
-except ImportError:  # pragma: no cover - the standard library is the fallback
-    def _line(d: dict) -> str:
-        return json.dumps(d, ensure_ascii=False)
 
 FORMATS = ("text", "json", "jsonl", "csv", "sarif")
 CSV_COLUMNS = ("code", "action", "title", "record", "location", "purpose", "rule", "clause", "due",
@@ -45,23 +48,61 @@ class RunInfo:
                 "counts": {code: self.counts[code] for code in sorted(self.counts)}}
 
 
+def render_chunk(render: str | None, findings: list[Finding]):
+    """Findings rendered where they are found (a worker process of ``check --jobs``), for
+    ``Reporter.add_chunk`` of the reporter whose ``chunk_format`` is ``render``: the text
+    of jsonl and csv, the items of json, nothing for the summary, plain tuples otherwise."""
+    if render == "jsonl":
+        return "".join([_line(f.to_dict()) + "\n" for f in findings])
+    if render == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for f in findings:
+            d = f.to_dict()
+            writer.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+        return buffer.getvalue()
+    if render == "json":
+        return [_line(f.to_dict()) for f in findings]
+    if render == "summary":
+        return None
+    return [(f.code, f.record, f.location, f.purpose, f.rule, f.clause, f.due, f.days, f.message)
+            for f in findings]
+
+
 class Reporter:
+    chunk_format: str | None = None  # how render_chunk renders findings for add_chunk
+
     def __init__(self, out, info: RunInfo):
         self.out, self.info = out, info
 
     def add(self, finding: Finding) -> None:
         raise NotImplementedError
 
+    def add_chunk(self, payload) -> None:
+        """Findings rendered by ``render_chunk(self.chunk_format, ...)``."""
+        for t in payload:
+            self.add(Finding(*t))
+
     def finish(self) -> None:
         pass
 
 
 class JsonLinesReporter(Reporter):
+    chunk_format = "jsonl"
+
     def add(self, finding: Finding) -> None:
         self.out.write(_line(finding.to_dict()) + "\n")
 
+    def add_chunk(self, payload: str) -> None:
+        self.out.write(payload)
+
 
 class CsvReporter(Reporter):
+    chunk_format = "csv"
+
+    def add_chunk(self, payload: str) -> None:
+        self.out.write(payload)
+
     def __init__(self, out, info):
         super().__init__(out, info)
         self.writer = csv.writer(out, lineterminator="\n")
@@ -80,9 +121,16 @@ class JsonReporter(Reporter):
         self.first = True
         out.write('{"findings": [')
 
+    chunk_format = "json"
+
     def add(self, finding: Finding) -> None:
         self.out.write(("\n  " if self.first else ",\n  ") + _line(finding.to_dict()))
         self.first = False
+
+    def add_chunk(self, payload: list[str]) -> None:
+        if payload:
+            self.out.write(("\n  " if self.first else ",\n  ") + ",\n  ".join(payload))
+            self.first = False
 
     def finish(self) -> None:
         self.out.write(("\n" if not self.first else "") + '],\n"run": '
@@ -90,7 +138,12 @@ class JsonReporter(Reporter):
 
 
 class SummaryReporter(Reporter):
+    chunk_format = "summary"
+
     def add(self, finding: Finding) -> None:
+        pass
+
+    def add_chunk(self, payload) -> None:
         pass
 
     def finish(self) -> None:

@@ -1,0 +1,210 @@
+"""`check --jobs N`: a JSON Lines file split over worker processes gives the output of one
+process, byte for byte, in every format; the IR the workers get is plain, picklable data."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+
+import pytest
+from check_support import write_policy
+from click.testing import CliRunner
+
+from policyengine import compile_policy, load_policy
+from policyengine.binding import load_binding
+from policyengine.cli import main
+from policyengine.cli_check import jobs_for
+from policyengine.evaluate import Stats, check_source, lower_to_python
+from policyengine.records import line_ranges, open_source, read_range
+
+NOW = "2026-11-21T12:00:00+00:00"
+BINDING = """timezone: Europe/Stockholm
+columns:
+  key: id
+  purpose: purpose
+  subject: subject
+  categories: categories
+  recipients: recipients
+  recipient_country: country
+  collected: collected
+  last_activity: last_activity
+  contract_end: contract_end
+  transaction: transaction
+  consent_given: consent_given
+  consent_withdrawn: consent_withdrawn
+  erasure_requested: erasure_requested
+  deleted: deleted
+  request_received: request_received
+  request_extended: request_extended
+  request_answered: request_answered
+"""
+PURPOSES = ["marketing", "cctv", "books", "backups", "care", "support", "telemarketing"]
+FIELDS = ["collected", "last_activity", "contract_end", "transaction", "consent_given",
+          "consent_withdrawn", "erasure_requested", "deleted", "request_received",
+          "request_extended", "request_answered"]
+
+
+def a_date(rng: random.Random):
+    roll = rng.random()
+    if roll < 0.35:
+        return None
+    y, m, d = rng.randint(2017, 2026), rng.randint(1, 12), rng.randint(1, 28)
+    if roll < 0.55:
+        return f"{y}-{m:02d}-{d:02d}"
+    if roll < 0.75:
+        return f"{y}-{m:02d}-{d:02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z"
+    if roll < 0.9:
+        return f"{y}-{m:02d}-{d:02d} {rng.randint(0, 23):02d}:30:00{rng.choice(['', '+05:00', '-11:00'])}"
+    return rng.choice(["2026-02-30", "21/11/2024", 20241121, "", "2026-10-20T22:30:00.5+01:00",
+                       "2026-10-21T01:00:00+05:00", "2024-02-29"])
+
+
+def records(n: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        r = {"id": f"r{i}" if rng.random() < 0.95 else rng.choice([i, None, "ключ-é\"\\", 1.5]),
+             "purpose": rng.choice(PURPOSES),
+             "subject": rng.choice(["customer", "customer", "visitor", None, "martian"]),
+             "categories": rng.choice([None, None, "contact", "contact;health_data", ["contact"]]),
+             "recipients": rng.choice([None, None, "eu_mail", "us_crm", "adnet"]),
+             "country": rng.choice([None, None, "US", "SE"])}
+        for f in FIELDS:
+            r[f] = a_date(rng)
+        if i and rng.random() < 0.2:  # later records may leave keys out
+            del r[rng.choice(FIELDS)]
+        out.append(r)
+    return out
+
+
+def write_jsonl(path, rows, *, blank_lines=True, crlf=False, final_newline=True) -> None:
+    rng = random.Random(3)
+    lines = []
+    for r in rows:
+        lines.append(json.dumps(r, ensure_ascii=rng.random() < 0.5))
+        if blank_lines and rng.random() < 0.02:
+            lines.append(rng.choice(["", "   ", "\t"]))
+    text = ("\r\n" if crlf else "\n").join(lines) + ("\n" if final_newline else "")
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture()
+def setup(tmp_path):
+    policy = write_policy(tmp_path)
+    binding = tmp_path / "binding.yaml"
+    binding.write_text(BINDING, encoding="utf-8")
+    return tmp_path, policy, binding
+
+
+def run(policy, binding, source, *extra):
+    return CliRunner().invoke(main, ["check", str(policy), "-b", str(binding), "-r", str(source),
+                                     "--now", NOW, *extra])
+
+
+FORMATS = [("--format", "text"), ("--format", "json"), ("--format", "jsonl"), ("--format", "csv"),
+           ("--format", "sarif"), ("--summary",)]
+
+
+@pytest.mark.parametrize("shape, formats", [({}, FORMATS), ({"crlf": True}, FORMATS[2:3]),
+                                            ({"final_newline": False}, FORMATS[:1])])
+def test_jobs_give_the_same_output_in_every_format(setup, monkeypatch, shape, formats):
+    tmp, policy, binding = setup
+    source = tmp / "records.jsonl"
+    write_jsonl(source, records(1000), **shape)
+    monkeypatch.setenv("POLICYENGINE_CHUNK_BYTES", "7000")  # about 20 pieces
+    assert len(list(line_ranges(str(source), 7000))) > 10
+    for fmt in formats:
+        one = run(policy, binding, source, "--jobs", "1", *fmt)
+        two = run(policy, binding, source, "--jobs", "2", *fmt)
+        assert one.exit_code == 1, one.output
+        assert two.exit_code == one.exit_code
+        assert (two.stdout, two.stderr) == (one.stdout, one.stderr), fmt
+
+
+def test_a_bad_line_stops_at_the_same_place(setup, monkeypatch):
+    tmp, policy, binding = setup
+    rows = records(800)
+    source = tmp / "records.jsonl"
+    write_jsonl(source, rows, blank_lines=False)
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[600] = '{"id": "broken", \n'
+    source.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setenv("POLICYENGINE_CHUNK_BYTES", "5000")
+    one = run(policy, binding, source, "--jobs", "1", "--format", "jsonl")
+    two = run(policy, binding, source, "--jobs", "2", "--format", "jsonl")
+    assert one.exit_code == two.exit_code == 2
+    assert "records.jsonl:601: not valid JSON" in one.stderr
+    assert (two.stdout, two.stderr) == (one.stdout, one.stderr)
+    assert one.stdout.count("\n") > 10  # the findings before the bad line
+    lines[600] = "[1, 2]\n"
+    source.write_text("".join(lines), encoding="utf-8")
+    one = run(policy, binding, source, "--jobs", "1", "--format", "csv")
+    two = run(policy, binding, source, "--jobs", "2", "--format", "csv")
+    assert one.exit_code == two.exit_code == 2
+    assert "records.jsonl:601: a record must be a JSON object" in one.stderr
+    assert (two.stdout, two.stderr) == (one.stdout, one.stderr)
+
+
+def test_library_check_source_with_jobs(setup, monkeypatch):
+    tmp, policy, binding = setup
+    source = tmp / "records.jsonl"
+    write_jsonl(source, records(600))
+    monkeypatch.setenv("POLICYENGINE_CHUNK_BYTES", "4000")
+    compiled, bound = compile_policy(load_policy(str(policy))), load_binding(str(binding))
+    found = []
+    for jobs in (1, 2):
+        stats = Stats()
+        with open_source(str(source)) as s:
+            found.append((list(check_source(compiled, s, bound, NOW, stats, jobs=jobs)), stats.records))
+    assert found[0] == found[1] and found[0][1] == 600
+
+
+def test_spawned_workers_get_the_ir_pickled(setup, monkeypatch):
+    tmp, policy, binding = setup
+    source = tmp / "records.jsonl"
+    write_jsonl(source, records(300))
+    monkeypatch.setenv("POLICYENGINE_CHUNK_BYTES", "8000")
+    monkeypatch.setenv("POLICYENGINE_MP_CONTEXT", "spawn")
+    one = run(policy, binding, source, "--jobs", "1", "--format", "jsonl")
+    two = run(policy, binding, source, "--jobs", "2", "--format", "jsonl")
+    assert two.output == one.output and two.exit_code == one.exit_code == 1
+
+
+def test_ir_is_plain_picklable_data(setup):
+    _, policy, binding = setup
+    compiled, bound = compile_policy(load_policy(str(policy))), load_binding(str(binding))
+    lowered = lower_to_python(compiled, bound, NOW)
+    again = pickle.loads(pickle.dumps((compiled, bound, lowered.now)))
+    assert again[0] == compiled and again[0].to_dict() == compiled.to_dict()
+    assert lower_to_python(*again).to_dict() == lowered.to_dict()
+
+
+def test_ranges_cut_at_newlines_and_count_lines(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b"a\n\nbbbb\r\nccccccc\nd")
+    ranges = list(line_ranges(str(path), 3))
+    assert ranges[0][0] == 0 and ranges[-1][1] == path.stat().st_size
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    lines = []
+    for start, end, before in ranges:
+        assert before == len(lines)
+        got, restore = read_range(str(path), start, end)
+        lines += got
+    assert lines == [b"a", b"", b"bbbb\r", b"ccccccc", b"d"]
+
+
+def test_default_jobs(setup, monkeypatch):
+    tmp, policy, binding = setup
+    source = tmp / "records.jsonl"
+    write_jsonl(source, records(50))
+    with open_source(str(source)) as s:
+        assert jobs_for(s, 3) == 3
+        assert jobs_for(s, 0) == 1  # a small file: one process
+        monkeypatch.setenv("POLICYENGINE_PARALLEL_BYTES", "100")
+        monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
+        assert jobs_for(s, 0) == 2
+    csv_file = tmp / "r.csv"
+    csv_file.write_text("id,purpose\n1,cctv\n", encoding="utf-8")
+    with open_source(str(csv_file)) as s:
+        assert jobs_for(s, 0) == 1
