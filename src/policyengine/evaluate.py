@@ -224,18 +224,11 @@ class LoweredPolicy:
             self._coverage(lp.purpose, values, where, number, out)
         if lp.purpose.consent:
             self._consent(lp.purpose, values, where, number, out)
-        read = self.reader.written
         overdue = None
         for lr in lp.erase:
             s = values[lr.index]
-            if not s:
-                if lr.required:
-                    out.append(self._missing(lr, lp, values, where, number))
-                continue
-            try:
-                day = read(s)
-            except BadDate as err:
-                out.append(self._bad_date(lr.field, err, lp, values, where, number))
+            day = self._anchor_day(lr, lp, values, where, number, out)
+            if day is None:
                 continue
             if lr.ext_index is not None and values[lr.ext_index]:
                 cut, lo, hi = lr.cut_ext, lr.lo_ext, lr.hi_ext
@@ -250,14 +243,8 @@ class LoweredPolicy:
             kept = False
             for lr in lp.keep:
                 s = values[lr.index]
-                if not s:
-                    if lr.required:
-                        out.append(self._missing(lr, lp, values, where, number))
-                    continue
-                try:
-                    day = read(s)
-                except BadDate as err:
-                    out.append(self._bad_date(lr.field, err, lp, values, where, number))
+                day = self._anchor_day(lr, lp, values, where, number, out)
+                if day is None:
                     continue
                 if day >= lr.hi or (day >= lr.lo and self.reader.exact(s) >= lr.cut):
                     kept = True
@@ -270,6 +257,19 @@ class LoweredPolicy:
         if self.deadline is not None:
             self._requests(values, where, number, out)
         return out
+
+    def _anchor_day(self, lr: LoweredRule, lp: LoweredPurpose, values, where, number, out) -> int | None:
+        """The day of the rule's anchor date, or None after reporting it missing or unreadable."""
+        s = values[lr.index]
+        if not s:
+            if lr.required:
+                out.append(self._missing(lr, lp, values, where, number))
+            return None
+        try:
+            return self.reader.written(s)
+        except BadDate as err:
+            out.append(self._bad_date(lr.field, err, lp, values, where, number))
+            return None
 
     def check_lines(self, where: str, number: int, lines: list, restore: int, wanted: list[str],
                     out: list) -> int:
