@@ -248,7 +248,14 @@ def scrub_file_in_place(path: str, settings: Settings, *, pure: bool | None = No
     tmp = temp_name(real)
     streamer = Streamer(settings, pure=pure)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            # Our own PID in the name: left by an earlier run that was killed and
+            # had the PID we have now (PID namespaces: a container's PIDs repeat).
+            # Files are rewritten one at a time, so it cannot be ours: it is stale.
+            os.unlink(tmp)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise FileError(f"{path}: cannot create a temporary file in {directory}: {_describe(exc)}") from exc
     ok = False
