@@ -59,7 +59,7 @@ def scrubber_settings(path: str, purpose_name: str) -> ScrubberSettings:
     rules = [logs for logs in purpose.logs if logs.truncate is not None]
     if not rules:
         raise PolicyError(f"{path}: purpose '{purpose_name}' has no log rules that truncate "
-                          "addresses (logs ... {{ truncate ipv4 /24 ipv6 /48 }})")
+                          "addresses (logs ... { truncate ipv4 /24 ipv6 /48 })")
     logs = rules[0]
     keep = logs.keep
     if keep is not None and keep.bound == "at_most":

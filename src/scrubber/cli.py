@@ -52,8 +52,8 @@ def _load_policy(policy: str, purpose: str | None) -> Any:
         raise ConfigError(f"reading settings from a policy needs policyengine.scrubber_settings ({exc})") from exc
     try:
         return scrubber_settings(policy, purpose)
-    except click.ClickException as exc:
-        raise ConfigError(f"{policy}: {exc.format_message()}") from exc
+    except click.ClickException as exc:  # its message names the policy file already
+        raise ConfigError(exc.format_message()) from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{policy}: {exc}") from exc
 
