@@ -1,4 +1,4 @@
-"""Only adds the optional C accelerator; everything else is in pyproject.toml."""
+"""Only adds the optional C accelerators; everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -9,6 +9,12 @@ setup(
             ["src/scrubber/_native.c"],
             optional=True,  # no compiler: the pure-Python path gives the same output
             extra_compile_args=["-O2"],
-        )
+        ),
+        Extension(
+            "policyengine._screen",
+            ["src/policyengine/_screen.c"],
+            optional=True,  # no compiler: the Python screen alone gives the same output
+            extra_compile_args=["-O2"],
+        ),
     ]
 )

@@ -8,6 +8,7 @@ Both run as whole processes writing their output to a file, alternately, R times
 and peak memory: the peak of the summed RSS of the process and its children (workers of
 `check --jobs`), sampled every 10 ms from /proc, and the largest single process's
 peak RSS (ru_maxrss). The machine may be shared: compare the two in the same run only.
+POLICYENGINE_PURE_SCREEN=1 in the environment measures `check` without its native screen.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def main() -> int:
         write_records(records, n)
         print(f"{n:,} records, {records.stat().st_size / 1e6:.0f} MB, made in "
               f"{time.perf_counter() - start:.1f} s; {os.cpu_count()} CPUs, load average "
-              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; screen: "
+              f"{'Python only' if os.environ.get('POLICYENGINE_PURE_SCREEN', '') not in ('', '0') else 'native if built'}")
         check_argv = [policyengine, "check", str(policy), "-b", str(binding), "-r", str(records),
                       "--now", NOW, "--format", "jsonl", "--jobs", args.jobs]
         checks, jqs, ratios = [], [], []

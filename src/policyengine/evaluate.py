@@ -38,6 +38,14 @@ from .report import render_chunk
 from .records import (_JSON_ERRORS, JsonLinesSource, RecordError, Source, _getter, _loads, json_error,
                       line_ranges, read_range)
 
+try:  # the optional native screen (src/policyengine/_screen.c): which lines need attention
+    from . import _screen as _native_screen
+except ImportError:  # no compiler when installed: the Python screen alone, same output
+    _native_screen = None
+
+# Per-column constraints of the native screen's plan (see _screen.c).
+_ANY, _EMPTY, _NONEMPTY, _SUBJECT, _DATE, _DATE_REQ = range(6)
+
 # Clock starts a rule cannot do without; other anchors are events that may not have happened.
 REQUIRED_ANCHORS = frozenset({"collected", "last_activity", "transaction"})
 
@@ -160,6 +168,92 @@ class LoweredPolicy:
         self.i_country, self.i_consent, self.i_withdrawn = g("recipient_country"), g("consent_given"), g("consent_withdrawn")
         self.i_erasure, self.i_activity, self.i_answered = g("erasure_requested"), g("last_activity"), g("request_answered")
         self.screens = {name: self._screen(lp) for name, lp in self.purposes.items()}
+        self.native = None  # the native screen's compiled plan, made on first use
+        self._native_tried = False
+
+    def native_plan(self):
+        """The compiled plan of the native screen, or None: no extension, or
+        POLICYENGINE_PURE_SCREEN=1, or a binding it does not handle."""
+        if not self._native_tried:
+            self._native_tried = True
+            if _native_screen is not None and os.environ.get("POLICYENGINE_PURE_SCREEN", "") in ("", "0"):
+                spec = self.native_spec()
+                if spec is not None:
+                    self.native = _native_screen.compile(spec)
+        return self.native
+
+    def native_spec(self) -> tuple | None:
+        """The native screen's plan as plain data: per purpose and column, what a value
+        must be for the record to be cleared. Each constraint is at least as strict as the
+        Python screen (``_screen``) on that column, so a line the native screen clears is
+        one the Python screen clears: nothing to report. A purpose whose constraints do not
+        combine simply is left out (its records all go to Python); None when the purpose
+        column itself is constrained, or there are too many columns."""
+        if len(self.columns) > 64:
+            return None
+        purposes = []
+        fixed = -1
+        for name, lp in self.purposes.items():
+            cons = self._native_constraints(lp)
+            if cons is None:
+                continue
+            if self.i_purpose is not None and cons[self.i_purpose][0] != _ANY:
+                return None
+            if self.fixed is lp:
+                fixed = len(purposes)
+            purposes.append((name.encode("utf-8"), tuple(cons)))
+        if self.fixed is not None:
+            if fixed < 0:
+                return None
+            purposes = [purposes[fixed]]
+            fixed = 0
+        purpose_col = -1 if self.fixed is not None else self.i_purpose
+        if purpose_col is None:
+            return None
+        return (tuple(c.encode("utf-8") for c in self.columns), purpose_col, fixed, tuple(purposes))
+
+    def _native_constraints(self, lp: LoweredPurpose) -> list | None:
+        none = b"0000-00-00"
+        cons: list = [(_ANY, none, ())] * len(self.columns)
+
+        def add(i, code, threshold=none, allowed=()):
+            old, old_thr, _ = cons[i]
+            dates = (_DATE, _DATE_REQ)
+            if old == _ANY or old == code and code in (_EMPTY, _NONEMPTY):
+                cons[i] = (code, threshold, allowed)
+            elif old in dates and code in dates:
+                cons[i] = (max(old, code), max(old_thr, threshold), ())
+            elif {old, code} == {_EMPTY, _DATE}:
+                cons[i] = (_EMPTY, none, ())
+            elif {old, code} in ({_NONEMPTY, _DATE}, {_NONEMPTY, _DATE_REQ}):
+                cons[i] = (_DATE_REQ, old_thr if old != _NONEMPTY else threshold, ())
+            else:
+                raise ValueError  # e.g. a column both subject and date: left to Python
+
+        p = lp.purpose
+        try:
+            if self.i_subject is not None:
+                add(self.i_subject, _SUBJECT, allowed=tuple(s.encode("utf-8") for s in p.subjects))
+            for i in (self.i_categories, self.i_recipients):
+                if i is not None:
+                    add(i, _EMPTY)
+            if p.consent:
+                add(self.i_consent, _NONEMPTY)
+                if self.i_withdrawn is not None and self.i_activity is not None:
+                    add(self.i_withdrawn, _EMPTY)  # stricter than "not both"
+            for lr in lp.erase:
+                day = max(lr.hi, lr.hi_ext) + 1  # a day more than the Python screen asks
+                threshold = (date.fromordinal(day).isoformat().encode() if day <= date.max.toordinal()
+                             else b"9999-99-99")  # above every date: never cleared
+                add(lr.index, _DATE_REQ if lr.required else _DATE, threshold)
+            asked = [i for i in (self.i_erasure, self.i_withdrawn) if i is not None] if lp.keep else []
+            if self.deadline is not None:
+                asked.append(self.deadline.index)
+            for i in asked:
+                add(i, _EMPTY)
+        except ValueError:
+            return None
+        return cons
 
     def _screen(self, lp: LoweredPurpose):
         """A function telling, cheaply, that a record of this purpose has nothing to report:
@@ -287,7 +381,15 @@ class LoweredPolicy:
         else:
             screens, ip = self.screens, self.i_purpose
         first, skipped = number, 0
-        for number, line in enumerate(lines, number):
+        plan = self.native_plan() if wanted == self.columns else None
+        if plan is not None and lines and isinstance(lines[0], bytes):
+            # The native screen: only the lines it cannot clear are read in Python, with
+            # their own numbers, so the findings (and any error) are the same.
+            attention = _native_screen.scan(lines, plan)
+            numbered: Iterable = ((first + i, lines[i]) for i in attention)
+        else:
+            numbered = enumerate(lines, number)
+        for number, line in numbered:
             try:  # the common case: a record the screen clears
                 values = pick(loads(line))
                 if screens[values[ip]](values):
