@@ -399,6 +399,16 @@ static int fast_v4(const Ctx *cx, const unsigned char *s, const unsigned char *e
     return len + (int)(e - p);
 }
 
+/* Write what precedes token [s, e) since *flushed, then its rewrite (when it differs). */
+static int replace_token(Out *o, const unsigned char **flushed, const unsigned char *s,
+                         const unsigned char *e, const char *rewrite, int len) {
+    if (len == e - s && memcmp(rewrite, s, (size_t)len) == 0) return 0;
+    if (out_put(o, (const char *)*flushed, s - *flushed) < 0 || out_put(o, rewrite, (size_t)len) < 0)
+        return -1;
+    *flushed = e;
+    return 0;
+}
+
 /* Scrub tokens in [p, end) into o. */
 static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned char *end) {
     const unsigned char *flushed = p;
@@ -422,11 +432,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
             int len = fast_v4(cx, s, p, buf);
             if (len >= 0) {
                 cx->addrs++;
-                if (len != p - s || memcmp(buf, s, (size_t)len) != 0) {
-                    if (out_put(o, (const char *)flushed, s - flushed) < 0 || out_put(o, buf, (size_t)len) < 0)
-                        return -1;
-                    flushed = p;
-                }
+                if (replace_token(o, &flushed, s, p, buf, len) < 0) return -1;
                 continue;
             }
         }
@@ -435,11 +441,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
             int len = fast_v6(cx, s, p, buf);
             if (len >= 0) {
                 cx->addrs++;
-                if (len != p - s || memcmp(buf, s, (size_t)len) != 0) {
-                    if (out_put(o, (const char *)flushed, s - flushed) < 0 || out_put(o, buf, (size_t)len) < 0)
-                        return -1;
-                    flushed = p;
-                }
+                if (replace_token(o, &flushed, s, p, buf, len) < 0) return -1;
                 continue;
             }
         }
