@@ -80,6 +80,13 @@ def write_policy(tmp_path: Path, text: str = POLICY) -> Path:
     return path
 
 
+def write_setup(tmp_path: Path, binding_text: str) -> tuple[Path, Path, Path]:
+    """(folder, policy, binding): the test policy and a binding beside it."""
+    binding = tmp_path / "binding.yaml"
+    binding.write_text(binding_text, encoding="utf-8")
+    return tmp_path, write_policy(tmp_path), binding
+
+
 def compiled_policy(tmp_path: Path):
     return compile_policy(load_policy(str(write_policy(tmp_path))))
 

@@ -8,7 +8,7 @@ import pickle
 import random
 
 import pytest
-from check_support import write_policy
+from check_support import write_setup
 from click.testing import CliRunner
 
 from policyengine import compile_policy, load_policy
@@ -91,10 +91,7 @@ def write_jsonl(path, rows, *, blank_lines=True, crlf=False, final_newline=True)
 
 @pytest.fixture()
 def setup(tmp_path):
-    policy = write_policy(tmp_path)
-    binding = tmp_path / "binding.yaml"
-    binding.write_text(BINDING, encoding="utf-8")
-    return tmp_path, policy, binding
+    return write_setup(tmp_path, BINDING)
 
 
 def run(policy, binding, source, *extra):

@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 import pytest
-from check_support import write_policy
+from check_support import write_setup
 from click.testing import CliRunner
 
 from policyengine.cli import main
@@ -36,10 +36,7 @@ BINDING = """columns:
 
 @pytest.fixture()
 def setup(tmp_path):
-    policy = write_policy(tmp_path)
-    binding = tmp_path / "binding.yaml"
-    binding.write_text(BINDING, encoding="utf-8")
-    return tmp_path, policy, binding
+    return write_setup(tmp_path, BINDING)
 
 
 def write_csv(path, rows=ROWS, columns=COLUMNS):
