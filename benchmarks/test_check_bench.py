@@ -22,11 +22,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_data import NOW, write_policy, write_records  # noqa: E402
 
-from policyengine.binding import load_binding  # noqa: E402
+from policyengine.checking.binding import load_binding  # noqa: E402
 from policyengine import load_policy  # noqa: E402
-from policyengine.compile import compile_policy  # noqa: E402
-from policyengine.evaluate import Stats, check_source  # noqa: E402
-from policyengine.records import open_source  # noqa: E402
+from policyengine.checking.compile import compile_policy  # noqa: E402
+from policyengine.checking.evaluate import Stats, check_source  # noqa: E402
+from policyengine.checking.records import open_source  # noqa: E402
 
 N = int(os.environ.get("CHECK_BENCH_RECORDS", "20000"))
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from policyengine.fmt import format_policy
-from policyengine.lint import lint_text
-from policyengine.parser import parse
+from policyengine.language.fmt import format_policy
+from policyengine.language.lint import lint_text
+from policyengine.language.parser import parse
 
 from policy_gen import large_policy
 

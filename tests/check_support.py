@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from policyengine import check, compile_policy
-from policyengine.loading import load_policy
+from policyengine.language.loading import load_policy
 
 POLICY = '''controller "Test AB" {
   authority IMY

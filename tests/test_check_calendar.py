@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policyengine import check
-from policyengine.binding import Binding
-from policyengine.dates import financial_year_end, get_zone, local_day
-from policyengine.evaluate import lower_to_python
+from policyengine.checking.binding import Binding
+from policyengine.checking.dates import financial_year_end, get_zone, local_day
+from policyengine.checking.evaluate import lower_to_python
 
 
 @pytest.fixture(scope="module")

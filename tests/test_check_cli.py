@@ -163,7 +163,7 @@ def test_default_binding_beside_the_policy(tmp_path):
 
 def test_library_api(tmp_path):
     from policyengine import Finding, check, compile_policy, lower_to_python
-    from policyengine.binding import Binding
+    from policyengine.checking.binding import Binding
     from policyengine import load_policy
 
     compiled = compile_policy(load_policy(str(BINERO)))

@@ -17,7 +17,7 @@ from check_support import ROOT, write_policy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policyengine.records import _json_loads
+from policyengine.checking.records import _json_loads
 
 NOW = "2026-11-21T12:00:00+01:00"
 FORMATS = [["--format", f] for f in ("text", "json", "jsonl", "csv", "sarif")] + [["--summary"]]
@@ -27,7 +27,7 @@ RUNNER = """
 import json, sys
 from click.testing import CliRunner
 from policyengine.cli import main
-from policyengine import records
+from policyengine.checking import records
 cases = json.loads(sys.stdin.read())
 out = {"pure": records.PURE_JSON}
 for name, args in cases.items():

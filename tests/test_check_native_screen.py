@@ -16,9 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_check_parallel import BINDING, FIELDS, PURPOSES, records, write_jsonl
 
-from policyengine.binding import Binding
+from policyengine.checking.binding import Binding
 from policyengine.cli import main
-from policyengine.evaluate import _native_screen, lower_to_python
+from policyengine.checking.evaluate import _native_screen, lower_to_python
 
 pytestmark = pytest.mark.skipif(_native_screen is None, reason="the native screen was not built")
 

@@ -12,11 +12,11 @@ from check_support import write_setup
 from click.testing import CliRunner
 
 from policyengine import compile_policy, load_policy
-from policyengine.binding import load_binding
+from policyengine.checking.binding import load_binding
 from policyengine.cli import main
 from policyengine.cli_check import jobs_for
-from policyengine.evaluate import Stats, check_source, lower_to_python
-from policyengine.records import line_ranges, open_source, read_range
+from policyengine.checking.evaluate import Stats, check_source, lower_to_python
+from policyengine.checking.records import line_ranges, open_source, read_range
 
 NOW = "2026-11-21T12:00:00+00:00"
 BINDING = """timezone: Europe/Stockholm

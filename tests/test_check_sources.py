@@ -169,7 +169,7 @@ def test_source_override_and_flat_memory_reader(setup):
 
 def test_reader_streams(tmp_path):
     """The JSON Lines reader pulls one record at a time from the stream."""
-    from policyengine.records import JsonLinesSource
+    from policyengine.checking.records import JsonLinesSource
 
     consumed = []
 

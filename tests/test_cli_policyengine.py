@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from policyengine.cli import main
-from policyengine.diagnostics import CODES
+from policyengine.language.diagnostics import CODES
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "lint"
@@ -404,7 +404,7 @@ def test_all_ignored_means_exit_0(work: Path) -> None:
 # ---- library use -----------------------------------------------------------------------------------
 def test_lint_paths_from_python(work: Path) -> None:
     from policyengine import lint_paths
-    from policyengine.lint import LintConfig
+    from policyengine.language.lint import LintConfig
 
     put(work, "a.policy", golden("pe212_declared_but_never_used"))
     result = lint_paths(["a.policy"], LintConfig({"PE212": "error"}))

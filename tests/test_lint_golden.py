@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from policyengine.cli import main
-from policyengine.diagnostics import CODES
+from policyengine.language.diagnostics import CODES
 
 GOLDEN = Path(__file__).parent / "golden" / "lint"
 

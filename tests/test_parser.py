@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from policyengine import ParseFailed, parse, validate
-from policyengine import ast
-from policyengine.parser import MAX_POLICY_CHARS, decode, scan_comments, text_to_cst
+from policyengine.language import ast
+from policyengine.language.parser import MAX_POLICY_CHARS, decode, scan_comments, text_to_cst
 
 
 def failure(text: str, file: str = "p.policy"):

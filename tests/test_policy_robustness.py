@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policyengine.diagnostics import CODES, Diagnostic
-from policyengine.lint import LintConfig, lint_text
-from policyengine.parser import decode, ParseFailed
+from policyengine.language.diagnostics import CODES, Diagnostic
+from policyengine.language.lint import LintConfig, lint_text
+from policyengine.language.parser import decode, ParseFailed
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = sorted((ROOT / "rules").glob("*.policy"))

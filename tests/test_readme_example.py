@@ -4,8 +4,8 @@ documentation cannot drift from the language."""
 import re
 from pathlib import Path
 
-from policyengine.fmt import format_policy
-from policyengine.lint import lint_text
+from policyengine.language.fmt import format_policy
+from policyengine.language.lint import lint_text
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

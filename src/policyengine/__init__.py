@@ -9,24 +9,24 @@ import importlib
 
 # Eager on purpose: the function shares its name with its module, and a lazy
 # attribute would be replaced by the module as soon as anything imports it.
-from .validate import validate
+from .language.validate import validate
 
 # The public API, imported on first use: `policyengine lint` under pre-commit
 # starts in a fresh process every commit and should load only what it needs.
 _EXPORTS = {
-    "PolicyFile": "ast",
-    "Binding": "binding", "BindingError": "binding", "load_binding": "binding",
-    "CompiledPolicy": "compile", "compile_policy": "compile",
-    "Diagnostic": "diagnostics", "PolicyError": "diagnostics", "PolicyInvalid": "diagnostics",
-    "check": "evaluate", "check_source": "evaluate", "lower_to_python": "evaluate",
-    "explain_record": "explain",
-    "Finding": "findings", "FINDING_CODES": "findings:CODES",
-    "format_policy": "fmt",
-    "lint_paths": "lint",
-    "ScrubberSettings": "loading", "find_purpose": "loading", "load_policy": "loading",
-    "scrubber_settings": "loading",
-    "ParseFailed": "parser", "parse": "parser",
-    "RecordError": "records", "open_source": "records",
+    "PolicyFile": "language.ast",
+    "Binding": "checking.binding", "BindingError": "checking.binding", "load_binding": "checking.binding",
+    "CompiledPolicy": "checking.compile", "compile_policy": "checking.compile",
+    "Diagnostic": "language.diagnostics", "PolicyError": "language.diagnostics", "PolicyInvalid": "language.diagnostics",
+    "check": "checking.evaluate", "check_source": "checking.evaluate", "lower_to_python": "checking.evaluate",
+    "explain_record": "checking.explain",
+    "Finding": "checking.findings", "FINDING_CODES": "checking.findings:CODES",
+    "format_policy": "language.fmt",
+    "lint_paths": "language.lint",
+    "ScrubberSettings": "language.loading", "find_purpose": "language.loading", "load_policy": "language.loading",
+    "scrubber_settings": "language.loading",
+    "ParseFailed": "language.parser", "parse": "language.parser",
+    "RecordError": "checking.records", "open_source": "checking.records",
 }
 
 __all__ = sorted([*_EXPORTS, "validate"])

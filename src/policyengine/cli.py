@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from .diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
-from .lint import FORMATTERS, LintConfig, lint_paths, read_policy_text
+from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
+from .language.lint import FORMATTERS, LintConfig, lint_paths, read_policy_text
 
 
 class _LazyGroup(click.Group):
@@ -63,8 +63,8 @@ def lint(files: tuple[str, ...], output_format: str, config_path: str | None) ->
 
 
 def _format_text(text: str, name: str) -> str:
-    from .fmt import format_policy
-    from .parser import ParseFailed, parse
+    from .language.fmt import format_policy
+    from .language.parser import ParseFailed, parse
 
     try:
         policy = parse(text, name)
@@ -139,7 +139,7 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_
 
 def _source(name: str) -> str:
     """A policy's text from a file or, for '-', stdin; bad bytes are a tool error here."""
-    from .parser import ParseFailed, decode
+    from .language.parser import ParseFailed, decode
 
     try:
         if name == "-":

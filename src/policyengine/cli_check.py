@@ -14,15 +14,15 @@ import sys
 
 import click
 
-from .binding import Binding, find_binding, load_binding
-from .compile import compile_policy
-from .dates import get_zone, parse_now
-from .diagnostics import EXIT_FINDINGS, EXIT_OK, PolicyError
-from .evaluate import Stats, bind_source, check_file_parallel, check_source
-from .explain import explain_record
-from .loading import load_policy
-from .records import JsonLinesSource, open_source
-from .report import FORMATS, RunInfo, reporter
+from .checking.binding import Binding, find_binding, load_binding
+from .checking.compile import compile_policy
+from .checking.dates import get_zone, parse_now
+from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, PolicyError
+from .checking.evaluate import Stats, bind_source, check_file_parallel, check_source
+from .checking.explain import explain_record
+from .language.loading import load_policy
+from .checking.records import JsonLinesSource, open_source
+from .checking.report import FORMATS, RunInfo, reporter
 
 
 def _setup(policy_path: str, binding_path: str | None, timezone: str | None, now_text: str | None):

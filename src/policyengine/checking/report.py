@@ -207,7 +207,7 @@ class SarifReporter(Reporter):
         })
 
     def finish(self) -> None:
-        from .lint import tool_version
+        from ..language.lint import tool_version
 
         rules = [{"id": code, "name": title.replace(" ", "_"),
                   "shortDescription": {"text": f"{action}: {title}"}}

@@ -27,7 +27,7 @@ import yaml
 
 from .compile import DERIVED_ANCHORS, CompiledPolicy
 from .dates import DEFAULT_ZONE, get_zone
-from .diagnostics import PolicyError, did_you_mean
+from ..language.diagnostics import PolicyError, did_you_mean
 
 # Every field a record can carry, in a fixed order.
 NAME_FIELDS = ("key", "purpose", "subject", "categories", "recipients", "recipient_country")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Iterator, Mapping
 
-from . import ast
+from ..language import ast
 from .binding import Binding
 from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, Rule, compile_policy
 from .dates import (BadDate, DayReader, add_duration, financial_year_end, first_day_reaching, get_zone,
@@ -39,7 +39,7 @@ from .records import (_JSON_ERRORS, JsonLinesSource, RecordError, Source, _gette
                       line_ranges, read_range)
 
 try:  # the optional native screen (src/policyengine/_screen.c): which lines need attention
-    from . import _screen as _native_screen
+    from .. import _screen as _native_screen
 except ImportError:  # no compiler when installed: the Python screen alone, same output
     _native_screen = None
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.parser import isoparse
 from dateutil.relativedelta import relativedelta
 
-from . import ast
+from ..language import ast
 
 DEFAULT_ZONE = "UTC"
 

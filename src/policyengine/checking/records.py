@@ -25,7 +25,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
 
-from .diagnostics import PolicyError
+from ..language.diagnostics import PolicyError
 
 def _json_int(text: str):
     """Integers as orjson reads them: beyond 64 bits they become floats."""

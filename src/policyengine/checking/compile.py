@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ast
-from . import vocabulary as vocab
+from ..language import ast
+from ..language import vocabulary as vocab
 
 # Comparisons a rule can make between today and due = anchor + offset.
 OVERDUE = "overdue"  # today > due: the action (erase, answer) is late

@@ -1,0 +1,1 @@
+"""The language half: policy text -> parse -> AST -> validate -> lint and fmt, and loading."""
