@@ -14,8 +14,9 @@ from click.testing import CliRunner
 from policyengine import compile_policy, load_policy
 from policyengine.checking.binding import load_binding
 from policyengine.cli import main
-from policyengine.cli_check import jobs_for
-from policyengine.checking.evaluate import Stats, check_source, lower_to_python
+from policyengine.checking.evaluate import lower_to_python
+from policyengine.checking.reading import Stats
+from policyengine.checking.run import check_source, jobs_for
 from policyengine.checking.records import line_ranges, open_source, read_range
 
 NOW = "2026-11-21T12:00:00+00:00"

@@ -18,7 +18,7 @@ _EXPORTS = {
     "Binding": "checking.binding", "BindingError": "checking.binding", "load_binding": "checking.binding",
     "CompiledPolicy": "checking.compile", "compile_policy": "checking.compile",
     "Diagnostic": "language.diagnostics", "PolicyError": "language.diagnostics", "PolicyInvalid": "language.diagnostics",
-    "check": "checking.evaluate", "check_source": "checking.evaluate", "lower_to_python": "checking.evaluate",
+    "check": "checking.run", "check_source": "checking.run", "lower_to_python": "checking.evaluate",
     "explain_record": "checking.explain",
     "Finding": "checking.findings", "FINDING_CODES": "checking.findings:CODES",
     "format_policy": "language.fmt",
