@@ -18,7 +18,7 @@ from check_support import ROOT
 from click.testing import CliRunner
 
 from policyengine.cli import main
-from policyengine.language.lint import tool_version
+from policyengine.version import tool_version
 
 GOLDEN = Path(__file__).parent / "golden" / "check"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

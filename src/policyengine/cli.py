@@ -15,7 +15,8 @@ from pathlib import Path
 import click
 
 from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
-from .language.lint import FORMATTERS, LintConfig, lint_paths, read_policy_text
+from .language.lint import FORMATTERS, LintConfig, lint_paths
+from .language.source import read_policy_text
 
 
 class _LazyGroup(click.Group):

@@ -211,7 +211,7 @@ class SarifReporter(Reporter):
         })
 
     def finish(self) -> None:
-        from ..language.lint import tool_version
+        from ..version import tool_version
 
         rules = [{"id": code, "name": title.replace(" ", "_"),
                   "shortDescription": {"text": f"{action}: {title}"}}

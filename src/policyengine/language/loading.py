@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from . import ast
 from .diagnostics import ERROR, PolicyError, PolicyInvalid
-from .lint import ignored_lines, read_policy_text
 from .parser import ParseFailed, parse
+from .source import ignored_lines, read_policy_text
 from .validate import validate
 
 
