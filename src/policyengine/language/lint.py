@@ -76,7 +76,7 @@ def lint_text(text: str, file: str) -> tuple[list[Diagnostic], ast.PolicyFile | 
     try:
         policy = parse(text, file)
     except ParseFailed as failed:
-        return [failed.diagnostic], None
+        return list(failed.diagnostics), None
     return validate(policy), policy
 
 

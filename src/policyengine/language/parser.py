@@ -17,9 +17,13 @@ GRAMMAR_FILE = "policy.lark"
 
 
 class ParseFailed(Exception):
-    def __init__(self, diagnostic: Diagnostic):
+    """The text is not a policy: ``diagnostic`` is the first error, ``diagnostics`` all found
+    (syntax errors after the first are found by resuming at the next declaration)."""
+
+    def __init__(self, diagnostic: Diagnostic, more: tuple[Diagnostic, ...] = ()):
         super().__init__(diagnostic.headline())
         self.diagnostic = diagnostic
+        self.diagnostics = (diagnostic, *more)
 
 
 @functools.lru_cache(maxsize=1)
@@ -120,13 +124,70 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
 
 
 def text_to_cst(text: str, file: str = "<string>") -> Tree:
+    """Text to lark's concrete syntax tree; raises ParseFailed with every PE001 found."""
+    try:
+        return _parse_once(text)
+    except _SyntaxError as err:
+        errors, at = [err.diagnostic(text, file)], err.offset
+    start = -1
+    while at is not None and len(errors) < MAX_SYNTAX_ERRORS:
+        start = _resume_at(text, at, start)
+        if start is None:
+            break
+        try:  # the rest of the file, with what came before blanked out: positions stay
+            _parse_once(_BLANK.sub(" ", text[:start]) + text[start:])
+            break
+        except _SyntaxError as err:
+            errors.append(err.diagnostic(text, file))
+            at = err.offset
+    raise ParseFailed(errors[0], tuple(errors[1:]))
+
+
+# Syntax errors reported per file at most; the rest of the file is then not looked at.
+MAX_SYNTAX_ERRORS = 100
+_BLANK = re.compile(r"[^\n]")
+# Where a declaration starts: its keyword first on a line (a keyword elsewhere may be a name).
+_DECLARATION_START = re.compile(
+    r"^[ \t]*(?=(?:controller|category|subject|recipient|processor|purpose|requests)\b)", re.M)
+
+
+def _resume_at(text: str, error_at: int, after: int) -> int | None:
+    """Where to parse again after a syntax error at ``error_at``: the first declaration
+    keyword that starts a line, at or after the error, past ``after`` (the last resumption)."""
+    pos = text.rfind("\n", 0, error_at) + 1
+    while (m := _DECLARATION_START.search(text, pos)) is not None:
+        if m.end() >= error_at and m.end() > after:
+            return m.end()
+        pos = m.end() + 1  # past this line's start: the next match is on a later line
+    return None
+
+
+class _SyntaxError(Exception):
+    """One syntax error of one parse: the lark error (or glued word) and its offset."""
+
+    def __init__(self, err):
+        self.err = err
+        if isinstance(err, _GluedWord):
+            self.offset = err.token.start_pos
+        elif isinstance(err, UnexpectedToken):
+            self.offset = None if err.token.type == "$END" else err.token.start_pos
+        elif isinstance(err, UnexpectedCharacters):
+            self.offset = err.pos_in_stream
+        else:  # the end of the file: nothing after it to resume at
+            self.offset = None
+
+    def diagnostic(self, text: str, file: str) -> Diagnostic:
+        if isinstance(self.err, _GluedWord):
+            return _glued_error(self.err.token, text, file)
+        return _syntax_error(self.err, text, file)
+
+
+def _parse_once(text: str) -> Tree:
     reset = _current_text.set(text)
     try:
         return get_parser().parse(text)
-    except UnexpectedInput as err:
-        raise ParseFailed(_syntax_error(err, text, file)) from None
-    except _GluedWord as glued:
-        raise ParseFailed(_glued_error(glued.token, text, file)) from None
+    except (UnexpectedInput, _GluedWord) as err:
+        raise _SyntaxError(err) from None
     finally:
         _current_text.reset(reset)
 
