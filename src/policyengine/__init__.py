@@ -21,7 +21,7 @@ _EXPORTS = {
     "check": "checking.run", "check_source": "checking.run", "lower_to_python": "checking.evaluate",
     "explain_record": "checking.explain",
     "Finding": "checking.findings", "FINDING_CODES": "checking.findings:CODES",
-    "format_policy": "language.fmt",
+    "format_policy": "language.fmt", "format_text": "language.fmt",
     "lint_paths": "language.lint",
     "ScrubberSettings": "language.loading", "find_purpose": "language.loading", "load_policy": "language.loading",
     "scrubber_settings": "language.loading",
