@@ -9,7 +9,41 @@ will be written from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Iterator, Union
+
+
+# Closed sets of the grammar. StrEnum members are their strings ("at_most" == Bound.AT_MOST),
+# so JSON output and comparisons with plain strings are unchanged.
+class Unit(StrEnum):
+    """A duration's unit, singular."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class Bound(StrEnum):
+    """Which side a retention period limits: ``at most`` / ``up to``, or ``at least``."""
+
+    AT_MOST = "at_most"
+    AT_LEAST = "at_least"
+
+
+class CategoryKind(StrEnum):
+    """A data category: plain, special (GDPR Art. 9(1)) or a national identity number."""
+
+    PLAIN = "plain"
+    SPECIAL = "special"
+    NATIONAL_IDENTIFIER = "national_identifier"
+
+
+class RecipientRole(StrEnum):
+    """Who receives data: a recipient, or a processor acting for the controller."""
+
+    RECIPIENT = "recipient"
+    PROCESSOR = "processor"
 
 
 @dataclass(frozen=True)
@@ -45,7 +79,7 @@ class Name:
 @dataclass(frozen=True)
 class Duration:
     amount: int
-    unit: str  # day | week | month | year (singular)
+    unit: Unit
     span: Span = _span()
 
     def __str__(self) -> str:
@@ -106,7 +140,7 @@ class Controller:
 class Category:
     name: Name
     label: str | None
-    kind: str  # "plain" | "special" | "national_identifier"
+    kind: CategoryKind
     special: Name | None = None  # which Art. 9(1) category, when kind == "special"
     span: Span = _span()
 
@@ -136,7 +170,7 @@ RecipientStatement = Union[Country, Transfer]
 
 @dataclass(frozen=True)
 class Recipient:
-    role: str  # "recipient" | "processor"
+    role: RecipientRole
     name: Name
     label: str | None
     body: tuple[RecipientStatement, ...]
@@ -186,7 +220,7 @@ class SpecialCondition:
 
 @dataclass(frozen=True)
 class Retain:
-    bound: str  # "at_most" | "at_least"
+    bound: Bound
     duration: Duration
     anchor: Name  # what the clock starts from
     span: Span = _span()
@@ -213,7 +247,7 @@ class OnWithdrawal:
 
 @dataclass(frozen=True)
 class LogKeep:
-    bound: str  # "at_most" | "at_least"
+    bound: Bound
     duration: Duration
     span: Span = _span()
 

@@ -212,7 +212,8 @@ def _unquote(tok: Token) -> str:
     return re.sub(r'\\([\\"])', r"\1", body)  # only \\ and \" are escapes; keep others as written
 
 
-_BOUNDS = {("at", "most"): "at_most", ("up", "to"): "at_most", ("at", "least"): "at_least"}
+_BOUNDS = {("at", "most"): ast.Bound.AT_MOST, ("up", "to"): ast.Bound.AT_MOST,
+           ("at", "least"): ast.Bound.AT_LEAST}
 
 
 @v_args(meta=True, inline=True)
@@ -237,7 +238,7 @@ class _ToAst(Transformer):
         return tuple(self._name(n) for n in names)
 
     def duration(self, meta, amount, unit):
-        return ast.Duration(int(amount), str(unit).rstrip("s"), self._span(meta))
+        return ast.Duration(int(amount), ast.Unit(str(unit).rstrip("s")), self._span(meta))
 
     def bound(self, meta, first, second):
         return _BOUNDS[(str(first), str(second))]
@@ -267,17 +268,17 @@ class _ToAst(Transformer):
 
     def category(self, meta, name, *rest):
         label = next(iter(self._strings(rest)), None)
-        kind, special = "plain", None
+        kind, special = ast.CategoryKind.PLAIN, None
         for item in rest:
             if isinstance(item, tuple):
                 kind, special = item
         return ast.Category(self._name(name), label, kind, special, self._span(meta))
 
     def special_kind(self, meta, name):
-        return ("special", self._name(name))
+        return (ast.CategoryKind.SPECIAL, self._name(name))
 
     def national_identifier(self, meta):
-        return ("national_identifier", None)
+        return (ast.CategoryKind.NATIONAL_IDENTIFIER, None)
 
     def subject(self, meta, name, label=None):
         return ast.Subject(self._name(name), _unquote(label) if label else None, self._span(meta))
@@ -285,7 +286,7 @@ class _ToAst(Transformer):
     def recipient(self, meta, role, name, *rest):
         label = next(iter(self._strings(rest)), None)
         body = tuple(r for r in rest if not isinstance(r, Token))
-        return ast.Recipient(str(role), self._name(name), label, body, self._span(meta))
+        return ast.Recipient(ast.RecipientRole(str(role)), self._name(name), label, body, self._span(meta))
 
     def country(self, meta, code):
         return ast.Country(self._name(code), self._span(meta))
@@ -331,7 +332,7 @@ class _ToAst(Transformer):
         return ast.Logs(kinds, tuple(body), self._span(meta))
 
     def log_keep(self, meta, *items):
-        bound = items[0] if len(items) == 2 else "at_most"
+        bound = items[0] if len(items) == 2 else ast.Bound.AT_MOST
         return ast.LogKeep(bound, items[-1], self._span(meta))
 
     def log_truncate(self, meta, v4, v6):

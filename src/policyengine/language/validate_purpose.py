@@ -101,13 +101,13 @@ def _retention(checker: Checker, p: ast.Purpose, where: str) -> None:
     if p.on_withdrawal is not None and p.on_withdrawal.within is not None:
         checker.duration(p.on_withdrawal.within)
     for (bound, anchor), low in limits.items():
-        high = limits.get(("at_most", anchor))
-        if bound == "at_least" and high is not None and surely_longer(low.duration, high.duration):
+        high = limits.get((ast.Bound.AT_MOST, anchor))
+        if bound == ast.Bound.AT_LEAST and high is not None and surely_longer(low.duration, high.duration):
             checker.report("PE203", f"{where} keeps at least {low.duration} but at most "
                         f"{high.duration} from {anchor}", low.duration.span,
                         f"the maximum is at line {high.span.line}")
     if hold is not None:
-        high = limits.get(("at_most", hold.anchor.value))
+        high = limits.get((ast.Bound.AT_MOST, hold.anchor.value))
         if high is not None and surely_longer(hold.duration, high.duration):
             checker.report("PE203", f"{where}: the legal hold of {hold.duration} is longer than the "
                         f"maximum retention of {high.duration}", hold.duration.span,
