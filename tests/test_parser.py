@@ -166,3 +166,16 @@ def test_closed_sets_are_enums_equal_to_their_strings():
     rule = compile_policy(policy).purposes[0].erase[0]
     assert rule.kind is RuleKind.MAX_RETENTION and rule.comparison is Comparison.OVERDUE
     assert rule.to_dict()["kind"] == "max_retention"
+
+
+def test_public_stages_and_ast_classes_say_what_they_are():
+    import dataclasses
+    import inspect
+
+    from policyengine.language import lint, parser
+
+    for fn in (parser.text_to_cst, parser.cst_to_ast, parser.parse, lint.lint_paths, lint.lint_text):
+        assert (fn.__doc__ or "").strip(), fn.__name__
+    for name, cls in vars(ast).items():
+        if inspect.isclass(cls) and dataclasses.is_dataclass(cls):
+            assert cls.__doc__ and not cls.__doc__.startswith(name + "("), name  # not the generated one

@@ -81,6 +81,7 @@ def lint_text(text: str, file: str) -> tuple[list[Diagnostic], ast.PolicyFile | 
 
 
 def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult:
+    """Lint files: every diagnostic, config levels and inline ignores applied, sorted."""
     config = config or LintConfig.discover(Path.cwd())
     found: list[Diagnostic] = []
     sources: dict[str, str] = {}
@@ -104,6 +105,7 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
 
 # ---- output formats ---------------------------------------------------------
 def format_text(result: LintResult) -> str:
+    """The text report: each diagnostic with its excerpt, then the counts."""
     blocks = [render_text(d, result.sources.get(d.span.file)) for d in result.diagnostics]
     errors = sum(d.level == ERROR for d in result.diagnostics)
     warnings = sum(d.level == WARNING for d in result.diagnostics)
@@ -119,6 +121,7 @@ def _as_dict(d: Diagnostic) -> dict:
 
 
 def format_json(result: LintResult) -> str:
+    """The diagnostics as a JSON array."""
     return json.dumps([_as_dict(d) for d in result.diagnostics], indent=2, ensure_ascii=False) + "\n"
 
 

@@ -28,6 +28,7 @@ class ParseFailed(Exception):
 
 @functools.lru_cache(maxsize=1)
 def grammar_text() -> str:
+    """The grammar (grammar/policy.lark, shipped as policyengine.grammar)."""
     return resources.files("policyengine.grammar").joinpath(GRAMMAR_FILE).read_text("utf-8")
 
 
@@ -57,6 +58,7 @@ def _keyword_terminals() -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def get_parser() -> Lark:
+    """The LALR parser of the grammar, built once."""
     # cache=True stores the analysed LALR tables in the temp dir, keyed by the
     # grammar's hash: start-up matters because pre-commit runs lint per commit.
     return Lark(grammar_text(), parser="lalr", propagate_positions=True,
@@ -370,6 +372,7 @@ def scan_comments(text: str) -> tuple[ast.Comment, ...]:
 
 
 def cst_to_ast(tree: Tree, file: str = "<string>", text: str = "") -> ast.PolicyFile:
+    """Lark's tree to the AST (``text`` gives the comments and the source it keeps)."""
     try:
         declarations = _ToAst(file).transform(tree)
     except VisitError as err:  # an error inside a callback: unwrap it
