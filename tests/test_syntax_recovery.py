@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from test_policy_robustness import mutated_rules
 
 from policyengine.language.lint import lint_text
-from policyengine.language.parser import MAX_SYNTAX_ERRORS, ParseFailed, _parse_once, _SyntaxError, text_to_cst
+from policyengine.language.cst import MAX_SYNTAX_ERRORS, ParseFailed, _parse_once, _SyntaxError, text_to_cst
 
 # Declarations, each valid or broken: (text with {i} for a unique name, line of its error
 # counted from the declaration's first line, or None when it is valid).
