@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from . import ast
 from .diagnostics import CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, render_text
-from ..version import tool_version
 from .parser import ParseFailed, parse
 from .source import ignored_lines, read_policy_text
 from .validate import validate
@@ -141,6 +140,8 @@ _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 def format_sarif(result: LintResult) -> str:
     """SARIF 2.1.0 as GitHub code scanning takes it (relative URIs, 1-based regions)."""
+    from ..version import tool_version  # only here: start-up counts under pre-commit
+
     codes = sorted(CODES)
     rules = [{"id": code, "name": CODES[code][1].title().replace(" ", "").replace(".", ""),
               "shortDescription": {"text": CODES[code][1]},
