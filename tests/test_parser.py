@@ -179,3 +179,12 @@ def test_public_stages_and_ast_classes_say_what_they_are():
     for name, cls in vars(ast).items():
         if inspect.isclass(cls) and dataclasses.is_dataclass(cls):
             assert cls.__doc__ and not cls.__doc__.startswith(name + "("), name  # not the generated one
+
+
+def test_literal_types_match_the_vocabulary_tables():
+    from policyengine.language import vocabulary as vocab
+
+    assert vocab.literal_names(vocab.Basis) == tuple(vocab.LAWFUL_BASES)
+    assert vocab.literal_names(vocab.ClockAnchor) == tuple(vocab.CLOCK_ANCHORS)
+    assert vocab.literal_names(vocab.RuleAnchor) == (*vocab.CLOCK_ANCHORS, "erasure_requested",
+                                                     "request_received")

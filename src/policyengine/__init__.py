@@ -3,12 +3,13 @@
 Stages, each a public function, data flowing one way:
 text -> ``parse`` -> AST -> ``validate`` -> diagnostics / ``load_policy`` ->
 ``compile_policy`` -> ``check`` -> findings -> report.
+The language half is ``policyengine.language``, the check half ``policyengine.checking``
+(not ``check``: a subpackage of that name would replace the function ``check`` here).
 """
 
 import importlib
 
-# Eager on purpose: the function shares its name with its module, and a lazy
-# attribute would be replaced by the module as soon as anything imports it.
+# Eager, as before the split into subpackages (lint needs it anyway).
 from .language.validate import validate
 
 # The public API, imported on first use: `policyengine lint` under pre-commit

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from ..language import ast
 from ..language import vocabulary as vocab
@@ -46,7 +47,7 @@ DERIVED_ANCHORS = {"financial_year_end"}
 class Rule:
     kind: RuleKind
     code: str  # the finding code it raises
-    anchor: str  # the clock start: a record date field, or financial_year_end
+    anchor: vocab.RuleAnchor  # the clock start: a record date field, or financial_year_end
     offset: ast.Duration
     comparison: Comparison
     span: ast.Span
@@ -69,7 +70,7 @@ class Rule:
 class CompiledPurpose:
     name: str
     span: ast.Span
-    basis: str
+    basis: vocab.Basis | Literal[""]  # "": none stated
     consent: bool  # consent-based: a record needs consent given and not withdrawn
     special_condition: str | None
     subjects: frozenset[str]
