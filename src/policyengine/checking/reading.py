@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from .findings import Finding
 from .records import (JSON_ERRORS, JsonLinesSource, RecordError, Source, column_getter, json_error,
                       loads_json)
-from .screens import _native_screen
+from .screens import native_scan
 
 if TYPE_CHECKING:
     from .evaluate import LoweredPolicy
@@ -71,7 +71,7 @@ def check_lines(lowered: LoweredPolicy, where: str, number: int, lines: list, re
     if plan is not None and lines and isinstance(lines[0], bytes):
         # The native screen: only the lines it cannot clear are read in Python, with
         # their own numbers, so the findings (and any error) are the same.
-        attention = _native_screen.scan(lines, plan)
+        attention = native_scan(lines, plan)
         numbered: Iterable = ((first + i, lines[i]) for i in attention)
     else:
         numbered = enumerate(lines, number)

@@ -153,3 +153,8 @@ def _native_constraints(lowering: PythonLowering, lp: LoweredPurpose) -> list | 
     except ValueError:
         return None
     return cons
+
+
+def native_scan(lines: list, plan) -> list[int]:
+    """The indices of the lines the native screen cannot clear (``plan`` from ``native_plan``)."""
+    return _native_screen.scan(lines, plan)
