@@ -2,8 +2,8 @@
 
 Exit codes: 0 everything processed; 1 some input files failed (the others were
 processed, failed ones left untouched); 2 usage or configuration error (nothing
-processed); 141 the reader of stdout went away (SIGPIPE); 143 stopped by SIGTERM
-(after flushing what had been read).
+processed); 130 stopped by SIGINT (Ctrl-C) and 143 by SIGTERM, both after flushing
+what had been read; 141 the reader of stdout went away (SIGPIPE).
 """
 
 from __future__ import annotations
@@ -33,14 +33,27 @@ from .timestamps import parse_duration, resolve_timezone
 EXIT_OK = 0
 EXIT_FILES_FAILED = 1
 EXIT_USAGE = 2
+EXIT_SIGINT = 128 + 2
 EXIT_SIGPIPE = 128 + 13
 EXIT_SIGTERM = 128 + 15
 
 MIN_KEY_BYTES = 16
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise Terminated()
+class Interrupted(Terminated):
+    """Ctrl-C: stops like SIGTERM (flush, clean up) but exits 130."""
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    raise Interrupted() if signum == signal.SIGINT else Terminated()
+
+
+def _catch_signals() -> dict[int, Any]:
+    """Handle SIGTERM and SIGINT; a SIGINT the parent ignores (``cmd &``) stays ignored."""
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_signal)}
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_signal)
+    return previous
 
 
 def _load_policy(policy: str, purpose: str | None) -> Any:
@@ -217,17 +230,18 @@ def main(
     .gz files are read and rewritten as gzip; directories are walked.
 
     Exit status: 0 ok, 1 some files failed, 2 usage/configuration error,
-    141 stdout closed, 143 SIGTERM.
+    130 SIGINT (Ctrl-C), 141 stdout closed, 143 SIGTERM.
     """
     stats_format = "json" if stats_json else "text" if stats_text else None
-    settings = build_settings(ipv4_prefix, ipv6_prefix, max_age, now, timezone, hash_key_file, policy, purpose)
-    if in_place and not paths:
-        raise ConfigError("--in-place needs at least one FILE, DIR or GLOB")
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = _catch_signals()
     total = Stats()
-    out = _stdout()
+    out: BinaryIO | None = None
     code = EXIT_OK
     try:
+        settings = build_settings(ipv4_prefix, ipv6_prefix, max_age, now, timezone, hash_key_file, policy, purpose)
+        if in_place and not paths:
+            raise ConfigError("--in-place needs at least one FILE, DIR or GLOB")
+        out = _stdout()
         if not paths:
             scrub_stream(_stdin(), out, settings, line_buffered=line_buffered, stats=total)
         else:
@@ -253,14 +267,16 @@ def main(
         _silence_stdout()
         _report(total, stats_format)
         sys.exit(EXIT_SIGPIPE)
-    except Terminated:
+    except Terminated as stop:
         try:
-            out.flush()
+            if out is not None:
+                out.flush()
         except OSError:
             _silence_stdout()
         _report(total, stats_format)
-        sys.exit(EXIT_SIGTERM)
+        sys.exit(EXIT_SIGINT if isinstance(stop, Interrupted) else EXIT_SIGTERM)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     _report(total, stats_format)
     sys.exit(code)

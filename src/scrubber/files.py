@@ -8,6 +8,7 @@ import glob
 import gzip
 import os
 import re
+import select
 import signal
 import zlib
 from collections.abc import Iterable, Iterator
@@ -134,17 +135,27 @@ def scrub_stream(
     ``source`` is a file descriptor (read with os.read: returns as soon as some
     input is there) or a binary stream (read1).
 
-    SIGTERM is blocked while a block is being scrubbed and written and only
+    SIGTERM and SIGINT are blocked while a block is being scrubbed and written and only
     delivered while waiting for input, so a Terminated exception never splits a
     write; the caller flushes.  The incomplete last line is scrubbed and written
     on EOF or SIGTERM.
     """
     streamer = Streamer(settings, pure=pure, stats=stats if stats is not None else Stats())
+    term = {signal.SIGTERM, signal.SIGINT}
+    can_mask = hasattr(signal, "pthread_sigmask")
+    wait = None
     if isinstance(source, int):
         fd = source
 
         def read() -> bytes:
             return os.read(fd, BLOCK_SIZE)
+
+        if can_mask and hasattr(select, "poll"):
+            # Signals land only while waiting for input, before anything is read: a
+            # handler that ran just after os.read returned would lose that chunk.
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            wait = poller.poll
 
     else:
         stream = source
@@ -153,17 +164,20 @@ def scrub_stream(
         def read() -> bytes:
             return read1(BLOCK_SIZE)
 
-    term = {signal.SIGTERM}
-    can_mask = hasattr(signal, "pthread_sigmask")
     try:
         while True:
             if can_mask:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, term)
             try:
-                chunk = read()
+                if wait is None:
+                    chunk = read()
+                else:
+                    wait()
             finally:
                 if can_mask:
                     signal.pthread_sigmask(signal.SIG_BLOCK, term)
+            if wait is not None:
+                chunk = read()
             if not chunk:
                 break
             data = streamer.feed(chunk)
