@@ -126,14 +126,17 @@ def build_settings(
     except ValueError as exc:
         raise ConfigError(f"--timezone: {exc}") from exc
     key = _read_key(hash_key_file) if hash_key_file else None
-    return Settings.create(
-        ipv4_prefix=v4,
-        ipv6_prefix=v6,
-        max_age=max_age,
-        now=_parse_now(now) if now else None,
-        timezone=timezone,
-        hash_key=key,
-    )
+    try:
+        return Settings.create(
+            ipv4_prefix=v4,
+            ipv6_prefix=v6,
+            max_age=max_age,
+            now=_parse_now(now) if now else None,
+            timezone=timezone,
+            hash_key=key,
+        )
+    except ValueError as exc:  # the cut-off or now outside the calendar (years 1-9999)
+        raise ConfigError(f"--max-age/--now: {exc}") from exc
 
 
 def _report(stats: Stats, fmt: str | None) -> None:
