@@ -24,6 +24,7 @@ from .files import (
     FileError,
     Terminated,
     expand_paths,
+    printable,
     scrub_file_in_place,
     scrub_file_to,
     scrub_stream,
@@ -66,7 +67,9 @@ def _load_policy(policy: str, purpose: str | None) -> Any:
     try:
         return scrubber_settings(policy, purpose)
     except click.ClickException as exc:  # its message names the policy file already
-        raise ConfigError(exc.format_message()) from exc
+        error = ConfigError(exc.format_message())
+        error.multiline = True
+        raise error from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{policy}: {exc}") from exc
 
@@ -250,7 +253,7 @@ def main(
         else:
             files, errors = expand_paths(paths, list(include))
             for msg in errors:
-                click.echo(f"scrubber: error: {msg}", err=True)
+                click.echo(f"scrubber: error: {printable(msg)}", err=True)
                 total.files_failed += 1
             for path in files:
                 try:

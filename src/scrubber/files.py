@@ -37,13 +37,23 @@ _TMP_RE = re.compile(r"^\.(?P<name>.+)\.scrubber-tmp-(?P<pid>[0-9]+)$")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LF = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """Control characters (from file names, options) as ``\\xNN``: a terminal acts on none."""
+    return (_CONTROL_BUT_LF if lines else _CONTROL).sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 class ScrubberError(click.ClickException):
     """Base class of scrubber's own errors (never shown as a traceback)."""
 
     exit_code = 1
+    multiline = False  # a policy error: file:line:col, excerpt and hint on lines of their own
 
     def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        click.echo(f"scrubber: error: {self.format_message()}", err=True)
+        click.echo(f"scrubber: error: {printable(self.format_message(), lines=self.multiline)}", err=True)
 
 
 class ConfigError(ScrubberError):
