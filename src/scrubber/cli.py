@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import click
 
 from . import _version
-from .core import Settings, Stats
+from .core import Settings, Stats, native_available
 from .files import (
     ConfigError,
     FileError,
@@ -142,16 +142,33 @@ def build_settings(
         raise ConfigError(f"--max-age/--now: {exc}") from exc
 
 
+def _slow_path_note() -> str:
+    """Why the pure-Python path runs, or "" when the C core is in use."""
+    if native_available():
+        return ""
+    if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
+        return "pure-Python path: SCRUBBER_PURE is set"
+    return "the C core scrubber._native is not built: pure-Python path, same output, about 20x slower"
+
+
+def _version_line() -> str:
+    note = _slow_path_note()
+    return f"scrubber, version {_version()}" + (f" ({note})" if note else "")
+
+
 def _report(stats: Stats, fmt: str | None) -> None:
     if not fmt:
         return
     if fmt == "json":
         import json
 
-        click.echo(json.dumps({"scrubber": stats.as_dict()}, sort_keys=True), err=True)
+        doc = {"scrubber": stats.as_dict(), "native": native_available()}
+        click.echo(json.dumps(doc, sort_keys=True), err=True)
     else:
         d = stats.as_dict()
         click.echo("scrubber: " + " ".join(f"{k}={v}" for k, v in d.items()), err=True)
+        if not native_available():
+            click.echo(f"scrubber: note: {_slow_path_note()}", err=True)
 
 
 def _silence_stdout() -> None:
@@ -186,7 +203,7 @@ def _stdin() -> int | BinaryIO:
     is_flag=True,
     expose_value=False,
     is_eager=True,
-    callback=lambda ctx, _p, v: (click.echo(f"scrubber, version {_version()}"), ctx.exit()) if v else None,
+    callback=lambda ctx, _p, v: (click.echo(_version_line()), ctx.exit()) if v else None,
     help="Show the version and exit.",
 )
 @click.argument("paths", nargs=-1, type=str, metavar="[FILE|DIR|GLOB]...")
