@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from scrubber.cli import main
 
+RULES = Path(__file__).resolve().parents[1] / "rules"
 DOCUMENTED = {0, 1, 2}
 LINE = b'192.0.2.33 - - [10/Oct/2000:13:55:36 -0700] "GET /?ip=2001:db8::7 HTTP/1.1" 200 2326\n'
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -64,7 +65,9 @@ _OPTIONS = {
     "--ipv6-prefix": _PREFIX,
     "--include": _GLOB,
     "--hash-key-file": _JUNK,
-    "--purpose": _JUNK,
+    "--purpose": st.sampled_from(["web_logs", "logs", "newsletter"]) | _JUNK,
+    "--policy": st.sampled_from([str(RULES / "bano.policy"), str(RULES / "binero.policy"), "/dev/null", str(RULES)])
+    | _JUNK,
 }
 
 
