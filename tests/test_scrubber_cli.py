@@ -95,6 +95,68 @@ def test_sigterm_flushes_what_it_has() -> None:
     assert b"Traceback" not in err
 
 
+def _sigint(handler: object) -> object:
+    return lambda: signal.signal(signal.SIGINT, handler)  # type: ignore[arg-type]
+
+
+def test_sigint_flushes_what_it_has() -> None:
+    """Ctrl-C: exit 130, no traceback, the incomplete last line scrubbed and written."""
+    p = subprocess.Popen(
+        SCRIPT + ["--stats"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_sigint(signal.SIG_DFL),
+    )
+    assert p.stdin is not None
+    p.stdin.write(LINE * 3 + b"partial 192.0.2.99")
+    p.stdin.flush()
+    time.sleep(0.8)  # let it start and read
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 130, err
+    assert out == OUT * 3 + b"partial 192.0.2.0"
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err and b"Aborted" not in err
+    assert b"lines_read=4" in err
+
+
+def test_sigint_during_in_place_leaves_the_file_whole(tmp_path: Path) -> None:
+    """Ctrl-C in the middle of --in-place: exit 130, the file is the original or the result."""
+    log = tmp_path / "big.log"
+    original = LINE * 400_000
+    log.write_bytes(original)
+    p = subprocess.Popen(
+        SCRIPT + ["--in-place", "--stats", str(log)],
+        stderr=subprocess.PIPE,
+        preexec_fn=_sigint(signal.SIG_DFL),
+    )
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode in (0, 130), err  # 0: it had finished already
+    assert b"Traceback" not in err
+    assert log.read_bytes() in (original, OUT * 400_000)
+    assert [x.name for x in tmp_path.iterdir()] == ["big.log"]  # no temp file left
+
+
+def test_sigint_that_the_parent_ignores_stays_ignored() -> None:
+    """`scrubber ... &` from a script ignores SIGINT, as every program started so does."""
+    p = subprocess.Popen(
+        SCRIPT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_sigint(signal.SIG_IGN)
+    )
+    assert p.stdin is not None
+    p.stdin.write(LINE)
+    p.stdin.flush()
+    time.sleep(0.8)
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    assert p.poll() is None
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 143, err
+    assert out == OUT
+
+
 def test_files_to_stdout_gzip_and_errors_exit_1(tmp_path: Path) -> None:
     (tmp_path / "access.log").write_bytes(LINE)
     (tmp_path / "access.log.2.gz").write_bytes(gzip.compress(LINE * 2))

@@ -88,7 +88,18 @@ def test_reader_goes_away_in_a_shell_pipeline(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ SIGTERM
-def _sigterm_once(data: bytes, delay: float, extra: list[str], env: dict[str, str] | None, out: Path) -> tuple[int, int]:
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as from a terminal, even if our runner ignores it
+
+
+def _sigterm_once(
+    data: bytes,
+    delay: float,
+    extra: list[str],
+    env: dict[str, str] | None,
+    out: Path,
+    signum: int = signal.SIGTERM,
+) -> tuple[int, int]:
     rfd, wfd = os.pipe()
     keep = os.dup(rfd)  # our copy of the read end: what scrubber did not read stays drainable
     try:
@@ -110,12 +121,14 @@ def _sigterm_once(data: bytes, delay: float, extra: list[str], env: dict[str, st
             written = pos
 
     with open(out, "wb") as outf:
-        proc = subprocess.Popen(SCRIPT + extra, stdin=rfd, stdout=outf, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(
+            SCRIPT + extra, stdin=rfd, stdout=outf, stderr=subprocess.PIPE, env=env, preexec_fn=_default_sigint
+        )
     os.close(rfd)
     t = threading.Thread(target=writer, daemon=True)
     t.start()
     time.sleep(delay)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     stop.set()
     # Drain what scrubber left in the pipe (our copy of the read end keeps it there).
@@ -137,7 +150,7 @@ def _sigterm_once(data: bytes, delay: float, extra: list[str], env: dict[str, st
     t.join(5)
     consumed = written - len(left)
     assert data[consumed:written] == bytes(left)
-    assert proc.returncode == 143, (proc.returncode, err)
+    assert proc.returncode == 128 + signum, (proc.returncode, err)
     no_traceback(err)
     got = out.read_bytes()
     assert got == scrub_lines(data[:consumed]), (delay, consumed, len(got))
@@ -158,6 +171,18 @@ def test_sigterm_mid_stream_flushes_exactly_what_was_read(tmp_path: Path, path: 
     record(f"sigterm_mid_stream_{path}", signals=len(results), mid_stream=mid, partial_lines=sum(
         c > 0 and data[c - 1 : c] != b"\n" for c, _ in results))
     assert mid >= 3, results  # most signals landed while data was still flowing
+
+
+@pytest.mark.parametrize("path", ["native", "pure"])
+def test_sigint_mid_stream_flushes_exactly_what_was_read(tmp_path: Path, path: str) -> None:
+    """Ctrl-C (SIGINT) stops like SIGTERM: output == scrub(everything read), exit 130, no traceback."""
+    data = make_log(150_000 if path == "native" else 40_000)
+    env = PURE if path == "pure" else None
+    results = []
+    for i, delay in enumerate((0.3, 0.6, 1.0)):
+        extra = ["--line-buffered"] if i % 2 else []
+        results.append(_sigterm_once(data, delay, extra, env, tmp_path / f"out{i}", signal.SIGINT))
+    assert sum(0 < c < len(data) for c, _ in results) >= 1, results
 
 
 # --------------------------------------------------------- 10 MB lines, RSS

@@ -39,8 +39,29 @@ class _LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``, and whether the optional C screen is in use (imported only here)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import importlib
+    from importlib.metadata import version
+
+    note = ""
+    for name in ("policyengine._screen", "policyengine.check._screen"):
+        try:
+            importlib.import_module(name)
+            break
+        except ImportError:
+            continue
+    else:
+        note = " (the C screen policyengine._screen is not built: check uses the pure-Python screen, same findings, slower)"
+    click.echo(f"policyengine, version {version('privacy-promises')}{note}")
+    ctx.exit()
+
+
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(None, "--version", package_name="privacy-promises", prog_name="policyengine")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")
 def main() -> None:
     """Privacy policy as code: lint, format and check policy files."""
 

@@ -2,8 +2,8 @@
 
 Exit codes: 0 everything processed; 1 some input files failed (the others were
 processed, failed ones left untouched); 2 usage or configuration error (nothing
-processed); 141 the reader of stdout went away (SIGPIPE); 143 stopped by SIGTERM
-(after flushing what had been read).
+processed); 130 stopped by SIGINT (Ctrl-C) and 143 by SIGTERM, both after flushing
+what had been read; 141 the reader of stdout went away (SIGPIPE).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from typing import Any, BinaryIO
 import click
 
 from . import _version
-from .core import Settings, Stats
+from .core import Settings, Stats, native_available
 from .files import (
     ConfigError,
     FileError,
     Terminated,
     expand_paths,
+    printable,
     scrub_file_in_place,
     scrub_file_to,
     scrub_stream,
@@ -33,14 +34,27 @@ from .timestamps import parse_duration, resolve_timezone
 EXIT_OK = 0
 EXIT_FILES_FAILED = 1
 EXIT_USAGE = 2
+EXIT_SIGINT = 128 + 2
 EXIT_SIGPIPE = 128 + 13
 EXIT_SIGTERM = 128 + 15
 
 MIN_KEY_BYTES = 16
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise Terminated()
+class Interrupted(Terminated):
+    """Ctrl-C: stops like SIGTERM (flush, clean up) but exits 130."""
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    raise Interrupted() if signum == signal.SIGINT else Terminated()
+
+
+def _catch_signals() -> dict[int, Any]:
+    """Handle SIGTERM and SIGINT; a SIGINT the parent ignores (``cmd &``) stays ignored."""
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_signal)}
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_signal)
+    return previous
 
 
 def _load_policy(policy: str, purpose: str | None) -> Any:
@@ -53,7 +67,9 @@ def _load_policy(policy: str, purpose: str | None) -> Any:
     try:
         return scrubber_settings(policy, purpose)
     except click.ClickException as exc:  # its message names the policy file already
-        raise ConfigError(exc.format_message()) from exc
+        error = ConfigError(exc.format_message())
+        error.multiline = True
+        raise error from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{policy}: {exc}") from exc
 
@@ -113,14 +129,31 @@ def build_settings(
     except ValueError as exc:
         raise ConfigError(f"--timezone: {exc}") from exc
     key = _read_key(hash_key_file) if hash_key_file else None
-    return Settings.create(
-        ipv4_prefix=v4,
-        ipv6_prefix=v6,
-        max_age=max_age,
-        now=_parse_now(now) if now else None,
-        timezone=timezone,
-        hash_key=key,
-    )
+    try:
+        return Settings.create(
+            ipv4_prefix=v4,
+            ipv6_prefix=v6,
+            max_age=max_age,
+            now=_parse_now(now) if now else None,
+            timezone=timezone,
+            hash_key=key,
+        )
+    except ValueError as exc:  # the cut-off or now outside the calendar (years 1-9999)
+        raise ConfigError(f"--max-age/--now: {exc}") from exc
+
+
+def _slow_path_note() -> str:
+    """Why the pure-Python path runs, or "" when the C core is in use."""
+    if native_available():
+        return ""
+    if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
+        return "pure-Python path: SCRUBBER_PURE is set"
+    return "the C core scrubber._native is not built: pure-Python path, same output, about 20x slower"
+
+
+def _version_line() -> str:
+    note = _slow_path_note()
+    return f"scrubber, version {_version()}" + (f" ({note})" if note else "")
 
 
 def _report(stats: Stats, fmt: str | None) -> None:
@@ -129,10 +162,13 @@ def _report(stats: Stats, fmt: str | None) -> None:
     if fmt == "json":
         import json
 
-        click.echo(json.dumps({"scrubber": stats.as_dict()}, sort_keys=True), err=True)
+        doc = {"scrubber": stats.as_dict(), "native": native_available()}
+        click.echo(json.dumps(doc, sort_keys=True), err=True)
     else:
         d = stats.as_dict()
         click.echo("scrubber: " + " ".join(f"{k}={v}" for k, v in d.items()), err=True)
+        if not native_available():
+            click.echo(f"scrubber: note: {_slow_path_note()}", err=True)
 
 
 def _silence_stdout() -> None:
@@ -167,7 +203,7 @@ def _stdin() -> int | BinaryIO:
     is_flag=True,
     expose_value=False,
     is_eager=True,
-    callback=lambda ctx, _p, v: (click.echo(f"scrubber, version {_version()}"), ctx.exit()) if v else None,
+    callback=lambda ctx, _p, v: (click.echo(_version_line()), ctx.exit()) if v else None,
     help="Show the version and exit.",
 )
 @click.argument("paths", nargs=-1, type=str, metavar="[FILE|DIR|GLOB]...")
@@ -217,23 +253,24 @@ def main(
     .gz files are read and rewritten as gzip; directories are walked.
 
     Exit status: 0 ok, 1 some files failed, 2 usage/configuration error,
-    141 stdout closed, 143 SIGTERM.
+    130 SIGINT (Ctrl-C), 141 stdout closed, 143 SIGTERM.
     """
     stats_format = "json" if stats_json else "text" if stats_text else None
-    settings = build_settings(ipv4_prefix, ipv6_prefix, max_age, now, timezone, hash_key_file, policy, purpose)
-    if in_place and not paths:
-        raise ConfigError("--in-place needs at least one FILE, DIR or GLOB")
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = _catch_signals()
     total = Stats()
-    out = _stdout()
+    out: BinaryIO | None = None
     code = EXIT_OK
     try:
+        settings = build_settings(ipv4_prefix, ipv6_prefix, max_age, now, timezone, hash_key_file, policy, purpose)
+        if in_place and not paths:
+            raise ConfigError("--in-place needs at least one FILE, DIR or GLOB")
+        out = _stdout()
         if not paths:
             scrub_stream(_stdin(), out, settings, line_buffered=line_buffered, stats=total)
         else:
             files, errors = expand_paths(paths, list(include))
             for msg in errors:
-                click.echo(f"scrubber: error: {msg}", err=True)
+                click.echo(f"scrubber: error: {printable(msg)}", err=True)
                 total.files_failed += 1
             for path in files:
                 try:
@@ -253,14 +290,16 @@ def main(
         _silence_stdout()
         _report(total, stats_format)
         sys.exit(EXIT_SIGPIPE)
-    except Terminated:
+    except Terminated as stop:
         try:
-            out.flush()
+            if out is not None:
+                out.flush()
         except OSError:
             _silence_stdout()
         _report(total, stats_format)
-        sys.exit(EXIT_SIGTERM)
+        sys.exit(EXIT_SIGINT if isinstance(stop, Interrupted) else EXIT_SIGTERM)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     _report(total, stats_format)
     sys.exit(code)

@@ -8,6 +8,7 @@ import glob
 import gzip
 import os
 import re
+import select
 import signal
 import zlib
 from collections.abc import Iterable, Iterator
@@ -36,13 +37,23 @@ _TMP_RE = re.compile(r"^\.(?P<name>.+)\.scrubber-tmp-(?P<pid>[0-9]+)$")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LF = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """Control characters (from file names, options) as ``\\xNN``: a terminal acts on none."""
+    return (_CONTROL_BUT_LF if lines else _CONTROL).sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 class ScrubberError(click.ClickException):
     """Base class of scrubber's own errors (never shown as a traceback)."""
 
     exit_code = 1
+    multiline = False  # a policy error: file:line:col, excerpt and hint on lines of their own
 
     def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        click.echo(f"scrubber: error: {self.format_message()}", err=True)
+        click.echo(f"scrubber: error: {printable(self.format_message(), lines=self.multiline)}", err=True)
 
 
 class ConfigError(ScrubberError):
@@ -134,17 +145,27 @@ def scrub_stream(
     ``source`` is a file descriptor (read with os.read: returns as soon as some
     input is there) or a binary stream (read1).
 
-    SIGTERM is blocked while a block is being scrubbed and written and only
+    SIGTERM and SIGINT are blocked while a block is being scrubbed and written and only
     delivered while waiting for input, so a Terminated exception never splits a
     write; the caller flushes.  The incomplete last line is scrubbed and written
     on EOF or SIGTERM.
     """
     streamer = Streamer(settings, pure=pure, stats=stats if stats is not None else Stats())
+    term = {signal.SIGTERM, signal.SIGINT}
+    can_mask = hasattr(signal, "pthread_sigmask")
+    wait = None
     if isinstance(source, int):
         fd = source
 
         def read() -> bytes:
             return os.read(fd, BLOCK_SIZE)
+
+        if can_mask and hasattr(select, "poll"):
+            # Signals land only while waiting for input, before anything is read: a
+            # handler that ran just after os.read returned would lose that chunk.
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            wait = poller.poll
 
     else:
         stream = source
@@ -153,17 +174,20 @@ def scrub_stream(
         def read() -> bytes:
             return read1(BLOCK_SIZE)
 
-    term = {signal.SIGTERM}
-    can_mask = hasattr(signal, "pthread_sigmask")
     try:
         while True:
             if can_mask:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, term)
             try:
-                chunk = read()
+                if wait is None:
+                    chunk = read()
+                else:
+                    wait()
             finally:
                 if can_mask:
                     signal.pthread_sigmask(signal.SIG_BLOCK, term)
+            if wait is not None:
+                chunk = read()
             if not chunk:
                 break
             data = streamer.feed(chunk)

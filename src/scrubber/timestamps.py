@@ -76,6 +76,11 @@ _DURATION_RE = re.compile(
 )
 
 
+# 9999 years are 3.2e11 seconds: a number with more digits is out of range in any unit
+# (and int() of a 5,000-digit string is an error of its own).
+_MAX_DIGITS = 12
+
+
 def days_from_civil(y: int, m: int, d: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant)."""
     y -= m <= 2
@@ -98,6 +103,8 @@ def parse_duration(text: str) -> "relativedelta":
         m = _DURATION_RE.match(text, pos)
         if m is None:
             raise ValueError(f"invalid duration {text!r} (examples: 30d, 2w, 1mo, 12h, 1y)")
+        if len(m.group(1)) > _MAX_DIGITS:
+            raise ValueError(f"duration {text!r}: {m.group(1)[:20]}... is out of range (at most 9999 years)")
         n = int(m.group(1))
         unit = m.group(2).lower()
         if unit in ("mo", "month", "months"):
@@ -157,11 +164,24 @@ def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | N
     elif now.tzinfo is None:
         now = now.replace(tzinfo=tz)
     now = now.replace(microsecond=0)
-    local_now = now.astimezone(tz)
-    # Calendar arithmetic (months, years) in local time, like a person would.
-    cut_local = local_now - parse_duration(max_age)
-    cut_utc = int(cut_local.astimezone(_dt.timezone.utc).timestamp())
-    cut_local = _dt.datetime.fromtimestamp(cut_utc, _dt.timezone.utc).astimezone(tz)
+    age = parse_duration(max_age)
+    try:
+        local_now = now.astimezone(tz)
+        now.astimezone(_dt.timezone.utc)
+    except (OverflowError, ValueError) as exc:
+        zones = "UTC" if str(tz) == "UTC" else f"UTC or {tz}"
+        raise ValueError(f"now {now.isoformat()} is outside years 1-9999 in {zones}") from exc
+    try:
+        # Calendar arithmetic (months, years) in local time, like a person would; a
+        # compound duration is one relativedelta, so one month-end clamp.
+        cut_local = local_now - age
+        cut_utc = int(cut_local.astimezone(_dt.timezone.utc).timestamp())
+        cut_local = _dt.datetime.fromtimestamp(cut_utc, _dt.timezone.utc).astimezone(tz)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError(
+            f"{max_age.strip()} before {local_now.isoformat()} falls before year 1: the cut-off must be a date"
+            " in years 1-9999"
+        ) from exc
     return Cutoff(
         utc=cut_utc,
         naive=_naive_seconds(cut_local),
