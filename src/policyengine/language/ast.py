@@ -88,7 +88,40 @@ class FinancialYearEnd:
     span: Span = _span()
 
 
-ControllerStatement = Union[Contact, Dpo, Authority, Jurisdiction, FinancialYearEnd]
+# What Art. 13 and Art. 30 need and the first version of the language could not say.
+@dataclass(frozen=True)
+class Address:
+    value: str  # postal address, GDPR Art. 13(1)(a)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Representative:
+    name: str  # GDPR Art. 27: a controller outside the Union names one inside it
+    contact: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class DpoContact:
+    value: str  # GDPR Art. 13(1)(b)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class AutomatedDecisions:
+    description: str | None  # None: no automated decisions (GDPR Art. 13(2)(f), Art. 22)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Security:
+    description: str  # GDPR Art. 30(1)(g), Art. 32: a general description
+    span: Span = _span()
+
+
+ControllerStatement = Union[Contact, Dpo, Authority, Jurisdiction, FinancialYearEnd,
+                            Address, Representative, DpoContact, AutomatedDecisions, Security]
 
 
 @dataclass(frozen=True)
@@ -99,6 +132,13 @@ class Controller:
 
     def first(self, kind: type):
         return next((s for s in self.body if isinstance(s, kind)), None)
+
+    def text(self, kind: type) -> str | None:
+        """The string a statement of this kind carries, or None when it is absent."""
+        stmt = self.first(kind)
+        if stmt is None:
+            return None
+        return next(getattr(stmt, f) for f in ("value", "description", "name") if hasattr(stmt, f))
 
 
 # ---- vocabulary -------------------------------------------------------------
@@ -231,6 +271,15 @@ LogStatement = Union[LogKeep, LogTruncate]
 
 
 @dataclass(frozen=True)
+class Provision:
+    """GDPR Art. 13(2)(e): must the data subject provide the data, and what if not."""
+
+    kind: Name  # statutory | contractual | contract_precondition | voluntary
+    consequence: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Logs:
     kinds: tuple[Name, ...]
     body: tuple[LogStatement, ...]
@@ -247,7 +296,7 @@ class Logs:
 
 PurposeStatement = Union[
     Subjects, Categories, Recipients, Basis, SpecialCondition, Retain,
-    RetainUntilWithdrawn, LegalHold, OnWithdrawal, Logs,
+    RetainUntilWithdrawn, LegalHold, OnWithdrawal, Logs, Provision,
 ]
 
 
@@ -294,6 +343,10 @@ class Purpose:
     @property
     def logs(self) -> tuple[Logs, ...]:
         return tuple(self.all(Logs))
+
+    @property
+    def provision(self) -> Provision | None:
+        return self.first(Provision)
 
 
 # ---- data-subject requests --------------------------------------------------

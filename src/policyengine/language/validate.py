@@ -119,7 +119,9 @@ class _Checker:
 
     def controller(self, c: ast.Controller) -> None:
         self._once(c.body, (ast.Contact, ast.Dpo, ast.Authority, ast.Jurisdiction,
-                            ast.FinancialYearEnd), "the controller")
+                            ast.FinancialYearEnd, ast.Address, ast.Representative, ast.DpoContact,
+                            ast.AutomatedDecisions, ast.Security), "the controller")
+        self.art13_controller(c)
         for stmt in c.body:
             if isinstance(stmt, ast.Authority):
                 self.known(stmt.name, vocab.AUTHORITIES, "supervisory authority")
@@ -131,6 +133,31 @@ class _Checker:
                 except ValueError:
                     self.report("PE207", f"{stmt.month:02d}-{stmt.day:02d} is not a day of the year",
                                 stmt.span, "write month-day, e.g. 12-31 or 06-30")
+
+    def art13_controller(self, c: ast.Controller) -> None:
+        """What the notice (GDPR Art. 13) and the record (Art. 30) need of the controller."""
+        at = c.span
+        if c.first(ast.Address) is None:
+            self.report("PE230", "the controller states no postal address (GDPR Art. 13(1)(a))", at,
+                        'add: address "Street 1, 123 45 Town"')
+        if c.first(ast.Dpo) is not None and c.first(ast.DpoContact) is None:
+            self.report("PE231", "a data protection officer is named without contact details "
+                        "(GDPR Art. 13(1)(b))", c.first(ast.Dpo).span, 'add: dpo contact "dpo@example.org"')
+        if c.first(ast.AutomatedDecisions) is None:
+            self.report("PE233", "nothing is stated about automated decision-making "
+                        "(GDPR Art. 13(2)(f))", at, 'add: automated decisions none (or a description)')
+        if c.first(ast.Security) is None:
+            self.report("PE234", "no general description of security measures "
+                        "(GDPR Art. 30(1)(g), Art. 32)", at, 'add: security "encryption in transit, ..."')
+        where = c.first(ast.Jurisdiction)
+        if (where is not None and where.name.value in vocab.KNOWN_COUNTRIES
+                and where.name.value not in vocab.EEA_COUNTRIES and c.first(ast.Representative) is None):
+            self.report("PE235", f"the controller is in {where.name.value}, outside the EU/EEA, and names "
+                        "no representative (GDPR Art. 27)", where.span,
+                        'add: representative "Name" "contact details"')
+        if c.first(ast.Authority) is None:
+            self.report("PE236", "no supervisory authority is named for complaints (GDPR Art. 13(2)(d))",
+                        at, "add: authority IMY (or Datatilsynet, ...)")
 
     def requests(self, r: ast.Requests) -> None:
         self._once(r.body, (ast.RespondWithin, ast.ExtendableBy), "the requests block")
@@ -177,7 +204,14 @@ class _Checker:
     def purpose(self, p: ast.Purpose, used: Counter) -> None:
         where = f"purpose '{p.name.value}'"
         self._once(p.body, (ast.Basis, ast.SpecialCondition, ast.Retain, ast.RetainUntilWithdrawn,
-                            ast.LegalHold, ast.OnWithdrawal), where)
+                            ast.LegalHold, ast.OnWithdrawal, ast.Provision), where)
+        if p.provision is None:
+            self.report("PE232", f"{where} does not say whether providing the data is a statutory or "
+                        "contractual requirement (GDPR Art. 13(2)(e))", p.name.span,
+                        'add: provision voluntary (or statutory, contractual, contract_precondition) '
+                        '"what follows from not providing it"')
+        else:
+            self.known(p.provision.kind, vocab.PROVISIONS, "provision requirement (GDPR Art. 13(2)(e))")
         for table, kind, what in ((self.categories, ast.Categories, "category"),
                                   (self.subjects, ast.Subjects, "data subject"),
                                   (self.recipients, ast.Recipients, "recipient")):
@@ -290,7 +324,8 @@ def _stmt_title(stmt) -> str:
     words = {"RetainUntilWithdrawn": "retain until withdrawn", "OnWithdrawal": "on withdrawal",
              "LegalHold": "legal hold", "SpecialCondition": "special condition",
              "FinancialYearEnd": "financial year ends", "RespondWithin": "respond within",
-             "ExtendableBy": "extendable by", "LogKeep": "keep", "LogTruncate": "truncate"}
+             "ExtendableBy": "extendable by", "LogKeep": "keep", "LogTruncate": "truncate",
+             "DpoContact": "dpo contact", "AutomatedDecisions": "automated decisions"}
     name = type(stmt).__name__
     return "'" + words.get(name, name.lower()) + "'"
 
