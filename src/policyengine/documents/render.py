@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from ..language.diagnostics import PolicyError
 from ..language import vocabulary as vocab
@@ -18,9 +19,14 @@ def _jinja():
     return jinja2
 
 
+# Characters a Markdown reader takes as a line break (or that no reader should see): a
+# label holding one could start a heading or a list item of its own.
+_LINE_BREAKING = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
 def md_text(value) -> str:
-    """A policy string in Markdown: the characters that would start markup are escaped."""
-    text = str(value)
+    """A policy string in Markdown: one line, the characters that would start markup escaped."""
+    text = _LINE_BREAKING.sub(" ", str(value))
     for ch in "\\`*_[]<>|":
         text = text.replace(ch, "\\" + ch)
     return text
