@@ -50,7 +50,7 @@ def _emit(data: str | bytes, output: str | None) -> None:
         raise PolicyError(f"cannot write {output}: {err.strerror}") from None
 
 
-@click.command()
+@click.command(short_help="The privacy notice (GDPR Art. 13) generated from POLICY.")
 @click.argument("policy", type=click.Path(dir_okay=False))
 @_LANG
 @click.option("--format", "fmt", type=click.Choice(("md", "html")), default="md", show_default=True,
@@ -63,7 +63,7 @@ def notice(policy: str, lang: str, fmt: str, output: str | None) -> None:
     _emit(render_notice(load_policy(policy), lang, fmt), output)
 
 
-@click.command()
+@click.command(short_help="The record of processing activities (GDPR Art. 30) from POLICY.")
 @click.argument("policy", type=click.Path(dir_okay=False))
 @_LANG
 @click.option("--format", "fmt", type=click.Choice(("md", "html", "csv", "xlsx", "json")), default="md",
