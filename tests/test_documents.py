@@ -152,3 +152,22 @@ def test_commands_write_output_files_and_refuse_a_bad_policy(tmp_path: Path) -> 
         result = CliRunner().invoke(main, [*verb, str(bad)])
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("log_rules, words, max_age", [
+    ("keep at most 14 days\n    truncate ipv4 /24 ipv6 /48", "Lines are kept at most 14 days.", "14d"),
+    ("truncate ipv4 /16 ipv6 /32", "Lines are kept at most 30 days, as long as the purpose's other data.", "30d"),
+])
+def test_the_notice_states_the_log_period_the_scrubber_enforces(tmp_path: Path, log_rules: str, words: str,
+                                                                 max_age: str) -> None:
+    from policyengine.language.loading import scrubber_settings
+
+    path = tmp_path / "web.policy"
+    path.write_text('controller "A" { authority IMY }\ncategory ip "IP"\nsubject v "V"\n'
+                    'purpose web "Web" {\n  subjects v\n  categories ip\n  basis legitimate_interests "x"\n'
+                    f"  retain at most 30 days from collected\n  logs access {{\n    {log_rules}\n  }}\n}}\n",
+                    encoding="utf-8")
+    settings = scrubber_settings(str(path), "web")
+    doc = render_notice(load_policy(str(path)), "en", "md")
+    assert settings.max_age == max_age and words in doc
+    assert f"the first {settings.ipv4_prefix} of 32 bits" in doc and f"the first {settings.ipv6_prefix} of 128" in doc

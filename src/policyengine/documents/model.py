@@ -57,6 +57,13 @@ class PurposeView:
     logs: tuple[ast.Logs, ...]
 
     @property
+    def collected_maximum(self) -> ast.Duration | None:
+        """The maximum from collection: what the scrubber keeps log lines for when the log
+        rules state no period of their own (see language.loading.scrubber_settings)."""
+        return next((r.duration for r in self.retention
+                     if r.bound == "at_most" and r.anchor.value == "collected"), None)
+
+    @property
     def states_retention(self) -> bool:
         return bool(self.retention or self.until_withdrawn or self.legal_hold)
 

@@ -51,7 +51,7 @@ def rows(v: PolicyView, lang: str) -> list[dict[str, str]]:
                     "recipients": "; ".join(t.recipient(r) for r in p.recipients) or words["none"],
                     "transfers": " ".join(transfers) or words["none"],
                     "erasure": " ".join(erasure) or t.no_period(),
-                    "logs": " ".join(t.logs(x) for x in p.logs) or words["none"],
+                    "logs": " ".join(t.logs(x, p) for x in p.logs) or words["none"],
                     "security": v.security or missing})
     return out
 
