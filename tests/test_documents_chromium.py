@@ -10,6 +10,7 @@ updates and the like) cannot leave the machine: every host name resolves to noth
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -89,3 +90,18 @@ def test_notice_renders_without_console_errors_or_requests(notice: Path, width: 
     assert requests == []
     assert png_size(shot) == (width, 2000)
     assert shot.stat().st_size > 20_000  # a page of text, not a blank image
+
+
+def test_notice_prints_to_paged_pdf(notice: Path) -> None:
+    pdf = notice.parent / "notice.pdf"
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+         f"--user-data-dir={notice.parent / 'profile-print'}", "--host-resolver-rules=MAP * ~NOTFOUND",
+         "--no-pdf-header-footer", f"--print-to-pdf={pdf}", notice.as_uri()],
+        capture_output=True, text=True, timeout=120, cwd=notice.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+    assert 2 <= pages <= 12, pages  # the print styles keep a long notice to a few A4/Letter pages
