@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def large_policy(purposes: int = 200) -> str:
-    lines = ['controller "Bench AB" {', '  authority IMY', '  jurisdiction SE', '}', '']
+    lines = ['controller "Bench AB" {', '  address "Storgatan 1, 111 22 Stockholm"', '  authority IMY',
+             '  jurisdiction SE', '  automated decisions none', '  security "Encryption, access control"', '}', '']
     for i in range(purposes):
         lines.append(f'category data_{i} "Data {i}"')
     lines.append('category health "Health" is special health')
@@ -20,9 +21,9 @@ def large_policy(purposes: int = 200) -> str:
         lines.append(f'purpose purpose_{i} "Purpose {i}" {{\n'
                      f"  subjects subject_{i // 10}\n"
                      f"  categories data_{i}, data_{(i + 1) % purposes}\n"
-                     f"  recipients host\n  {basis}\n}}\n")
+                     f"  recipients host\n  provision voluntary\n  {basis}\n}}\n")
     lines.append('purpose care "Care" {\n  subjects subject_0\n  categories health\n'
-                 '  basis contract "care"\n  special condition health_care\n'
+                 '  basis contract "care"\n  special condition health_care\n  provision contractual\n'
                  "  retain at most 10 years from last_activity\n}\n")
     lines.append("requests {\n  respond within 1 month\n  extendable by 2 months\n}\n")
     return "\n".join(lines)

@@ -131,6 +131,7 @@ LEAF_PURPOSE = st.one_of(
     st.just("retain until withdrawn"),
     st.builds(lambda d, a, c: f"legal hold {d} from {a}{opt(c)}", DURATION, NAMES, LABEL),
     st.one_of(st.just("on withdrawal erase"), DURATION.map(lambda d: f"on withdrawal erase within {d}")),
+    st.builds(lambda k, c: f"provision {k}{opt(c)}", NAMES, LABEL),
 )
 LOG_STMT = st.one_of(
     st.builds(lambda b, d: f"keep {b}{' ' if b else ''}{d}", st.sampled_from(["", "at most ", "up to "])
@@ -169,7 +170,12 @@ def declaration(draw) -> list[str]:
     if kind == 0:
         stmts = st.one_of(STRING.map(lambda s: "contact " + s), STRING.map(
             lambda s: "dpo " + s), NAMES.map(lambda n: "authority " + n), NAMES.map(lambda n: "jurisdiction " + n),
-            st.builds(lambda m, d: f"financial year ends {m:02d}-{d:02d}", st.integers(0, 99), st.integers(0, 99)))
+            st.builds(lambda m, d: f"financial year ends {m:02d}-{d:02d}", st.integers(0, 99), st.integers(0, 99)),
+            # the Art. 13 statements
+            STRING.map(lambda s: "address " + s), STRING.map(lambda s: "dpo contact " + s),
+            st.builds(lambda n, c: f"representative {n}{opt(c)}", STRING, LABEL),
+            st.just("automated decisions none"), STRING.map(lambda s: "automated decisions " + s),
+            STRING.map(lambda s: "security " + s))
         return draw(blocks(f"controller {draw(STRING)}", stmts))
     if kind == 1:
         suffix = draw(st.sampled_from(["", " is national identifier", " is special health", " is special is"]))

@@ -48,7 +48,22 @@ def empty_config(tmp_path: Path) -> Path:
     return path
 
 
+# The Art. 13 / Art. 30 completeness warnings (PE230 on) would fire on nearly every
+# snippet; each older case shows its own code, so they are off there and on in their own
+# cases and in clean.policy.
+ART13_CODES = [code for code in CODES if "PE230" <= code <= "PE239"]
+
+
+def _config_for(case: str, config: Path) -> Path:
+    if case.startswith("pe23") or case == "clean":
+        return config
+    quiet = config.parent / "policyengine-art13-off.yaml"
+    quiet.write_text("rules:\n" + "".join(f"  {code}: off\n" for code in ART13_CODES), encoding="utf-8")
+    return quiet
+
+
 def run_lint(case: str, config: Path, monkeypatch: pytest.MonkeyPatch):
+    config = _config_for(case, config)
     if case in GENERATED:
         folder = config.parent / "generated"
         folder.mkdir()

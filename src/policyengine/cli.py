@@ -25,7 +25,10 @@ class _LazyGroup(click.Group):
 
     lazy = {"check": "policyengine.cli_check:check",
             "explain": "policyengine.cli_check:explain",
-            "compile": "policyengine.cli_check:compile_command"}
+            "compile": "policyengine.cli_check:compile_command",
+            "notice": "policyengine.cli_documents:notice",
+            "ropa": "policyengine.cli_documents:ropa",
+            "export": "policyengine.cli_documents:export"}
 
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))

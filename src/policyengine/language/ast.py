@@ -104,7 +104,50 @@ class FinancialYearEnd:
     span: Span = _span()
 
 
-ControllerStatement = Union[Contact, Dpo, Authority, Jurisdiction, FinancialYearEnd]
+# What Art. 13 and Art. 30 need and the first version of the language could not say.
+@dataclass(frozen=True)
+class Address:
+    """The controller's postal address, GDPR Art. 13(1)(a)."""
+
+    value: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Representative:
+    """GDPR Art. 27: the representative in the Union of a controller outside it."""
+
+    name: str
+    contact: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class DpoContact:
+    """How to reach the data protection officer, GDPR Art. 13(1)(b)."""
+
+    value: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class AutomatedDecisions:
+    """GDPR Art. 13(2)(f), Art. 22: automated decision-making; description None: there is none."""
+
+    description: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Security:
+    """A general description of the security measures, GDPR Art. 30(1)(g), Art. 32."""
+
+    description: str
+    span: Span = _span()
+
+
+ControllerStatement = Union[Contact, Dpo, Authority, Jurisdiction, FinancialYearEnd,
+                            Address, Representative, DpoContact, AutomatedDecisions, Security]
 
 
 @dataclass(frozen=True)
@@ -117,6 +160,13 @@ class Controller:
 
     def first(self, kind: type):
         return next((s for s in self.body if isinstance(s, kind)), None)
+
+    def text(self, kind: type) -> str | None:
+        """The string a statement of this kind carries, or None when it is absent."""
+        stmt = self.first(kind)
+        if stmt is None:
+            return None
+        return next(getattr(stmt, f) for f in ("value", "description", "name") if hasattr(stmt, f))
 
 
 # ---- vocabulary -------------------------------------------------------------
@@ -281,6 +331,15 @@ LogStatement = Union[LogKeep, LogTruncate]
 
 
 @dataclass(frozen=True)
+class Provision:
+    """GDPR Art. 13(2)(e): must the data subject provide the data, and what if not."""
+
+    kind: Name  # statutory | contractual | contract_precondition | voluntary
+    consequence: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Logs:
     """``logs KIND, ... { ... }``: the log rules the scrubber applies."""
 
@@ -299,7 +358,7 @@ class Logs:
 
 PurposeStatement = Union[
     Subjects, Categories, Recipients, Basis, SpecialCondition, Retain,
-    RetainUntilWithdrawn, LegalHold, OnWithdrawal, Logs,
+    RetainUntilWithdrawn, LegalHold, OnWithdrawal, Logs, Provision,
 ]
 
 
@@ -348,6 +407,10 @@ class Purpose:
     @property
     def logs(self) -> tuple[Logs, ...]:
         return tuple(self.all(Logs))
+
+    @property
+    def provision(self) -> Provision | None:
+        return self.first(Provision)
 
 
 # ---- data-subject requests --------------------------------------------------

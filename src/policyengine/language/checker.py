@@ -101,6 +101,7 @@ def _stmt_title(stmt) -> str:
     words = {"RetainUntilWithdrawn": "retain until withdrawn", "OnWithdrawal": "on withdrawal",
              "LegalHold": "legal hold", "SpecialCondition": "special condition",
              "FinancialYearEnd": "financial year ends", "RespondWithin": "respond within",
-             "ExtendableBy": "extendable by", "LogKeep": "keep", "LogTruncate": "truncate"}
+             "ExtendableBy": "extendable by", "LogKeep": "keep", "LogTruncate": "truncate",
+             "DpoContact": "dpo contact", "AutomatedDecisions": "automated decisions"}
     name = type(stmt).__name__
     return "'" + words.get(name, name.lower()) + "'"

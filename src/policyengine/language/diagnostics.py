@@ -39,6 +39,14 @@ CODES: dict[str, tuple[str, str]] = {
     "PE212": (WARNING, "declared but never used"),
     "PE213": (WARNING, "withdrawal handling on a purpose not based on consent"),
     "PE214": (WARNING, "no deadline for data-subject requests"),
+    # What the notice (GDPR Art. 13) and the record (Art. 30) need: from PE230 on.
+    "PE230": (WARNING, "controller states no postal address"),
+    "PE231": (WARNING, "data protection officer without contact details"),
+    "PE232": (WARNING, "purpose does not say whether providing the data is required"),
+    "PE233": (WARNING, "nothing stated about automated decision-making"),
+    "PE234": (WARNING, "no general description of security measures"),
+    "PE235": (WARNING, "controller outside the EU/EEA without a representative"),
+    "PE236": (WARNING, "no supervisory authority named"),
 }
 
 

@@ -48,6 +48,18 @@ def statement_text(node) -> str:
             return f"jurisdiction {n.value}"
         case ast.FinancialYearEnd(month=m, day=d):
             return f"financial year ends {m:02d}-{d:02d}"
+        case ast.Address(value=v):
+            return f"address {quote(v)}"
+        case ast.Representative():
+            return f"representative {quote(node.name)}{_cite(node.contact)}"
+        case ast.DpoContact(value=v):
+            return f"dpo contact {quote(v)}"
+        case ast.AutomatedDecisions(description=d):
+            return "automated decisions " + ("none" if d is None else quote(d))
+        case ast.Security(description=d):
+            return f"security {quote(d)}"
+        case ast.Provision():
+            return f"provision {node.kind.value}{_cite(node.consequence)}"
         case ast.Category():
             kind = ""
             if node.kind == "special":

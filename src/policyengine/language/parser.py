@@ -77,6 +77,25 @@ class _ToAst(Transformer):
         month, day = (int(x) for x in str(month_day).split("-"))
         return ast.FinancialYearEnd(month, day, self._span(meta))
 
+    # -- Art. 13 / Art. 30 statements of the controller
+    def address(self, meta, value):
+        return ast.Address(_unquote(value), self._span(meta))
+
+    def representative(self, meta, name, contact=None):
+        return ast.Representative(_unquote(name), _unquote(contact) if contact else None, self._span(meta))
+
+    def dpo_contact(self, meta, value):
+        return ast.DpoContact(_unquote(value), self._span(meta))
+
+    def no_automated_decisions(self, meta):
+        return ast.AutomatedDecisions(None, self._span(meta))
+
+    def automated_decisions(self, meta, value):
+        return ast.AutomatedDecisions(_unquote(value), self._span(meta))
+
+    def security(self, meta, value):
+        return ast.Security(_unquote(value), self._span(meta))
+
     def category(self, meta, name, *rest):
         label = next(iter(self._strings(rest)), None)
         kind, special = ast.CategoryKind.PLAIN, None
@@ -141,6 +160,10 @@ class _ToAst(Transformer):
 
     def logs(self, meta, kinds, *body):
         return ast.Logs(kinds, tuple(body), self._span(meta))
+
+    def provision(self, meta, kind, consequence=None):
+        return ast.Provision(self._name(kind), _unquote(consequence) if consequence else None,
+                             self._span(meta))
 
     def log_keep(self, meta, *items):
         bound = items[0] if len(items) == 2 else ast.Bound.AT_MOST

@@ -13,6 +13,7 @@ from . import ast
 from . import vocabulary as vocab
 from .checker import Checker, min_days
 from .diagnostics import Diagnostic
+from .validate_art13 import CONTROLLER_STATEMENTS, check_controller_art13
 from .validate_purpose import check_purpose
 
 
@@ -62,7 +63,8 @@ class _Validator(Checker):
 
     def controller(self, c: ast.Controller) -> None:
         self.once(c.body, (ast.Contact, ast.Dpo, ast.Authority, ast.Jurisdiction,
-                            ast.FinancialYearEnd), "the controller")
+                            ast.FinancialYearEnd) + CONTROLLER_STATEMENTS, "the controller")
+        check_controller_art13(self, c)
         for stmt in c.body:
             if isinstance(stmt, ast.Authority):
                 self.known(stmt.name, vocab.AUTHORITIES, "supervisory authority")

@@ -8,13 +8,15 @@ from collections import Counter
 from . import ast
 from . import vocabulary as vocab
 from .checker import Checker, min_days, surely_longer
+from .validate_art13 import check_purpose_art13
 
 
 def check_purpose(checker: Checker, p: ast.Purpose, used: Counter) -> None:
     """Every check of one purpose; ``used`` counts the declared names it uses (for PE212)."""
     where = f"purpose '{p.name.value}'"
     checker.once(p.body, (ast.Basis, ast.SpecialCondition, ast.Retain, ast.RetainUntilWithdrawn,
-                          ast.LegalHold, ast.OnWithdrawal), where)
+                          ast.LegalHold, ast.OnWithdrawal, ast.Provision), where)
+    check_purpose_art13(checker, p, where)
     _coverage(checker, p, where, used)
     _lawfulness(checker, p, where)
     _retention(checker, p, where)

@@ -66,6 +66,14 @@ NATIONAL_IDENTIFIER_CITATIONS = {
     "NO": "Personopplysningsloven § 12",
 }
 
+# GDPR Art. 13(2)(e): whether the data subject must provide the data.
+PROVISIONS = _table(
+    Term("statutory", "A statutory requirement", "GDPR Art. 13(2)(e)"),
+    Term("contractual", "A contractual requirement", "GDPR Art. 13(2)(e)"),
+    Term("contract_precondition", "A requirement necessary to enter into a contract", "GDPR Art. 13(2)(e)"),
+    Term("voluntary", "Voluntary: no obligation to provide the data", "GDPR Art. 13(2)(e)"),
+)
+
 # Supervisory authorities (GDPR Art. 51).
 AUTHORITIES = _table(
     Term("IMY", "Integritetsskyddsmyndigheten", "SE"),
