@@ -128,6 +128,12 @@ def _sigterm_once(
     t = threading.Thread(target=writer, daemon=True)
     t.start()
     time.sleep(delay)
+    # Signal only once scrubber has started (its first output is out): on a loaded
+    # machine start-up alone can outlast the delay, and a signal during the imports
+    # tests Python's start-up, not scrubber.
+    deadline = time.monotonic() + 60
+    while out.stat().st_size == 0 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     stop.set()
