@@ -24,7 +24,8 @@ class _LazyGroup(click.Group):
 
     lazy = {"check": "policyengine.cli_check:check",
             "explain": "policyengine.cli_check:explain",
-            "compile": "policyengine.cli_check:compile_command"}
+            "compile": "policyengine.cli_check:compile_command",
+            "diff": "policyengine.cli_diff:diff"}
 
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
@@ -41,7 +42,7 @@ class _LazyGroup(click.Group):
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(None, "--version", package_name="privacy-promises", prog_name="policyengine")
 def main() -> None:
-    """Privacy policy as code: lint, format and check policy files."""
+    """Privacy policy as code: lint, format, check and diff policy files."""
 
 
 @main.command()
