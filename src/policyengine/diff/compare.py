@@ -16,7 +16,7 @@ from ..language import ast
 from ..language.vocabulary import EEA_COUNTRIES
 from .change import Change, Recorder, title
 from .compare_purposes import compare_purpose
-from .durations import LONGER, SHORTER, compare_durations
+from .durations import LONGER, SHORTER, compare_durations, duration_parts
 
 # Transfer safeguards, strongest first (GDPR Arts. 45, 47, 46(2)(c), 49).
 SAFEGUARD_RANK = {"adequacy": 0, "dpf": 0, "bcr": 1, "scc": 2, "derogation": 3}
@@ -35,10 +35,14 @@ def compare(old: ast.PolicyFile, new: ast.PolicyFile,
     _requests(rec, old.requests, new.requests)
     _order(rec, old, new)
     _comments(rec, old, new)
-    if not rec.changes and old.declarations != new.declarations:
+    if all(c.kind in _NOT_MEANING for c in rec.changes) and \
+            _unordered(old.declarations) != _unordered(new.declarations):
         rec.add("other_change", "the policy's syntax tree differs in a way no rule classifies",
                 None, None, "the policy")
     return sorted(rec.changes, key=lambda c: c.sort_key)
+
+
+_NOT_MEANING = frozenset({"order_changed", "comments_changed"})
 
 
 def _named(decls) -> dict[str, object]:
@@ -252,19 +256,23 @@ def _order(rec: Recorder, old: ast.PolicyFile, new: ast.PolicyFile) -> None:
     before = dict(zip(ok, old.declarations))
     for key, n in zip(nk, new.declarations):
         o = before.get(key)
-        if o is not None and o != n and _unordered(o) == _unordered(n):
+        if o is not None and _unordered(o, False) != _unordered(n, False) and _unordered(o) == _unordered(n):
             rec.add("order_changed", f"{key[0].lower()} {key[1]!r}: statements or names in a different order"
                     if key[1] else f"{key[0].lower()}: statements in a different order",
                     o.span, n.span, title(n) if key[1] else key[0].lower())
 
 
-def _unordered(node):
-    """The node with every sequence sorted: equal when two nodes differ only in order."""
+def _unordered(node, ignore_order: bool = True):
+    """The node with every sequence sorted and every period in (months, days):
+    equal when two nodes differ only in order or in how a period is written."""
+    if isinstance(node, ast.Duration):
+        return duration_parts(node)
     if dataclasses.is_dataclass(node):
-        return (type(node).__name__,) + tuple(_unordered(getattr(node, f.name))
+        return (type(node).__name__,) + tuple(_unordered(getattr(node, f.name), ignore_order)
                                               for f in dataclasses.fields(node) if f.compare)
     if isinstance(node, tuple):
-        return tuple(sorted((_unordered(x) for x in node), key=repr))
+        parts = (_unordered(x, ignore_order) for x in node)
+        return tuple(sorted(parts, key=repr)) if ignore_order else tuple(parts)
     return node
 
 
