@@ -69,7 +69,7 @@ def _controller(rec: Recorder, old: ast.Controller | None, new: ast.Controller |
                     _span(old), _span(new), "controller", before=old and old.name, after=new and new.name)
         return
     if old.name != new.name:
-        rec.add("controller_changed", f"the controller {old.name!r} is now {new.name!r}",
+        rec.add("controller_changed", f"the controller '{old.name}' is now '{new.name}'",
                 old.span, new.span, "controller", before=old.name, after=new.name)
     for kind, what, value in _CONTROLLER_FIELDS:
         o, n = old.first(kind), new.first(kind)
@@ -86,7 +86,7 @@ def _controller(rec: Recorder, old: ast.Controller | None, new: ast.Controller |
 
 
 def _was(value: str | None) -> str:
-    return repr(value) if value is not None else "(none)"
+    return f"'{value}'" if value is not None else "(none)"
 
 
 # ---- categories, subjects -----------------------------------------------------
@@ -97,7 +97,7 @@ def _categories(rec: Recorder, old: ast.PolicyFile, new: ast.PolicyFile) -> None
         if o is None:
             kind = {"special": "special_category_added",
                     "national_identifier": "national_identifier_added"}.get(n.kind, "category_added")
-            rec.add(kind, f"new category {name!r} ({title(n)}){_category_kind(n)}", None, n.span, title(n))
+            rec.add(kind, f"new category '{name}' ({title(n)}){_category_kind(n)}", None, n.span, title(n))
             continue
         _label(rec, "category", o, n)
         if (o.kind, o.special) == (n.kind, n.special):
@@ -108,11 +108,11 @@ def _categories(rec: Recorder, old: ast.PolicyFile, new: ast.PolicyFile) -> None
             kind = "national_identifier_added"
         else:
             kind = "category_protection_lowered"
-        rec.add(kind, f"category {name!r} was{_category_kind(o) or ' plain'}, is now"
+        rec.add(kind, f"category '{name}' was{_category_kind(o) or ' plain'}, is now"
                       f"{_category_kind(n) or ' plain'}", o.span, n.span, title(n))
     for name, o in before.items():
         if name not in after:
-            rec.add("category_removed", f"category {name!r} ({title(o)}) removed", o.span, None, title(o))
+            rec.add("category_removed", f"category '{name}' ({title(o)}) removed", o.span, None, title(o))
 
 
 def _category_kind(c: ast.Category) -> str:
@@ -125,17 +125,17 @@ def _subjects(rec: Recorder, old: ast.PolicyFile, new: ast.PolicyFile) -> None:
     before, after = _named(old.subjects), _named(new.subjects)
     for name, n in after.items():
         if name not in before:
-            rec.add("subject_added", f"new data subjects {name!r} ({title(n)})", None, n.span, title(n))
+            rec.add("subject_added", f"new data subjects '{name}' ({title(n)})", None, n.span, title(n))
         else:
             _label(rec, "subject", before[name], n)
     for name, o in before.items():
         if name not in after:
-            rec.add("subject_removed", f"data subjects {name!r} ({title(o)}) removed", o.span, None, title(o))
+            rec.add("subject_removed", f"data subjects '{name}' ({title(o)}) removed", o.span, None, title(o))
 
 
 def _label(rec: Recorder, what: str, old, new) -> None:
     if old.label != new.label:
-        rec.add("label_changed", f"{what} {new.name.value!r}: label {_was(old.label)} is now {_was(new.label)}",
+        rec.add("label_changed", f"{what} '{new.name.value}': label {_was(old.label)} is now {_was(new.label)}",
                 old.span, new.span, title(new), before=old.label, after=new.label)
 
 
@@ -145,17 +145,17 @@ def _recipients(rec: Recorder, old: ast.PolicyFile, new: ast.PolicyFile) -> None
     for name, n in after.items():
         o = before.get(name)
         if o is None:
-            rec.add("recipient_added", f"new {n.role} {name!r} ({title(n)})", None, n.span, title(n))
+            rec.add("recipient_added", f"new {n.role} '{name}' ({title(n)})", None, n.span, title(n))
             _location(rec, None, n)
             continue
         _label(rec, n.role, o, n)
         if o.role != n.role:
-            rec.add("recipient_role_changed", f"{name!r} was a {o.role}, is now a {n.role}",
+            rec.add("recipient_role_changed", f"'{name}' was a {o.role}, is now a {n.role}",
                     o.span, n.span, title(n), before=o.role, after=n.role)
         _location(rec, o, n)
     for name, o in before.items():
         if name not in after:
-            rec.add("recipient_removed", f"{o.role} {name!r} ({title(o)}) removed", o.span, None, title(o))
+            rec.add("recipient_removed", f"{o.role} '{name}' ({title(o)}) removed", o.span, None, title(o))
 
 
 def _outside(country: str | None) -> bool:
@@ -178,19 +178,19 @@ def _location(rec: Recorder, old: ast.Recipient | None, new: ast.Recipient) -> N
     name = new.name.value
     if oc != nc:
         if _outside(nc):
-            rec.add("transfer_added", f"{name!r} now processes data in {nc}, outside the EU/EEA "
+            rec.add("transfer_added", f"'{name}' now processes data in {nc}, outside the EU/EEA "
                                       f"({_safeguard(new.transfer)})", ospan, nspan, title(new),
                     before=oc, after=nc)
         elif old is None:
             return
         elif nc is None:
-            rec.add("recipient_country_unstated", f"{name!r}: the country {oc} is no longer stated",
+            rec.add("recipient_country_unstated", f"'{name}': the country {oc} is no longer stated",
                     ospan, nspan, title(new), before=oc)
         elif _outside(oc):
-            rec.add("transfer_removed", f"{name!r} moves from {oc} to {nc}, inside the EU/EEA",
+            rec.add("transfer_removed", f"'{name}' moves from {oc} to {nc}, inside the EU/EEA",
                     ospan, nspan, title(new), before=oc, after=nc)
         else:
-            rec.add("recipient_country_changed", f"{name!r} moves from {oc or '(none)'} to {nc}",
+            rec.add("recipient_country_changed", f"'{name}' moves from {oc or '(none)'} to {nc}",
                     ospan, nspan, title(new), before=oc, after=nc)
         return
     if old is None or not _outside(nc):
@@ -199,10 +199,10 @@ def _location(rec: Recorder, old: ast.Recipient | None, new: ast.Recipient) -> N
     ospan, nspan = _span(ot) or old.span, _span(nt) or new.span
     if _safeguard(ot) != _safeguard(nt):
         kind = "transfer_safeguard_weakened" if _rank(nt) > _rank(ot) else "transfer_safeguard_strengthened"
-        rec.add(kind, f"transfer to {nc} by {name!r}: {_safeguard(ot)} is now {_safeguard(nt)}",
+        rec.add(kind, f"transfer to {nc} by '{name}': {_safeguard(ot)} is now {_safeguard(nt)}",
                 ospan, nspan, title(new), before=_safeguard(ot), after=_safeguard(nt))
     elif ot and nt and ot.note != nt.note:
-        rec.add("note_changed", f"transfer by {name!r}: note {_was(ot.note)} is now {_was(nt.note)}",
+        rec.add("note_changed", f"transfer by '{name}': note {_was(ot.note)} is now {_was(nt.note)}",
                 ospan, nspan, title(new), before=ot.note, after=nt.note)
 
 
@@ -213,10 +213,10 @@ def _purposes(rec: Recorder, old: ast.PolicyFile, new: ast.PolicyFile) -> None:
         if name in before:
             compare_purpose(rec, old, new, before[name], n)
         else:
-            rec.add("purpose_added", f"new purpose {name!r} ({title(n)})", None, n.span, title(n))
+            rec.add("purpose_added", f"new purpose '{name}' ({title(n)})", None, n.span, title(n))
     for name, o in before.items():
         if name not in after:
-            rec.add("purpose_removed", f"purpose {name!r} ({title(o)}) removed", o.span, None, title(o))
+            rec.add("purpose_removed", f"purpose '{name}' ({title(o)}) removed", o.span, None, title(o))
 
 
 # ---- requests -----------------------------------------------------------------
@@ -257,7 +257,7 @@ def _order(rec: Recorder, old: ast.PolicyFile, new: ast.PolicyFile) -> None:
     for key, n in zip(nk, new.declarations):
         o = before.get(key)
         if o is not None and _unordered(o, False) != _unordered(n, False) and _unordered(o) == _unordered(n):
-            rec.add("order_changed", f"{key[0].lower()} {key[1]!r}: statements or names in a different order"
+            rec.add("order_changed", f"{key[0].lower()} '{key[1]}': statements or names in a different order"
                     if key[1] else f"{key[0].lower()}: statements in a different order",
                     o.span, n.span, title(n) if key[1] else key[0].lower())
 

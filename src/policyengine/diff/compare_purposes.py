@@ -13,7 +13,7 @@ def compare_purpose(rec: Recorder, old_file: ast.PolicyFile, new_file: ast.Polic
                     old: ast.Purpose, new: ast.Purpose) -> None:
     ctx = title(new)
     if old.label != new.label:
-        rec.add("label_changed", f"purpose {new.name.value!r}: label {old.label!r} is now {new.label!r}",
+        rec.add("label_changed", f"purpose '{new.name.value}': label '{old.label}' is now '{new.label}'",
                 old.span, new.span, ctx, before=old.label, after=new.label)
     for kind, declared_old, declared_new, noun in (
             (ast.Categories, old_file.categories, new_file.categories, "category"),
@@ -39,12 +39,12 @@ def _uses(rec: Recorder, old: ast.Purpose, new: ast.Purpose, kind: type, declare
     for name, n in n_names.items():
         if name not in o_names and not (name in declared_new and name not in declared_old):
             thing = title(declared_new[name]) if name in declared_new else name
-            rec.add(f"purpose_{noun}_added", f"purpose {new.name.value!r} now uses {noun} {name!r}",
+            rec.add(f"purpose_{noun}_added", f"purpose '{new.name.value}' now uses {noun} '{name}'",
                     _span(o_stmt) or old.span, n.span, thing, context=title(new))
     for name, o in o_names.items():
         if name not in n_names and not (name in declared_old and name not in declared_new):
             thing = title(declared_old[name]) if name in declared_old else name
-            rec.add(f"purpose_{noun}_removed", f"purpose {new.name.value!r} no longer uses {noun} {name!r}",
+            rec.add(f"purpose_{noun}_removed", f"purpose '{new.name.value}' no longer uses {noun} '{name}'",
                     o.span, _span(n_stmt) or new.span, thing, context=title(new))
 
 
@@ -59,13 +59,13 @@ def _basis(rec: Recorder, old: ast.Purpose, new: ast.Purpose, ctx: str) -> None:
         ok, nk = (o.kind.value if o else None), (n.kind.value if n else None)
         ospan, nspan = _span(o) or old.span, _span(n) or new.span
         if ok != nk:
-            rec.add(kind, f"purpose {new.name.value!r}: {what} {ok or '(none)'} is now {nk or '(none)'}",
+            rec.add(kind, f"purpose '{new.name.value}': {what} {ok or '(none)'} is now {nk or '(none)'}",
                     ospan, nspan, what, context=ctx, before=ok, after=nk)
             continue
         on, nn = (getattr(o, "citation", None) or getattr(o, "note", None)), \
                  (getattr(n, "citation", None) or getattr(n, "note", None))
         if on != nn:
-            rec.add("note_changed", f"purpose {new.name.value!r}: the {what}'s citation {on!r} is now {nn!r}",
+            rec.add("note_changed", f"purpose '{new.name.value}': the {what}'s citation '{on}' is now '{nn}'",
                     ospan, nspan, what, context=ctx, before=on, after=nn)
 
 
@@ -93,19 +93,19 @@ def _maxima(rec: Recorder, old: ast.Purpose, new: ast.Purpose, ctx: str) -> None
     name = new.name.value
     for anchor, (nd, nspan) in n.items():
         if anchor not in o:
-            rec.add("retention_maximum_shortened", f"purpose {name!r}: new maximum {_kept(nd, anchor)}",
+            rec.add("retention_maximum_shortened", f"purpose '{name}': new maximum {_kept(nd, anchor)}",
                     old.span, nspan, "retention", context=ctx, after=nd)
             continue
         od, ospan = o[anchor]
         verdict = compare_durations(od, nd)
         if verdict != SAME:
             kind = "retention_maximum_lengthened" if verdict == LONGER else "retention_maximum_shortened"
-            rec.add(kind, f"purpose {name!r}: maximum {_kept(od, anchor)} is now {nd}", ospan, nspan,
+            rec.add(kind, f"purpose '{name}': maximum {_kept(od, anchor)} is now {nd}", ospan, nspan,
                     "retention", context=ctx, before=od, after=nd, detail=_bounds_note(od, nd))
     for anchor, (od, ospan) in o.items():
         if anchor not in n:
             rest = "; no maximum remains" if not n else ""
-            rec.add("retention_maximum_lengthened", f"purpose {name!r}: maximum {_kept(od, anchor)} "
+            rec.add("retention_maximum_lengthened", f"purpose '{name}': maximum {_kept(od, anchor)} "
                     f"removed{rest}", ospan, new.span, "retention", context=ctx, before=od)
 
 
@@ -129,7 +129,7 @@ def _minima(rec: Recorder, old: ast.Purpose, new: ast.Purpose, ctx: str) -> None
         nd, nspan = n.get(anchor, (None, new.span))
         if od is not None and nd is not None and compare_durations(od, nd) == SAME:
             continue
-        rec.add("retention_minimum_changed", f"purpose {name!r}: minimum retention from {anchor}: "
+        rec.add("retention_minimum_changed", f"purpose '{name}': minimum retention from {anchor}: "
                 f"{od or '(none)'} is now {nd or '(none)'}", ospan, nspan, "retention",
                 context=ctx, before=od, after=nd)
 
@@ -142,11 +142,11 @@ def _legal_hold(rec: Recorder, old: ast.Purpose, new: ast.Purpose, ctx: str) -> 
     same = ov is not None and nv is not None and ov[1] == nv[1] and compare_durations(ov[0], nv[0]) == SAME
     if not same and ov != nv:
         shown = [f"{v[0]} from {v[1]}" if v else "(none)" for v in (ov, nv)]
-        rec.add("legal_hold_changed", f"purpose {new.name.value!r}: legal hold {shown[0]} is now {shown[1]}",
+        rec.add("legal_hold_changed", f"purpose '{new.name.value}': legal hold {shown[0]} is now {shown[1]}",
                 ospan, nspan, "legal hold", context=ctx, before=o and o.duration, after=n and n.duration)
     elif o and n and o.citation != n.citation:
-        rec.add("note_changed", f"purpose {new.name.value!r}: the legal hold's citation {o.citation!r} "
-                f"is now {n.citation!r}", ospan, nspan, "legal hold", context=ctx)
+        rec.add("note_changed", f"purpose '{new.name.value}': the legal hold's citation '{o.citation}' "
+                f"is now '{n.citation}'", ospan, nspan, "legal hold", context=ctx)
 
 
 def _withdrawal(rec: Recorder, old: ast.Purpose, new: ast.Purpose, ctx: str) -> None:
@@ -164,7 +164,7 @@ def _withdrawal(rec: Recorder, old: ast.Purpose, new: ast.Purpose, ctx: str) -> 
     if verdict == SAME:
         return
     kind = "withdrawal_erasure_lengthened" if verdict == LONGER else "withdrawal_erasure_shortened"
-    rec.add(kind, f"purpose {name!r}: {shown}", _span(o) or old.span, _span(n) or new.span,
+    rec.add(kind, f"purpose '{name}': {shown}", _span(o) or old.span, _span(n) or new.span,
             "erasure on withdrawal", context=ctx, before=o and o.within, after=n and n.within)
 
 
@@ -205,7 +205,7 @@ def _logs(rec: Recorder, old: ast.Purpose, new: ast.Purpose, ctx: str) -> None:
         for change in _log_pair(old, new, ob, nb):
             found.setdefault(change, []).append(kind)
     for (change, text, ospan, nspan, before, after), kinds in found.items():
-        rec.add(change, f"purpose {new.name.value!r}: {', '.join(kinds)} log(s) {text}", ospan, nspan,
+        rec.add(change, f"purpose '{new.name.value}': {', '.join(kinds)} log(s) {text}", ospan, nspan,
                 "logs", context=ctx, before=before, after=after)
 
 
