@@ -54,11 +54,16 @@ def _error_text(done: subprocess.CompletedProcess) -> str:
                      if done.stderr.strip() else f"git exited with {done.returncode}")
 
 
+def _unborn(root: str) -> bool:
+    """A repository with no commit yet (HEAD names a branch that does not exist)."""
+    return _git(["rev-list", "-n", "1", "--all"], root).stdout.strip() == b""
+
+
 def read_at_revision(path: str, revision: str) -> ast.PolicyFile:
     """The policy at PATH as committed at REVISION, named `REVISION:path/in/repo`.
 
-    A file the revision does not hold (a policy added since) is an empty policy:
-    everything in it is new.
+    A file the revision does not hold (a policy added since), or HEAD before the
+    first commit, is an empty policy: everything in it is new.
     """
     if not revision or revision.startswith("-") or any(c in revision for c in "\0\n\r"):
         raise PolicyError(f"not a git revision: {printable(revision)!r}")
@@ -75,10 +80,12 @@ def read_at_revision(path: str, revision: str) -> ast.PolicyFile:
         raise PolicyError(f"{printable(path)} is outside its git repository {printable(root)}")
     relative = Path(relative).as_posix()
     commit = _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], root)
+    name = f"{revision}:{relative}"
+    if commit.returncode != 0 and revision == "HEAD" and _unborn(root):
+        return ast.PolicyFile(name, ())  # the first commit: everything is new
     if commit.returncode != 0:
         raise PolicyError(f"unknown git revision {printable(revision)!r} in {printable(root)}")
     sha = commit.stdout.decode("ascii").strip()
-    name = f"{revision}:{relative}"
     if _git(["cat-file", "-e", f"{sha}:{relative}"], root).returncode != 0:
         return ast.PolicyFile(name, ())  # not in that revision: a new file
     shown = _git(["show", "--no-textconv", f"{sha}:{relative}"], root)
