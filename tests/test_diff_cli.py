@@ -337,3 +337,18 @@ def test_real_process_exit_codes(work: Path) -> None:
     assert subprocess.run([*run, "old.policy", "new.policy"], capture_output=True, timeout=60).returncode == 1
     done = subprocess.run([*run, "old.policy", "nope.policy"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_lint_start_up_does_not_import_diff() -> None:
+    """`policyengine lint` under pre-commit pays only for lint's modules."""
+    import sys
+
+    code = ("import sys; from policyengine.cli import main\n"
+            "try:\n    main(['lint', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('policyengine.diff', 'policyengine.cli_diff',"
+            " 'policyengine.checking'))))")
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT / "tests" / "diff" / "base.policy")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+    listed = CliRunner().invoke(main, ["--help"])
+    assert "diff" in listed.output

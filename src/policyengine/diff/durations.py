@@ -5,17 +5,16 @@ A month or a year is a calendar month or year (as the checks count them), so
 *longer* when, for some start day, it ends later than the old one would from
 that same day; *shorter* when it never ends later and sometimes earlier.
 The Gregorian calendar repeats every 400 years, so scanning one 400-year
-cycle of start days is exact; the scan only runs when the two periods mix
-months and days in a way simple arithmetic cannot settle.
+cycle of start days is exact (tests/test_diff_properties.py checks it against
+dateutil's relativedelta from arbitrary start days); the pairwise scan only runs
+when the two periods mix months and days in a way simple arithmetic cannot settle.
 """
 
 from __future__ import annotations
 
 import calendar
 import functools
-from datetime import date, timedelta
-
-from dateutil.relativedelta import relativedelta
+from datetime import date
 
 from ..language import ast
 
@@ -23,20 +22,48 @@ LONGER, SAME, SHORTER = "longer", "same", "shorter"
 
 
 
+_CYCLE_MONTHS = 400 * 12
+_CYCLE_DAYS = 146_097  # days in 400 Gregorian years: the calendar repeats after them
+
+
 @functools.lru_cache(maxsize=1)
-def _start_days() -> tuple[date, ...]:
-    """Start days that stand for every day of the 400-year Gregorian cycle.
+def _month_table() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """For each month k of one cycle from January 2000: the ordinal of its 1st, its length."""
+    firsts, lengths = [], []
+    for k in range(_CYCLE_MONTHS):
+        year, month = 2000 + k // 12, k % 12 + 1
+        firsts.append(date(year, month, 1).toordinal())
+        lengths.append(calendar.monthrange(year, month)[1])
+    return tuple(firsts), tuple(lengths)
+
+
+def _first(k: int) -> int:
+    firsts, _ = _month_table()
+    return firsts[k % _CYCLE_MONTHS] + (k // _CYCLE_MONTHS) * _CYCLE_DAYS
+
+
+def _length(k: int) -> int:
+    return _month_table()[1][k % _CYCLE_MONTHS]
+
+
+def _start_days():
+    """(month index, day) pairs that stand for every start day of the 400-year cycle.
 
     Adding months keeps the day of the month unless the target month is too
-    short, so every day up to the 28th behaves like the 1st: the 1st and the
-    29th-31st of each month of one cycle cover all start days, exactly.
+    short (then it is that month's last day, as dateutil's relativedelta does),
+    so every day up to the 28th behaves like the 1st: the 1st and the 29th-31st
+    of each month of one cycle cover all start days, exactly.
     """
-    found = []
-    for year in range(2000, 2400):
-        for month in range(1, 13):
-            found += [date(year, month, day) for day in (1, 29, 30, 31)
-                      if day <= calendar.monthrange(year, month)[1]]
-    return tuple(found)
+    for k in range(_CYCLE_MONTHS):
+        for day in (1, 29, 30, 31):
+            if day <= _length(k):
+                yield k, day
+
+
+def _end(k: int, day: int, parts: tuple[int, int]) -> int:
+    """The ordinal of the day a period starting on (month k, day) ends on."""
+    months, days = parts
+    return _first(k + months) + min(day, _length(k + months)) - 1 + days
 
 
 def duration_parts(d: ast.Duration) -> tuple[int, int]:
@@ -46,18 +73,13 @@ def duration_parts(d: ast.Duration) -> tuple[int, int]:
     return months, days
 
 
-def _end(start: date, parts: tuple[int, int]) -> date:
-    months, days = parts
-    return start + relativedelta(months=months) + timedelta(days=days)
-
-
 @functools.lru_cache(maxsize=256)
 def _bounds(parts: tuple[int, int]) -> tuple[int, int]:
     months, days = parts
     if months == 0:
         return days, days
-    lengths = {(_end(s, (months, 0)) - s).days for s in _start_days()}
-    return min(lengths) + days, max(lengths) + days
+    lengths = {_end(k, day, parts) - (_first(k) + day - 1) for k, day in _start_days()}
+    return min(lengths), max(lengths)
 
 
 def duration_bounds(d: ast.Duration) -> tuple[int, int]:
@@ -82,8 +104,8 @@ def _compare_parts(old: tuple[int, int], new: tuple[int, int]) -> str:
         return LONGER
     # Overlapping ranges (e.g. 1 month against 30 days): compare from the same start days.
     shorter_somewhere = False
-    for start in _start_days():
-        diff = (_end(start, new) - _end(start, old)).days
+    for k, day in _start_days():
+        diff = _end(k, day, new) - _end(k, day, old)
         if diff > 0:
             return LONGER
         shorter_somewhere = shorter_somewhere or diff < 0
