@@ -230,3 +230,10 @@ def test_locations_in_both_files() -> None:
     line = BASE.splitlines().index("  retain at most 2 years from contract_end") + 1
     assert (lengthened.old.file, lengthened.old.line) == ("old.policy", line)
     assert (lengthened.new.file, lengthened.new.line) == ("new.policy", line + 1)
+
+
+def test_docs_list_every_kind_with_its_default() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "diff.md").read_text(encoding="utf-8")
+    for kind in KINDS.values():
+        level = "**material**" if kind.material else "minor"
+        assert f"| `{kind.name}` | {level} | {kind.why} |" in docs, kind.name

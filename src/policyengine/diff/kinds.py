@@ -1,8 +1,9 @@
 """Every kind of change the diff reports, whether it is material by default, and why.
 
 Material: it changes a promise made to the people whose data it is, so they
-must be told (GDPR Arts. 12-14; the EDPB transparency guidelines WP260 rev.01,
-paragraphs 29-31, expect notice of such changes before they take effect).
+must be told (GDPR Arts. 12-14; the Article 29 Working Party transparency guidelines,
+WP260 rev.01, "Changes to Article 13 and Article 14 information", expect notice of
+such changes before they take effect).
 Minor: the promises stay as they were or become stronger for the data subject.
 A `.policyengine.yaml` can reclassify any kind (see docs/diff.md).
 """
