@@ -114,9 +114,10 @@ def _kept(d: ast.Duration, anchor: str) -> str:
 
 
 def _bounds_note(old: ast.Duration, new: ast.Duration) -> str | None:
-    from .durations import describe_bounds
+    from .durations import describe_bounds, duration_parts
 
-    if old.unit == new.unit:
+    (om, od), (nm, nd) = duration_parts(old), duration_parts(new)
+    if not ((om and nd) or (od and nm)):  # both in days, or both in whole months: plain
         return None
     return f"{describe_bounds(old)} against {describe_bounds(new)}, from the same start day"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..language import ast
 from .change import Change
+from .durations import duration_parts
 from .render import printable
 
 LANGUAGES = ("en", "sv", "nb")
@@ -194,8 +195,12 @@ TEMPLATES = {"en": _EN, "sv": _SV, "nb": _NB}
 
 
 def _duration(d: ast.Duration, table: dict) -> str:
-    one, many = table["units"][d.unit]
-    return f"{d.amount} {one if d.amount == 1 else many}"
+    """A period in the notice's language, from its (months, days): `7 år 6 månader`."""
+    months, days = duration_parts(d)
+    amounts = [(months // 12, "year"), (months % 12, "month")]
+    amounts += [(days // 7, "week"), (days % 7, "day")] if days % 7 == 0 else [(days, "day")]
+    words = [f"{n} {table['units'][unit][n != 1]}" for n, unit in amounts if n]
+    return " ".join(words) or f"0 {table['units']['day'][1]}"
 
 
 def _word(value: object, table: dict) -> str:
