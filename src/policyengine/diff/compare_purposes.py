@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..language import ast
 from .change import Recorder, title
-from .durations import LONGER, SAME, SHORTER, compare_durations
+from .durations import LONGER, NO_TIME, SAME, SHORTER, compare_durations
 
 UNTIL_WITHDRAWN = "until consent is withdrawn"
 
@@ -79,7 +79,7 @@ def _limits(purpose: ast.Purpose, bound: str) -> dict[str, tuple[ast.Duration, a
         if held is None or compare_durations(held[0], r.duration) == (SHORTER if bound == "at_most" else LONGER):
             found[r.anchor.value] = (r.duration, r.span)
     if bound == "at_most" and purpose.until_withdrawn is not None:
-        found[UNTIL_WITHDRAWN] = (ast.Duration(0, "day"), purpose.until_withdrawn.span)
+        found[UNTIL_WITHDRAWN] = (NO_TIME, purpose.until_withdrawn.span)
     return found
 
 

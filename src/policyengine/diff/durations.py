@@ -19,6 +19,7 @@ from datetime import date
 from ..language import ast
 
 LONGER, SAME, SHORTER = "longer", "same", "shorter"
+NO_TIME = ast.Duration(0, "day")  # `retain until withdrawn`: a limit that ends at the event itself
 
 
 
