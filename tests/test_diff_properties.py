@@ -120,3 +120,18 @@ def test_mutated_policies(text: str) -> None:
 
 def _originals() -> list[str]:
     return [BASE]
+
+
+huge = st.builds(ast.Duration, st.one_of(st.integers(0, 2000), st.integers(0, 10**30)),
+                 st.sampled_from(["day", "week", "month", "year"]))
+
+
+@given(huge, huge)
+def test_compare_durations_is_consistent_both_ways(a, b) -> None:
+    """Huge numbers too (the parser takes any digits): decided quickly and consistently."""
+    forward, back = compare_durations(a, b), compare_durations(b, a)
+    assert (forward == SAME) == (back == SAME)
+    if forward == SHORTER:
+        assert back == LONGER
+    low, high = duration_bounds(a)
+    assert 0 <= low <= high
