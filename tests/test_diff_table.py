@@ -152,6 +152,10 @@ ROWS = [
     ("a statement the diff does not classify", [("processor host \"Hosting\" {\n  country SE\n}",
                                                  "processor host \"Hosting\" {\n  country SE\n  transfer scc\n}")],
      ["other_change:material"], ["other_change:material"]),
+    ("an unclassified statement beside a classified change",
+     [("processor host \"Hosting\" {\n  country SE\n}", "processor host \"Hosting\" {\n  country SE\n  transfer scc\n}"),
+      ('purpose care "Care"', 'purpose care "Health care"')],
+     ["label_changed:minor", "other_change:material"], ["label_changed:minor", "other_change:material"]),
     # ---- minor ------------------------------------------------------------------
     ("purpose label", [('purpose care "Care"', 'purpose care "Health care"')],
      ["label_changed:minor"], ["label_changed:minor"]),

@@ -40,6 +40,12 @@ class Recorder:
 
     reclassify: dict[str, bool] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
+    covered: list[ast.Span] = field(default_factory=list)  # explained by a change reported elsewhere
+
+    def cover(self, span: ast.Span) -> None:
+        """A difference here is accounted for by a change reported at another place
+        (a purpose using a category declared new is reported once, at the declaration)."""
+        self.covered.append(span)
 
     def add(self, kind: str, message: str, old: ast.Span | None, new: ast.Span | None, what: str,
             *, context: str | None = None, before: object = None, after: object = None,

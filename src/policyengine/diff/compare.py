@@ -35,14 +35,44 @@ def compare(old: ast.PolicyFile, new: ast.PolicyFile,
     _requests(rec, old.requests, new.requests)
     _order(rec, old, new)
     _comments(rec, old, new)
-    if all(c.kind in _NOT_MEANING for c in rec.changes) and \
-            _unordered(old.declarations) != _unordered(new.declarations):
-        rec.add("other_change", "the policy's syntax tree differs in a way no rule classifies",
-                None, None, "the policy")
+    _unclassified(rec, old, new)
     return sorted(rec.changes, key=lambda c: c.sort_key)
 
 
 _NOT_MEANING = frozenset({"order_changed", "comments_changed"})
+
+
+def _unclassified(rec: Recorder, old: ast.PolicyFile, new: ast.PolicyFile) -> None:
+    """The safety net, per declaration: one that changed in meaning but holds no
+    reported change is `other_change`; so is a policy that changed with nothing reported."""
+    explained = [c for c in rec.changes if c.kind not in _NOT_MEANING]
+    spans = [s for c in explained for s in (c.old, c.new)] + rec.covered
+    for (kind, name), o, n in _pairs(old, new):
+        if _unordered(o) != _unordered(n) and not any(_within(s, o) or _within(s, n) for s in spans):
+            what = f"{kind.lower()} '{name}'" if name else kind.lower()
+            rec.add("other_change", f"{what} changed in a way no rule classifies", o.span, n.span, what)
+    if not explained and _unordered(old.declarations) != _unordered(new.declarations) and \
+            not any(c.kind == "other_change" for c in rec.changes):
+        rec.add("other_change", "the policy's syntax tree differs in a way no rule classifies",
+                None, None, "the policy")
+
+
+def _within(span: ast.Span | None, node) -> bool:
+    outer = node.span
+    return (span is not None and outer is not None and span.file == outer.file
+            and outer.line <= span.line <= outer.end_line)
+
+
+def _pairs(old: ast.PolicyFile, new: ast.PolicyFile):
+    """(key, old, new) for each declaration both versions hold (the first of a name)."""
+    before: dict = {}
+    for key, d in zip(_keys(old.declarations), old.declarations):
+        before.setdefault(key, d)
+    seen = set()
+    for key, n in zip(_keys(new.declarations), new.declarations):
+        if key in before and key not in seen:
+            seen.add(key)
+            yield key, before[key], n
 
 
 def _named(decls) -> dict[str, object]:
@@ -253,10 +283,8 @@ def _order(rec: Recorder, old: ast.PolicyFile, new: ast.PolicyFile) -> None:
     common = set(ok) & set(nk)
     if [k for k in ok if k in common] != [k for k in nk if k in common]:
         rec.add("order_changed", "declarations are in a different order", None, None, "order")
-    before = dict(zip(ok, old.declarations))
-    for key, n in zip(nk, new.declarations):
-        o = before.get(key)
-        if o is not None and _unordered(o, False) != _unordered(n, False) and _unordered(o) == _unordered(n):
+    for key, o, n in _pairs(old, new):
+        if _unordered(o, False) != _unordered(n, False) and _unordered(o) == _unordered(n):
             rec.add("order_changed", f"{key[0].lower()} '{key[1]}': statements or names in a different order"
                     if key[1] else f"{key[0].lower()}: statements in a different order",
                     o.span, n.span, title(n) if key[1] else key[0].lower())

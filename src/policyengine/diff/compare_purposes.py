@@ -37,12 +37,16 @@ def _uses(rec: Recorder, old: ast.Purpose, new: ast.Purpose, kind: type, declare
     n_names = {n.value: n for n in new.names(kind)}
     o_stmt, n_stmt = old.first(kind), new.first(kind)
     for name, n in n_names.items():
-        if name not in o_names and not (name in declared_new and name not in declared_old):
+        if name in declared_new and name not in declared_old:
+            rec.cover(n.span)
+        elif name not in o_names:
             thing = title(declared_new[name]) if name in declared_new else name
             rec.add(f"purpose_{noun}_added", f"purpose '{new.name.value}' now uses {noun} '{name}'",
                     _span(o_stmt) or old.span, n.span, thing, context=title(new))
     for name, o in o_names.items():
-        if name not in n_names and not (name in declared_old and name not in declared_new):
+        if name in declared_old and name not in declared_new:
+            rec.cover(o.span)
+        elif name not in n_names:
             thing = title(declared_old[name]) if name in declared_old else name
             rec.add(f"purpose_{noun}_removed", f"purpose '{new.name.value}' no longer uses {noun} '{name}'",
                     o.span, _span(n_stmt) or new.span, thing, context=title(new))
