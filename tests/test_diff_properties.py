@@ -137,3 +137,22 @@ def test_compare_durations_is_consistent_both_ways(a, b) -> None:
         assert back == LONGER
     low, high = duration_bounds(a)
     assert 0 <= low <= high
+
+
+yaml_pieces = st.sampled_from(["diff:", "reclassify:", "label_changed:", "material", "minor", "&a", "*a",
+                               "[", "]", "{", "}", ",", "- ", "\n", "  ", "!!python/object:os.system",
+                               "'", '"', "\t", "%YAML 1.1", "---", "<<: *a", "?", "\x00", "é"])
+
+
+@given(st.lists(st.one_of(yaml_pieces, st.text(max_size=5)), max_size=30))
+def test_any_config_loads_or_is_a_clean_error(tmp_path_factory, pieces) -> None:
+    from policyengine.diff.config import load_reclassify
+    from policyengine.language.diagnostics import PolicyError
+
+    path = tmp_path_factory.mktemp("config") / ".policyengine.yaml"
+    path.write_text("".join(pieces), encoding="utf-8", errors="surrogatepass")
+    try:
+        found = load_reclassify(path)
+    except PolicyError:
+        return
+    assert set(found) <= set(KINDS) and all(isinstance(v, bool) for v in found.values())
