@@ -352,3 +352,18 @@ def test_lint_start_up_does_not_import_diff() -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
     listed = CliRunner().invoke(main, ["--help"])
     assert "diff" in listed.output
+
+
+def test_against_with_an_odd_file_name(work: Path) -> None:
+    """Spaces, a colon and a leading dash in a path reach git as one argument, not an option."""
+    folder = work / "odd repo"
+    folder.mkdir()
+    git("init", "-q", "-b", "main", cwd=folder)
+    name = "odd dir/-a:b c.policy"
+    put(folder, name, BASE)
+    git("add", "-A", cwd=folder)
+    git("commit", "-q", "-m", "first", cwd=folder)
+    put(folder, name, LONGER)
+    result = diff(str(folder / name), "--against", "HEAD")
+    assert result.exit_code == 1, result.output
+    assert f"HEAD:{name}:" in result.output and "retention_maximum_lengthened" in result.output
