@@ -122,3 +122,37 @@ def test_hooks_pass_fail_and_report(tmp_path: Path, hook_repo, pre_commit_home: 
     assert "-subject   customer" in out and "+subject customer" in out
     # --diff only reports: the file in the work tree is left as it was
     assert "subject   customer" in (messy / "acme.policy").read_text(encoding="utf-8")
+
+
+def test_diff_hook_against_head(tmp_path: Path, hook_repo, pre_commit_home: Path) -> None:
+    """policyengine-diff compares the staged policy with the last commit: material fails."""
+    path, sha = hook_repo
+    folder = tmp_path / "diffs"
+    folder.mkdir()
+    config = {"repos": [{"repo": str(path), "rev": sha, "hooks": [{"id": "policyengine-diff"}]}]}
+    (folder / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (folder / "acme.policy").write_text(CLEAN, encoding="utf-8")
+    git("init", "-q", "-b", "main", cwd=folder)
+    git("add", "-A", cwd=folder)
+    done = run_hooks(folder, pre_commit_home)  # before the first commit: all of it is new
+    assert done.returncode == 1 and "material: purpose_added" in done.stdout, done.stdout + done.stderr
+    git("commit", "-q", "-m", "policy", cwd=folder)
+    status = re.compile(r"^policyengine diff --against HEAD\.+(Passed|Failed)\s*$", re.M)
+
+    done = run_hooks(folder, pre_commit_home)
+    assert done.returncode == 0 and status.search(done.stdout).group(1) == "Passed", done.stdout
+
+    (folder / "acme.policy").write_text(CLEAN.replace("subject customer", "# reviewed\nsubject customer"),
+                                        encoding="utf-8")
+    git("add", "acme.policy", cwd=folder)
+    done = run_hooks(folder, pre_commit_home)
+    assert done.returncode == 0, done.stdout  # a comment: minor
+
+    longer = re.sub(r"retain at most (\d+)", lambda m: f"retain at most {int(m.group(1)) + 1}", CLEAN, count=1)
+    assert longer != CLEAN
+    (folder / "acme.policy").write_text(longer, encoding="utf-8")
+    git("add", "acme.policy", cwd=folder)
+    done = run_hooks(folder, pre_commit_home)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1 and status.search(out).group(1) == "Failed", out
+    assert re.search(r"HEAD:acme\.policy:\d+ -> acme\.policy:\d+: material: retention_maximum_lengthened", out), out

@@ -28,7 +28,8 @@ class _LazyGroup(click.Group):
             "compile": "policyengine.cli_check:compile_command",
             "notice": "policyengine.cli_documents:notice",
             "ropa": "policyengine.cli_documents:ropa",
-            "export": "policyengine.cli_documents:export"}
+            "export": "policyengine.cli_documents:export",
+            "diff": "policyengine.cli_diff:diff"}
 
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
@@ -50,7 +51,7 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     from importlib.metadata import version
 
     note = ""
-    for name in ("policyengine._screen", "policyengine.check._screen"):
+    for name in ("policyengine._screen",):
         try:
             importlib.import_module(name)
             break
@@ -66,7 +67,7 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="Show the version and exit.")
 def main() -> None:
-    """Privacy policy as code: lint, format and check policy files."""
+    """Privacy policy as code: lint, format, check and diff policy files."""
 
 
 @main.command()
