@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scrubber import FileError, Settings, scrub_file_in_place, scrub_file_to
-from scrubber.files import TMP_MARK, clean_stale_temp_files, expand_paths, temp_name
+from scrubber.files import TMP_MARK, clean_stale_temp_files, iter_targets, temp_name
 
 LOG = b"".join(
     b'192.0.2.%d - - [10/Oct/2000:13:55:36 -0700] "GET /?from=2001:db8::%x HTTP/1.1" 200 %d\n' % (i % 250 + 1, i + 1, i)
@@ -126,10 +126,10 @@ def test_read_only_directory_is_a_clear_error(tmp_path: Path, monkeypatch: pytes
     p.write_bytes(LOG)
     real_open = os.open
 
-    def ro_open(path, flags, *a):  # type: ignore[no-untyped-def]
+    def ro_open(path, flags, *a, **kw):  # type: ignore[no-untyped-def]
         if TMP_MARK in str(path):
             raise OSError(errno.EROFS, "Read-only file system")
-        return real_open(path, flags, *a)
+        return real_open(path, flags, *a, **kw)
 
     monkeypatch.setattr(os, "open", ro_open)
     with pytest.raises(FileError, match="cannot create a temporary file.*Read-only file system"):
@@ -150,7 +150,15 @@ def test_stale_temp_files_are_removed_live_ones_kept(tmp_path: Path) -> None:
     assert clean_stale_temp_files(str(tmp_path)) == []
 
 
-def test_walk_does_not_follow_symlinks_out_and_skips_hidden(tmp_path: Path) -> None:
+def _expand(args: list[str], include: list[str]) -> tuple[list[str], list[str]]:
+    files: list[str] = []
+    errors: list[str] = []
+    for t in iter_targets(args, include):
+        (errors.append(t) if isinstance(t, str) else files.append(t.display))
+    return files, errors
+
+
+def test_walk_and_glob_do_not_follow_symlinks_and_skip_hidden(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     (logs / "sub").mkdir(parents=True)
     (logs / "access.log").write_bytes(LOG)
@@ -160,14 +168,21 @@ def test_walk_does_not_follow_symlinks_out_and_skips_hidden(tmp_path: Path) -> N
     outside.write_bytes(LOG)
     (logs / "link.log").symlink_to(outside)
     (logs / "linkdir").symlink_to(tmp_path, target_is_directory=True)
-    files, errors = expand_paths([str(logs)], [])
+    files, errors = _expand([str(logs)], [])
     assert sorted(os.path.relpath(f, logs) for f in files) == ["access.log", os.path.join("sub", "error.log")]
     assert errors == []
-    files, _ = expand_paths([str(logs)], ["error*"])
+    files, _ = _expand([str(logs)], ["error*"])
     assert [os.path.basename(f) for f in files] == ["error.log"]
-    files, errors = expand_paths([str(logs / "*.log"), str(tmp_path / "nothing-*.log"), str(tmp_path / "nope")], [])
-    assert [os.path.basename(f) for f in files] == ["access.log", "link.log"]
+    # A glob scrubber expands skips the link, like a walk (it used to include it).
+    files, errors = _expand([str(logs / "*.log"), str(tmp_path / "nothing-*.log"), str(tmp_path / "nope")], [])
+    assert [os.path.basename(f) for f in files] == ["access.log"]
     assert len(errors) == 2
+    # A link in a directory component matched by the glob is not followed either.
+    files, _ = _expand([str(logs / "*" / "*.log")], [])
+    assert [os.path.relpath(f, logs) for f in files] == [os.path.join("sub", "error.log")]
+    # The same file twice (two arguments) is processed once.
+    files, _ = _expand([str(logs / "access.log"), str(logs / "acc*")], [])
+    assert files == [str(logs / "access.log")]
 
 
 SCRIPT = [sys.executable, "-m", "scrubber"]
