@@ -211,3 +211,65 @@ def test_sigkill_at_any_moment_leaves_original_or_result(tmp_path: Path) -> None
     subprocess.run(SCRIPT + ["--in-place", str(p)], check=True)
     assert p.read_bytes() == expected
     assert [x.name for x in tmp_path.iterdir()] == ["access.log"]
+
+
+@pytest.mark.parametrize("fmt", ["xz", "bzip2", "gzip"])
+@pytest.mark.parametrize("named", ["right", "plain"])
+def test_compressed_files_are_told_by_magic_and_rewritten_in_kind(tmp_path: Path, fmt: str, named: str) -> None:
+    import bz2
+    import lzma
+
+    comp, suffix = {"xz": (lzma.compress, ".xz"), "bzip2": (bz2.compress, ".bz2"), "gzip": (gzip.compress, ".gz")}[fmt]
+    dec = {"xz": lzma.decompress, "bzip2": bz2.decompress, "gzip": gzip.decompress}[fmt]
+    p = tmp_path / ("access.log.2" + (suffix if named == "right" else ""))
+    original = comp(LOG[: len(LOG) // 2]) + comp(LOG[len(LOG) // 2 :])  # two streams
+    p.write_bytes(original)
+    scrub_file_in_place(str(p), Settings())
+    assert p.read_bytes()[:3] == original[:3]
+    assert dec(p.read_bytes()) == SCRUBBED
+
+
+@pytest.mark.parametrize(
+    "name,data,why",
+    [
+        ("a.log.zst", b"\x28\xb5\x2f\xfd" + b"\x00" * 20, "zstd-compressed"),
+        ("a.log", b"\x28\xb5\x2f\xfd" + b"\x00" * 20, "zstd-compressed"),  # the name does not matter
+        ("a.log.lz4", b"\x04\x22\x4d\x18" + b"\x00" * 20, "lz4-compressed"),
+        ("a.log.gz", b"\xfd7zXZ\x00" + b"\x00" * 20, "named as gzip but holds xz"),
+        ("a.log.xz", b"192.0.2.1 plain text\n", "corrupt or truncated xz data"),
+        ("a.log.bz2", b"BZh91AY&SY" + b"\x00" * 20, "corrupt or truncated bzip2 data"),
+        ("a.log.xz", b"\xfd7zXZ\x00\x00\x04garbage", "corrupt or truncated xz data"),
+    ],
+)
+def test_formats_not_decoded_are_never_rewritten(tmp_path: Path, name: str, data: bytes, why: str) -> None:
+    p = tmp_path / name
+    p.write_bytes(data)
+    for mode in ("in-place", "stdout"):
+        r = subprocess.run(SCRIPT + (["--in-place"] if mode == "in-place" else []) + [str(p)], capture_output=True, timeout=60)
+        assert r.returncode == 1 and why.encode() in r.stderr and r.stdout == b"", r.stderr
+        assert p.read_bytes() == data and [x.name for x in tmp_path.iterdir()] == [name]
+
+
+def test_a_name_too_long_for_the_temporary_name_is_still_scrubbed(tmp_path: Path) -> None:
+    p = tmp_path / ("a" * 250 + ".log")  # 254 bytes: NAME_MAX is 255
+    p.write_bytes(LOG)
+    scrub_file_in_place(str(p), Settings())
+    assert p.read_bytes() == SCRUBBED
+    assert [x.name for x in tmp_path.iterdir()] == [p.name]
+
+
+def test_a_file_open_for_writing_is_refused_and_untouched(tmp_path: Path) -> None:
+    """A live log (another process appends to it) is never rewritten: its lines would be lost."""
+    p = tmp_path / "access.log"
+    p.write_bytes(LOG)
+    writer = subprocess.Popen([sys.executable, "-c", f"import time; f = open({str(p)!r}, 'ab'); time.sleep(30)"])
+    try:
+        time.sleep(0.5)
+        r = subprocess.run(SCRIPT + ["--in-place", str(p)], capture_output=True, timeout=60)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert r.returncode == 1 and b"is open for writing by another process" in r.stderr, r.stderr
+    assert p.read_bytes() == LOG
+    r = subprocess.run(SCRIPT + ["--in-place", str(p)], capture_output=True, timeout=60)  # closed now
+    assert r.returncode == 0 and p.read_bytes() == SCRUBBED
