@@ -23,7 +23,7 @@ from .files import (
     ConfigError,
     FileError,
     Terminated,
-    expand_paths,
+    iter_targets,
     printable,
     scrub_file_in_place,
     scrub_file_to,
@@ -208,6 +208,11 @@ def _stdin() -> int | BinaryIO:
 )
 @click.argument("paths", nargs=-1, type=str, metavar="[FILE|DIR|GLOB]...")
 @click.option("-i", "--in-place", is_flag=True, help="Rewrite each file atomically instead of writing to stdout.")
+@click.option(
+    "--break-hard-links",
+    is_flag=True,
+    help="With --in-place, also rewrite a file that has other hard links (they keep the old content).",
+)
 @click.option("--ipv4-prefix", type=click.IntRange(0, 32), default=None, help="IPv4 bits to keep [default: 24].")
 @click.option("--ipv6-prefix", type=click.IntRange(0, 128), default=None, help="IPv6 bits to keep [default: 48].")
 @click.option(
@@ -233,6 +238,7 @@ def _stdin() -> int | BinaryIO:
 def main(
     paths: tuple[str, ...],
     in_place: bool,
+    break_hard_links: bool,
     ipv4_prefix: int | None,
     ipv6_prefix: int | None,
     hash_key_file: str | None,
@@ -268,14 +274,14 @@ def main(
         if not paths:
             scrub_stream(_stdin(), out, settings, line_buffered=line_buffered, stats=total)
         else:
-            files, errors = expand_paths(paths, list(include))
-            for msg in errors:
-                click.echo(f"scrubber: error: {printable(msg)}", err=True)
-                total.files_failed += 1
-            for path in files:
+            for path in iter_targets(paths, list(include)):
+                if isinstance(path, str):  # an argument that names nothing
+                    click.echo(f"scrubber: error: {printable(path)}", err=True)
+                    total.files_failed += 1
+                    continue
                 try:
                     if in_place:
-                        total.add(scrub_file_in_place(path, settings))
+                        total.add(scrub_file_in_place(path, settings, break_hard_links=break_hard_links))
                     else:
                         total.add(scrub_file_to(path, out, settings))
                         if line_buffered:

@@ -1,22 +1,29 @@
-"""The edges: streams, files, gzip, atomic in-place rewrite, directory walks."""
+"""The edges: streams, files (gzip, xz, bzip2), atomic in-place rewrite.
+
+Which files are touched, and how they are opened without following a link, is
+``paths``; how compressed files are told apart, ``compression``.  Everything about
+one file happens relative to its directory's descriptor: open (``O_NOFOLLOW``),
+``fstat`` (owner, mode, times, links come from the open file, never from a name),
+the temporary file, ``fchown``/``fchmod``/``futimens``, and the rename.
+"""
 
 from __future__ import annotations
 
 import errno
-import fnmatch
-import glob
-import gzip
+import fcntl
+import hashlib
 import os
 import re
 import select
 import signal
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import click
 
+from .compression import DECODE_ERRORS, PLAIN, Format, Unsupported, detect
 from .core import BLOCK_SIZE, Settings, Stats, Streamer
+from .paths import TMP_RE, NotOpened, Target, iter_targets, open_regular, target_for
 
 __all__ = [
     "ScrubberError",
@@ -28,13 +35,11 @@ __all__ = [
     "scrub_stream",
     "scrub_file_to",
     "scrub_file_in_place",
-    "expand_paths",
+    "iter_targets",
     "clean_stale_temp_files",
 ]
 
 TMP_MARK = ".scrubber-tmp-"
-_TMP_RE = re.compile(r"^\.(?P<name>.+)\.scrubber-tmp-(?P<pid>[0-9]+)$")
-_GLOB_CHARS = re.compile(r"[*?\[]")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -72,9 +77,17 @@ class Terminated(BaseException):
     """Raised from the SIGTERM handler so that ``finally`` blocks run."""
 
 
+def _temp_leaf(name: str, pid: int, name_max: int = 255) -> str:
+    """``.NAME.scrubber-tmp-PID``; a hash stands in for a NAME too long for that."""
+    leaf = f".{name}{TMP_MARK}{pid}"
+    if len(os.fsencode(leaf)) <= name_max:
+        return leaf
+    return f".{hashlib.sha256(os.fsencode(name)).hexdigest()[:32]}{TMP_MARK}{pid}"
+
+
 def temp_name(path: str, pid: int | None = None) -> str:
     d, name = os.path.split(path)
-    return os.path.join(d, f".{name}{TMP_MARK}{os.getpid() if pid is None else pid}")
+    return os.path.join(d, _temp_leaf(name, os.getpid() if pid is None else pid))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -89,21 +102,24 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def clean_stale_temp_files(directory: str) -> list[str]:
-    """Remove ``.NAME.scrubber-tmp-PID`` files whose process is gone."""
-    removed = []
+def clean_stale_temp_files(directory: str | int) -> list[str]:
+    """Remove ``.NAME.scrubber-tmp-PID`` files whose process is gone.
+
+    ``directory`` is a path or an open directory descriptor; names are unlinked
+    relative to it (unlink never follows a link).
+    """
+    removed: list[str] = []
+    dir_fd = directory if isinstance(directory, int) else None
     try:
-        entries = list(os.scandir(directory or "."))
+        entries = list(os.scandir(directory if dir_fd is not None else (directory or ".")))
     except OSError:
         return removed
     for e in entries:
-        m = _TMP_RE.match(e.name)
-        if m is None or not e.is_file(follow_symlinks=False):
-            continue
-        if _pid_alive(int(m.group("pid"))):
+        m = TMP_RE.match(e.name)
+        if m is None or not e.is_file(follow_symlinks=False) or _pid_alive(int(m.group("pid"))):
             continue
         try:
-            os.unlink(e.path)
+            os.unlink(e.name if dir_fd is not None else e.path, dir_fd=dir_fd)
             removed.append(e.path)
         except OSError:
             pass
@@ -207,164 +223,221 @@ def scrub_stream(
     return streamer.stats
 
 
-def _open_input(path: str) -> BinaryIO:
-    if path.endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]  # owns and closes the file
-    return open(path, "rb")  # noqa: SIM115 - closed by the caller
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
 
 
-_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+def _is_decode_error(exc: BaseException, fmt: Format) -> bool:
+    # bz2 reports damaged data as an OSError without an errno.
+    return isinstance(exc, DECODE_ERRORS) or (fmt is not PLAIN and isinstance(exc, OSError) and exc.errno is None)
 
 
-def scrub_file_to(path: str, out: BinaryIO, settings: Settings, *, pure: bool | None = None) -> Stats:
-    """Scrub one file (gzip if it ends in .gz) to ``out``."""
-    streamer = Streamer(settings, pure=pure)
+def _as_target(path: str | Target) -> tuple[Target, int | None]:
+    if isinstance(path, Target):
+        return path, None
     try:
-        with _open_input(path) as f:
-            _pump(_read_chunks(f), streamer, out.write)
-    except _GZIP_ERRORS as exc:
-        raise FileError(f"{path}: corrupt or truncated gzip data ({_describe(exc)})") from exc
-    except IsADirectoryError as exc:
-        raise FileError(f"{path}: is a directory") from exc
+        return target_for(path)
     except OSError as exc:
-        if exc.errno == errno.EPIPE:
-            raise
         raise FileError(f"{path}: {_describe(exc)}") from exc
+
+
+def _open_checked(target: Target) -> tuple[int, os.stat_result, Format]:
+    """Open without following a link, fstat, tell the format; FileError if refused."""
+    try:
+        fd, st = open_regular(target)
+    except NotOpened as exc:
+        raise FileError(f"{target.display}: {exc}") from exc
+    try:
+        return fd, st, detect(fd, target.name)
+    except Unsupported as exc:
+        os.close(fd)
+        raise FileError(f"{target.display}: {exc}") from exc
+    except OSError as exc:
+        os.close(fd)
+        raise FileError(f"{target.display}: {_describe(exc)}") from exc
+
+
+def _warn_links(target: Target, st: os.stat_result) -> None:
+    if st.st_nlink > 1:
+        click.echo(
+            f"scrubber: warning: {target.display}: has {st.st_nlink} hard links; the other names are not scrubbed",
+            err=True,
+        )
+
+
+def scrub_file_to(path: str | Target, out: BinaryIO, settings: Settings, *, pure: bool | None = None) -> Stats:
+    """Scrub one file (gzip, xz, bzip2 or plain, told by its magic bytes) to ``out``."""
+    target, own_dir = _as_target(path)
+    try:
+        fd, st, fmt = _open_checked(target)
+        _warn_links(target, st)
+        streamer = Streamer(settings, pure=pure)
+        try:
+            with open(fd, "rb", buffering=0) as raw, fmt.reader(raw) as f:  # type: ignore[arg-type]
+                _pump(_read_chunks(f), streamer, out.write)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise
+            if _is_decode_error(exc, fmt):
+                raise FileError(f"{target.display}: corrupt or truncated {fmt.name} data ({_describe(exc)})") from exc
+            raise FileError(f"{target.display}: {_describe(exc)}") from exc
+        except DECODE_ERRORS as exc:
+            raise FileError(f"{target.display}: corrupt or truncated {fmt.name} data ({_describe(exc)})") from exc
+    finally:
+        if own_dir is not None:
+            os.close(own_dir)
     streamer.stats.files = 1
     return streamer.stats
 
 
-def _fsync_dir(directory: str) -> None:
+# ------------------------------------------------------------- live files
+class _Lease:
+    """A read lease on the input: the kernel grants it only while no process has
+    the file open for writing, and breaks it when one opens it (that opener waits
+    until we let go).  So a live log is refused, and a writer that opens the file
+    during the run makes the rewrite stop instead of losing its lines.  Where no
+    lease can be had (not the owner and not root, NFS), ``held`` is False and the
+    size and mtime check at the end is what remains.
+    """
+
+    def __init__(self, fd: int, display: str) -> None:
+        self.fd = fd
+        self.held = False
+        try:
+            signal.signal(signal.SIGIO, signal.SIG_IGN)  # a lease break sends SIGIO
+        except ValueError:  # not the main thread: cannot tell when it breaks
+            return
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+        except OSError as exc:
+            if exc.errno == errno.EAGAIN:
+                raise FileError(
+                    f"{display}: is open for writing by another process (a live log?): not rewritten, "
+                    "scrub it once it is closed (after rotation)"
+                ) from exc
+            return  # EACCES, EINVAL, ENOLCK: no lease on this file
+        self.held = True
+
+    def broken(self) -> bool:
+        return self.held and fcntl.fcntl(self.fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK
+
+    def watch(self, chunks: Iterator[bytes], display: str) -> Iterator[bytes]:
+        for chunk in chunks:
+            if self.broken():
+                raise FileError(f"{display}: opened for writing during the run: left unchanged, nothing lost")
+            yield chunk
+
+
+def _fsync_dir(dir_fd: int) -> None:
     try:
-        fd = os.open(directory or ".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
+        os.fsync(dir_fd)
     except OSError:
         pass
-    finally:
-        os.close(fd)
 
 
-def scrub_file_in_place(path: str, settings: Settings, *, pure: bool | None = None) -> Stats:
-    """Rewrite ``path`` atomically: temp file in the same directory, fsync, rename.
+def _create_temp(dir_fd: int, name: str) -> tuple[int, str]:
+    try:
+        name_max = os.fpathconf(dir_fd, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    tmp = _temp_leaf(name, os.getpid(), name_max)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(tmp, flags, 0o600, dir_fd=dir_fd), tmp
+    except FileExistsError:
+        # Our own PID in the name: left by an earlier run that was killed and
+        # had the PID we have now (PID namespaces: a container's PIDs repeat).
+        # Files are rewritten one at a time, so it cannot be ours: it is stale.
+        os.unlink(tmp, dir_fd=dir_fd)
+        return os.open(tmp, flags, 0o600, dir_fd=dir_fd), tmp
 
-    Mode, owner and times are kept; ``.gz`` files are rewritten as gzip.  On any
-    error the original is untouched and the temp file removed; after a SIGKILL
+
+def _unchanged(fd: int, dir_fd: int, name: str, st: os.stat_result) -> str | None:
+    """Why the file can no longer be replaced, or None: it is what was read."""
+    now = os.fstat(fd)
+    if (now.st_size, now.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+        return "was written to during the run: left unchanged, nothing lost"
+    try:
+        named = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        named = None
+    if named is None or (named.st_dev, named.st_ino) != (st.st_dev, st.st_ino):
+        return "was renamed or replaced during the run: left unchanged"
+    return None
+
+
+def scrub_file_in_place(
+    path: str | Target, settings: Settings, *, pure: bool | None = None, break_hard_links: bool = False
+) -> Stats:
+    """Rewrite one file atomically: temp file in the same directory, fsync, rename.
+
+    Mode, owner and times are taken from the open file and kept; gzip, xz and
+    bzip2 files are rewritten in their own format.  Refused, and left exactly as
+    it was: a link, anything not a regular file, a format not decoded, a file
+    with other hard links (unless ``break_hard_links``), a file another process
+    has open for writing.  On any error the temp file is removed; after a SIGKILL
     the temp file ``.NAME.scrubber-tmp-PID`` is left and removed by the next run.
     """
-    real = os.path.realpath(path)
-    directory = os.path.dirname(real)
-    clean_stale_temp_files(directory)
+    target, own_dir = _as_target(path)
     try:
-        st = os.stat(real)
-    except OSError as exc:
-        raise FileError(f"{path}: {_describe(exc)}") from exc
-    if not os.path.isfile(real):
-        raise FileError(f"{path}: not a regular file")
-    tmp = temp_name(real)
+        return _rewrite(target, settings, pure, break_hard_links)
+    finally:
+        if own_dir is not None:
+            os.close(own_dir)
+
+
+def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_links: bool) -> Stats:
+    dir_fd, name, display = target
+    clean_stale_temp_files(dir_fd)
+    fd, st, fmt = _open_checked(target)
     streamer = Streamer(settings, pure=pure)
     try:
+        if st.st_nlink > 1 and not break_hard_links:
+            raise FileError(
+                f"{display}: has {st.st_nlink} hard links, whose other names would keep the addresses: "
+                "not rewritten (--break-hard-links rewrites this name only)"
+            )
+        _warn_links(target, st)
+        lease = _Lease(fd, display)
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            # Our own PID in the name: left by an earlier run that was killed and
-            # had the PID we have now (PID namespaces: a container's PIDs repeat).
-            # Files are rewritten one at a time, so it cannot be ours: it is stale.
-            os.unlink(tmp)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        raise FileError(f"{path}: cannot create a temporary file in {directory}: {_describe(exc)}") from exc
-    ok = False
-    try:
-        with open(fd, "wb", buffering=BLOCK_SIZE) as raw:
-            if real.endswith(".gz"):
-                name = os.path.basename(real)[:-3]
-                with gzip.GzipFile(filename=name, mode="wb", fileobj=raw, mtime=int(st.st_mtime)) as gz:
-                    with _open_input(real) as f:
-                        _pump(_read_chunks(f), streamer, gz.write)
-            else:
-                with _open_input(real) as f:
-                    _pump(_read_chunks(f), streamer, raw.write)
-            raw.flush()
-            if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
-                os.fchown(raw.fileno(), st.st_uid, st.st_gid)
-            os.fchmod(raw.fileno(), st.st_mode & 0o7777)
-            os.fsync(raw.fileno())
-        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-        os.replace(tmp, real)
-        ok = True
-        _fsync_dir(directory)
-    except _GZIP_ERRORS as exc:
-        raise FileError(f"{path}: corrupt or truncated gzip data ({_describe(exc)}); left unchanged") from exc
-    except OSError as exc:
-        raise FileError(f"{path}: {_describe(exc)}; left unchanged") from exc
+            tfd, tmp = _create_temp(dir_fd, name)
+        except OSError as exc:
+            shown = os.path.dirname(display) or "."
+            raise FileError(f"{display}: cannot create a temporary file in {shown}: {_describe(exc)}") from exc
+        ok = False
+        try:
+            with open(tfd, "wb", buffering=BLOCK_SIZE) as raw:
+                with fmt.writer(raw, name, st.st_mtime) as w, open(fd, "rb", buffering=0, closefd=False) as src:  # type: ignore[attr-defined]
+                    with fmt.reader(src) as f:  # type: ignore[arg-type]
+                        _pump(lease.watch(_read_chunks(f), display), streamer, w.write)
+                raw.flush()
+                if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+                    os.fchown(raw.fileno(), st.st_uid, st.st_gid)
+                os.fchmod(raw.fileno(), st.st_mode & 0o7777)
+                os.fsync(raw.fileno())
+                os.utime(raw.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns))
+            why = "opened for writing during the run: left unchanged, nothing lost" if lease.broken() else None
+            why = why or _unchanged(fd, dir_fd, name, st)
+            if why:
+                raise FileError(f"{display}: {why}")
+            os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            ok = True
+            _fsync_dir(dir_fd)
+        except DECODE_ERRORS as exc:
+            raise FileError(f"{display}: corrupt or truncated {fmt.name} data ({_describe(exc)}); left unchanged") from exc
+        except OSError as exc:
+            if _is_decode_error(exc, fmt):
+                raise FileError(f"{display}: corrupt or truncated {fmt.name} data ({_describe(exc)}); left unchanged") from exc
+            raise FileError(f"{display}: {_describe(exc)}; left unchanged") from exc
+        finally:
+            if not ok:
+                try:
+                    os.unlink(tmp, dir_fd=dir_fd)
+                except OSError:
+                    pass
     finally:
-        if not ok:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        os.close(fd)
     streamer.stats.files = 1
     return streamer.stats
-
-
-# ------------------------------------------------------------------- walks
-def _walk(top: str, include: list[str]) -> Iterator[str]:
-    """Regular files under ``top``; symlinks are not followed (so never out of it)."""
-    top_real = os.path.realpath(top)
-    for root, dirs, files in os.walk(top, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith(".") or _TMP_RE.match(name):
-                continue
-            if include and not any(fnmatch.fnmatch(name, pat) for pat in include):
-                continue
-            full = os.path.join(root, name)
-            if os.path.islink(full):
-                target = os.path.realpath(full)
-                if os.path.commonpath([top_real, target]) != top_real:
-                    continue  # a symlink out of the given directory
-                continue  # inside: the target itself is visited under its own name
-            if os.path.isfile(full):
-                yield full
-
-
-def expand_paths(args: Iterable[str], include: list[str]) -> tuple[list[str], list[str]]:
-    """Files to process (in order, no duplicates) and error messages for bad arguments."""
-    files: list[str] = []
-    errors: list[str] = []
-    seen: set[str] = set()
-
-    def add(p: str) -> None:
-        key = os.path.realpath(p)
-        if key not in seen:
-            seen.add(key)
-            files.append(p)
-
-    for arg in args:
-        if os.path.isdir(arg):
-            for p in _walk(arg, include):
-                add(p)
-        elif os.path.exists(arg):
-            add(arg)
-        elif _GLOB_CHARS.search(arg):
-            matches = sorted(glob.glob(arg))
-            if not matches:
-                errors.append(f"{arg}: no file matches")
-            for m in matches:
-                if os.path.isdir(m):
-                    for p in _walk(m, include):
-                        add(p)
-                elif _TMP_RE.match(os.path.basename(m)) is None:
-                    add(m)
-        else:
-            errors.append(f"{arg}: No such file or directory")
-    return files, errors
