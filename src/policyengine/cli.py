@@ -61,8 +61,7 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS) + list(CI_FORMATS)),
               default="text", show_default=True,
-              help="Output format (sarif: SARIF 2.1.0 for code scanning; github: workflow-command "
-                   "annotations; junit: JUnit XML).")
+              help="sarif: SARIF 2.1.0; github: annotations.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="YAML config setting rule levels (default: .policyengine.yaml found upward).")
 @click.option("--fail-level", type=click.Choice(FAIL_LEVELS), default="warning", show_default=True,
