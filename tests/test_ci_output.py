@@ -175,3 +175,22 @@ def test_check_junit_clean_run_is_one_passing_case(tmp_path):
     assert result.exit_code == 0
     root = ET.fromstring(result.output)
     assert root.get("tests") == "1" and root.get("failures") == "0"
+
+
+def test_the_contrib_workflow_uses_commands_that_exist(tmp_path):
+    """contrib/github/policyengine.yml: valid YAML, and every policyengine command in it
+    accepts its options (run with --help appended, so nothing needs the user's files)."""
+    import shlex
+
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / "contrib/github/policyengine.yml").read_text("utf-8"))
+    runs = [step["run"] for step in workflow["jobs"]["policy"]["steps"] if "run" in step]
+    commands = [shlex.split(r.split("#")[0]) for r in runs if r.startswith("policyengine")]
+    assert {c[1] for c in commands} == {"lint", "fmt", "test", "check"}
+    for words in commands:
+        result = invoke(*[w for w in words[1:] if "/" not in w], "--help")
+        assert result.exit_code == 0, (words, result.output)
+        for word in words:
+            if word.startswith("--"):
+                assert word in result.output, (word, words)
