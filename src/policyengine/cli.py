@@ -38,7 +38,8 @@ class _LazyGroup(click.Group):
     lazy = {"check": "policyengine.cli_check:check",
             "explain": "policyengine.cli_check:explain",
             "compile": "policyengine.cli_check:compile_command",
-            "test": "policyengine.cli_test:test_command"}
+            "test": "policyengine.cli_test:test_command",
+            "init": "policyengine.cli_init:init"}
 
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
