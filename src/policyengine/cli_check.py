@@ -140,7 +140,14 @@ def _run(compiled, binding, zone, now, policy, sources, opened, output_format, s
         report = CHECK_REPORTERS[output_format](out, info)
     else:
         report = reporter(output_format if output_format in FORMATS else "text", out, info, summary)
-    info.records, counts = run_check(compiled, opened, binding, now, report, jobs=jobs, counts=info.counts)
+    from .progress import Progress
+
+    sink, progress = Progress.for_run(opened, report)  # a progress line on a terminal only
+    try:
+        info.records, counts = run_check(compiled, opened, binding, now, sink, jobs=jobs, counts=info.counts)
+    finally:
+        if progress is not None:
+            progress.finish()
     report.finish()
     out.flush()
     return counts
