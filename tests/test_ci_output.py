@@ -194,3 +194,39 @@ def test_the_contrib_workflow_uses_commands_that_exist(tmp_path):
         for word in words:
             if word.startswith("--"):
                 assert word in result.output, (word, words)
+
+
+_pieces = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6) | st.sampled_from(
+    ["\n", "\r", "%", ":", ",", "::", "%0A", "%25", "\x1b", "\x00", "<", "&", "]]>", "::error::x"])
+_texts = st.lists(_pieces, max_size=6).map("".join)
+
+
+@settings(max_examples=200)
+@given(record=_texts, location=_texts, purpose=_texts, clause=_texts, message=_texts)
+def test_any_finding_is_one_annotation_and_valid_junit(record, location, purpose, clause, message):
+    """Whatever a record key, a location, a purpose, a clause or a message holds: one
+    workflow command per finding, reading back to the finding's text, and XML that parses."""
+    import io
+    from datetime import date
+
+    from policyengine.checking.findings import Finding
+    from policyengine.checking.report import RunInfo
+    from policyengine.ci_output import GithubReporter, JunitReporter, finding_message
+
+    finding = Finding("PC101", record, location + ":7", purpose, "p.policy:3", clause, date(2026, 1, 2), 1,
+                      message)
+    info = RunInfo("p.policy", "2026-01-03", "2026-01-03T00:00:00+00:00", "UTC", [location])
+    out = io.StringIO()
+    github = GithubReporter(out, info)
+    github.add(finding)
+    [(level, props, text)] = read_commands(out.getvalue())
+    assert out.getvalue().count("\n") == 1 and level == "error"
+    assert props == {"file": "p.policy", "line": "3", "title": "PC101 past maximum retention"}
+    shown = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}",
+                   finding_message(finding))
+    assert text == shown
+    xml = io.StringIO()
+    junit = JunitReporter(xml, info)
+    junit.add(finding)
+    junit.finish()
+    assert ET.fromstring(xml.getvalue()).get("failures") == "1"
