@@ -1,4 +1,5 @@
-"""The pre-commit hooks of .pre-commit-hooks.yaml, run by a real `pre-commit run --all-files`.
+"""The pre-commit hooks of .pre-commit-hooks.yaml, run by a real `pre-commit run --all-files`,
+and the README's two pre-commit snippets (repository form, `repo: local`) the same way.
 
 The project's working tree (tracked and untracked files, less what .gitignore drops)
 is copied to a temporary git repository and committed, so pre-commit can install it
@@ -156,3 +157,60 @@ def test_diff_hook_against_head(tmp_path: Path, hook_repo, pre_commit_home: Path
     out = done.stdout + done.stderr
     assert done.returncode == 1 and status.search(out).group(1) == "Failed", out
     assert re.search(r"HEAD:acme\.policy:\d+ -> acme\.policy:\d+: material: retention_maximum_lengthened", out), out
+
+
+# ---- the README's two snippets, as written but for the values marked REPLACE ----------
+README = (ROOT / "README.md").read_text("utf-8")
+
+
+def snippets() -> list[str]:
+    section = README.split("## pre-commit", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+
+
+def user_repo(folder: Path, config: str, files: dict[str, str]) -> Path:
+    folder.mkdir()
+    (folder / ".pre-commit-config.yaml").write_text(config, "utf-8")
+    for name, text in files.items():
+        (folder / name).write_text(text, "utf-8")
+    git("init", "-q", "-b", "main", cwd=folder)
+    git("add", "-A", cwd=folder)
+    return folder
+
+
+def test_the_readme_has_both_forms_and_marks_what_to_replace():
+    repository, local = snippets()
+    assert "repo: local" in local and "additional_dependencies" in local
+    for text in (repository, local):
+        yaml.safe_load(text)  # valid YAML as written
+        assert "REPLACE" in text
+
+
+def test_repository_form_as_in_the_readme(tmp_path, hook_repo, pre_commit_home):
+    path, sha = hook_repo
+    config = snippets()[0]
+    config = re.sub(r"repo: \S+(\s+# REPLACE)", rf"repo: {path}\1", config)
+    config = re.sub(r"rev: \S+(\s+# REPLACE)", rf"rev: {sha}\1", config)
+    assert str(path) in config and sha in config
+    broken = (GOLDEN / "pe206_no_retention.policy").read_text("utf-8")
+    repo = user_repo(tmp_path / "r", config, {"acme.policy": CLEAN, "broken.policy": broken})
+    done = run_hooks(repo, pre_commit_home)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "broken.policy:14:9: PE206: error" in out
+    assert re.search(r"^policyengine lint\.+Failed", out, re.M), out
+
+
+def test_local_form_as_in_the_readme(tmp_path, hook_repo, pre_commit_home):
+    path, _ = hook_repo
+    config = snippets()[1]
+    config, n = re.subn(r'additional_dependencies: \[".*?"\]', f'additional_dependencies: ["{path}"]', config)
+    assert n == 1
+    clean = user_repo(tmp_path / "clean", config, {"acme.policy": CLEAN})
+    done = run_hooks(clean, pre_commit_home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^policyengine lint\.+Passed", done.stdout, re.M), done.stdout
+    broken = (GOLDEN / "pe206_no_retention.policy").read_text("utf-8")
+    bad = user_repo(tmp_path / "bad", config, {"broken.policy": broken})
+    done = run_hooks(bad, pre_commit_home)
+    assert done.returncode == 1 and "PE206: error" in done.stdout, done.stdout + done.stderr

@@ -18,6 +18,18 @@ from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, Polic
 from .language.lint import FORMATTERS, LintConfig, lint_paths
 from .language.source import read_policy_text
 
+CI_FORMATS = ("github", "junit")  # in ci_output, imported only when asked for
+FAIL_LEVELS = ("error", "warning")
+_FAILING = {"error": ("error",), "warning": ("error", "warning")}
+
+
+def exit_code(levels, fail_level: str = "warning", no_fail: bool = False) -> int:
+    """The exit code for a run that found items at ``levels`` (the table in README.md):
+    1 when one is at ``fail_level`` or above, unless ``no_fail``; else 0."""
+    if no_fail:
+        return EXIT_OK
+    return EXIT_FINDINGS if any(level in _FAILING[fail_level] for level in levels) else EXIT_OK
+
 
 class _LazyGroup(click.Group):
     """Imports a command's module only when that command runs: `lint` under
@@ -29,7 +41,9 @@ class _LazyGroup(click.Group):
             "notice": "policyengine.cli_documents:notice",
             "ropa": "policyengine.cli_documents:ropa",
             "export": "policyengine.cli_documents:export",
-            "diff": "policyengine.cli_diff:diff"}
+            "diff": "policyengine.cli_diff:diff",
+            "test": "policyengine.cli_test:test_command",
+            "init": "policyengine.cli_init:init"}
 
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
@@ -72,11 +86,16 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text",
-              show_default=True, help="Output format (sarif is SARIF 2.1.0 for code scanning).")
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS) + list(CI_FORMATS)),
+              default="text", show_default=True,
+              help="sarif: SARIF 2.1.0; github: annotations.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="YAML config setting rule levels (default: .policyengine.yaml found upward).")
-def lint(files: tuple[str, ...], output_format: str, config_path: str | None) -> None:
+@click.option("--fail-level", type=click.Choice(FAIL_LEVELS), default="warning", show_default=True,
+              help="Exit 1 only for diagnostics at this level or above.")
+@click.option("--no-fail", is_flag=True, help="Exit 0 whatever is found (2 still means the tool failed).")
+def lint(files: tuple[str, ...], output_format: str, config_path: str | None, fail_level: str,
+         no_fail: bool) -> None:
     """Report every error and warning in policy FILES.
 
     Silence one finding with a comment `# lint-ignore: PE212` on its line (or
@@ -84,8 +103,13 @@ def lint(files: tuple[str, ...], output_format: str, config_path: str | None) ->
     """
     config = LintConfig.load(Path(config_path)) if config_path else LintConfig.discover(Path.cwd())
     result = lint_paths(list(files), config)
-    click.echo(FORMATTERS[output_format](result), nl=False)
-    sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)
+    if output_format in CI_FORMATS:
+        from .ci_output import LINT_FORMATTERS
+
+        click.echo(LINT_FORMATTERS[output_format](result), nl=False)
+    else:
+        click.echo(FORMATTERS[output_format](result), nl=False)
+    sys.exit(exit_code([d.level for d in result.diagnostics], fail_level, no_fail))
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -22,6 +22,9 @@ from .language.loading import load_policy
 from .checking.records import open_source
 from .checking.report import FORMATS, RunInfo, reporter
 from .checking.run import bind_source, run_check
+from .checking.findings import CODES
+from .ci_output import CHECK_REPORTERS, check_level
+from .cli import FAIL_LEVELS, exit_code
 
 
 def _setup(policy_path: str, binding_path: str | None, timezone: str | None, now_text: str | None):
@@ -83,10 +86,23 @@ def _explain_source(compiled, binding, now, source, key, found, has_findings):
     return found, has_findings
 
 
+def _codes(ctx, param, value):
+    """--fail-on PC101,PC104 -> a set of known codes."""
+    if value is None:
+        return None
+    codes = {c.strip().upper() for c in value.split(",") if c.strip()}
+    unknown = sorted(codes - set(CODES))
+    if unknown or not codes:
+        raise click.BadParameter(f"unknown finding code(s) {', '.join(unknown) or '(none given)'}; "
+                                 f"known: {', '.join(CODES)}")
+    return codes
+
+
 @click.command()
 @_options
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text: a table grouped by finding, with counts.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS + tuple(CHECK_REPORTERS)), default="text",
+              show_default=True, help="text: a table grouped by finding, with counts; github: workflow-command "
+                                      "annotations; junit: JUnit XML.")
 @click.option("--summary", is_flag=True, help="Counts only.")
 @click.option("--explain", "explain_key", metavar="KEY",
               help="Explain one record (by key) instead: every rule, its dates and its clause.")
@@ -94,7 +110,14 @@ def _explain_source(compiled, binding, now, source, key, found, has_findings):
               help="Processes for a JSON Lines file (same output, in the same order). "
                    "Default 0: one per CPU for files over 32 MB, else 1. "
                    "CSV, stdin and SQLite are read by one process.")
-def check(policy, sources, binding_path, now_text, timezone, output_format, summary, explain_key, jobs):
+@click.option("--fail-level", type=click.Choice(FAIL_LEVELS), default="warning", show_default=True,
+              help="Exit 1 only for findings at this level or above (keep findings are warnings, "
+                   "all others errors).")
+@click.option("--fail-on", "fail_on", metavar="CODE,...", callback=_codes,
+              help="Exit 1 only for findings with these codes (e.g. PC101,PC104).")
+@click.option("--no-fail", is_flag=True, help="Exit 0 whatever is found (2 still means the tool failed).")
+def check(policy, sources, binding_path, now_text, timezone, output_format, summary, explain_key, jobs,
+          fail_level, fail_on, no_fail):
     """Check records against POLICY: what must be erased, kept, or answered.
 
     Exit 0 nothing due, 1 findings, 2 the tool could not run.
@@ -104,18 +127,30 @@ def check(policy, sources, binding_path, now_text, timezone, output_format, summ
         _explain(compiled, binding, now, sources, explain_key)
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(open_source(spec)) for spec in sources]
-        _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs)
+        counts = _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs)
+    failing = [check_level(code) for code in counts if fail_on is None or code in fail_on]
+    sys.exit(exit_code(failing, fail_level, no_fail))
 
 
 def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs=0):
     info = RunInfo(policy, now.astimezone(zone).date().isoformat(), now.isoformat(), binding.timezone,
                    list(sources))
     out = sys.stdout
-    report = reporter(output_format, out, info, summary)
-    info.records, counts = run_check(compiled, opened, binding, now, report, jobs=jobs, counts=info.counts)
+    if output_format in CHECK_REPORTERS and not summary:
+        report = CHECK_REPORTERS[output_format](out, info)
+    else:
+        report = reporter(output_format if output_format in FORMATS else "text", out, info, summary)
+    from .progress import Progress
+
+    sink, progress = Progress.for_run(opened, report)  # a progress line on a terminal only
+    try:
+        info.records, counts = run_check(compiled, opened, binding, now, sink, jobs=jobs, counts=info.counts)
+    finally:
+        if progress is not None:
+            progress.finish()
     report.finish()
     out.flush()
-    sys.exit(EXIT_FINDINGS if counts else EXIT_OK)
+    return counts
 
 
 @click.command()

@@ -1,0 +1,136 @@
+"""A progress line on stderr for long `check` runs: done, rate, time left.
+
+Only when stderr is a terminal (never in a pipe, a log file or cron), and only once a run
+has taken a second (POLICYENGINE_PROGRESS_DELAY overrides, for tests). A thread samples
+how far the operating system has read each record file (``lseek`` on the descriptor: the
+reader's buffers are not touched) and the findings the sink has seen; it redraws one line
+in place and clears it at the end. Sources whose size is unknown (stdin, SQLite) and files
+checked by worker processes (`--jobs`) show the findings so far and the time taken.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+INTERVAL = 0.5
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""  # pragma: no cover
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class CountingSink:
+    """A sink that passes everything to ``sink`` and counts the findings."""
+
+    def __init__(self, sink):
+        self.sink, self.findings = sink, 0
+
+    def add(self, finding) -> None:
+        self.findings += 1
+        self.sink.add(finding)
+
+    def add_chunk(self, payload) -> None:
+        self.findings += len(payload) if isinstance(payload, list) else payload.count("\n") \
+            if isinstance(payload, str) else 0
+        self.sink.add_chunk(payload)
+
+    def chunk_renderer(self):
+        return self.sink.chunk_renderer()
+
+    def finish(self) -> None:
+        self.sink.finish()
+
+
+def _files(sources) -> list[tuple[int, int]]:
+    """(descriptor, size) of each source that is a regular file read in this process."""
+    out = []
+    for source in sources:
+        stream = getattr(source, "closer", None)
+        try:
+            fd = stream.fileno()
+            size = os.fstat(fd).st_size
+        except (AttributeError, OSError, ValueError):
+            continue
+        if size > 0:
+            out.append((fd, size))
+    return out
+
+
+class Progress:
+    def __init__(self, sources, sink: CountingSink, stream=None):
+        self.stream = stream or sys.stderr
+        self.sink = sink
+        self.files = _files(sources)
+        self.total = sum(size for _, size in self.files)
+        self.delay = float(os.environ.get("POLICYENGINE_PROGRESS_DELAY", "1"))
+        self.start = time.monotonic()
+        self.shown = False
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="progress", daemon=True)
+
+    @classmethod
+    def for_run(cls, sources, sink):
+        """(sink to run into, progress or None): progress only when stderr is a terminal."""
+        counting = CountingSink(sink)
+        try:
+            tty = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            tty = False
+        if not tty:
+            return sink, None
+        progress = cls(sources, counting)
+        progress.thread.start()
+        return counting, progress
+
+    def _read(self) -> int:
+        done = 0
+        for fd, size in self.files:
+            try:
+                done += min(size, os.lseek(fd, 0, os.SEEK_CUR))
+            except OSError:  # closed: read to the end
+                done += size
+        return done
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.start
+        found = f"{self.sink.findings} finding{'s' if self.sink.findings != 1 else ''}"
+        done = self._read() if self.total else 0
+        if not done:
+            return f"check: {found}, {_clock(elapsed)} elapsed"
+        rate = done / elapsed if elapsed > 0 else 0
+        left = (self.total - done) / rate if rate else 0
+        return (f"check: {100 * done / self.total:.0f}% ({_size(done)} of {_size(self.total)}), "
+                f"{_size(rate)}/s, {_clock(left)} left, {found}")
+
+    def _draw(self) -> None:
+        self.stream.write("\r\x1b[K" + self.line())
+        self.stream.flush()
+        self.shown = True
+
+    def _run(self) -> None:
+        if self.stop.wait(self.delay):
+            return
+        while True:
+            self._draw()
+            if self.stop.wait(INTERVAL):
+                return
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        if self.shown:
+            self.stream.write("\r\x1b[K")  # the report follows on stdout; leave no line behind
+            self.stream.flush()
