@@ -14,6 +14,12 @@ from click.testing import CliRunner
 from policyengine.cli import main
 
 
+def binero_line(clause: str) -> int:
+    """The line of rules/binero.policy that holds ``clause`` (the policy grows; its lines move)."""
+    lines = (ROOT / "rules" / "binero.policy").read_text("utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if clause in line and not line.lstrip().startswith("#"))
+
+
 def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
@@ -55,7 +61,7 @@ def test_a_failing_test_shows_expected_and_found(suite):
     assert result.exit_code == 1
     assert f"{path}:3: FAIL: wrong due" in result.output
     assert "expected, not found: PC601 r1 due 2026-11-21" in result.output
-    assert f"found, not expected: PC601 r1 due 2026-11-20 ({suite}/binero.policy:115:" in result.output
+    assert f"found, not expected: PC601 r1 due 2026-11-20 ({suite}/binero.policy:{binero_line('respond within')}:" in result.output
     assert "0 passed, 1 failed" in result.output
 
 
@@ -70,8 +76,8 @@ def test_the_policy_path_finds_its_tests_and_coverage_threshold(suite):
     result = invoke("test", suite / "binero.policy", "--coverage")
     assert result.exit_code == 0, result.output
     assert "coverage: 1/3 clauses exercised (33.3%)" in result.output
-    assert f"not exercised: {suite}/binero.policy:74: legal hold 7 years" in result.output
-    assert f"not exercised: {suite}/binero.policy:102: retain at least 2 months from collected (PC201)" \
+    assert f"not exercised: {suite}/binero.policy:{binero_line('legal hold 7 years')}: legal hold 7 years" in result.output
+    assert f"not exercised: {suite}/binero.policy:{binero_line('retain at least 2 months')}: retain at least 2 months from collected (PC201)" \
         in result.output
     assert invoke("test", suite, "--threshold", "33").exit_code == 0
     short = invoke("test", suite, "--threshold", "34")

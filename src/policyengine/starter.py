@@ -106,6 +106,10 @@ def check_purposes(purposes: list[str]) -> list[str]:
     return purposes
 
 
+# Whether the data subject must provide the data (GDPR Art. 13(2)(e)), where the purpose says.
+PROVISION = {"bookkeeping": "statutory", "customer_account": "contractual"}
+
+
 def render_policy(controller: str, jurisdiction: str, purposes: list[str]) -> str:
     j = JURISDICTIONS.get(jurisdiction.upper())
     if j is None:
@@ -123,6 +127,9 @@ def render_policy(controller: str, jurisdiction: str, purposes: list[str]) -> st
            f"  authority {j.authority}",
            f"  jurisdiction {j.code}",
            "  financial year ends 12-31  # DECIDE: for bookkeeping retention",
+           '  address "DECIDE: your postal address"  # GDPR Art. 13(1)(a)',
+           "  automated decisions none  # DECIDE: or a description (GDPR Art. 13(2)(f))",
+           '  security "DECIDE: a general description of your security measures"  # GDPR Art. 32',
            "}", ""]
     seen: set[str] = set()
     for kind in ("categories", "subjects"):
@@ -138,6 +145,8 @@ def render_policy(controller: str, jurisdiction: str, purposes: list[str]) -> st
         out.append(f"purpose {name} {quoted(t.label, name)} {{")
         out.append(f"  subjects {', '.join(n for n, _ in t.subjects)}")
         out.append(f"  categories {', '.join(n for n, _ in t.categories)}")
+        out.append(f"  provision {PROVISION.get(name, 'voluntary')}  # DECIDE: statutory | contractual | "
+                   "contract_precondition | voluntary (GDPR Art. 13(2)(e))")
         for line in t.body:
             out.append("  " + line.replace("{law}", j.bookkeeping_law).replace("{years}", str(j.bookkeeping_years))
                        .replace("{note}", note))
