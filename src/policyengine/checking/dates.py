@@ -57,6 +57,25 @@ def add_duration(day: date, duration: ast.Duration) -> date:
     return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
+ONE_DAY = timedelta(days=1)
+
+
+def period_text(rule, due: date) -> str:
+    """Both days of a period's end (docs/check.md): its last day and the day after,
+    in the words of the rule's kind."""
+    try:
+        after = (due + ONE_DAY).isoformat()
+    except OverflowError:
+        after = "never (the calendar ends)"
+    if rule.comparison != "overdue":
+        return f"keep through {due}; may be erased from {after}"
+    if rule.kind == "request_deadline":
+        return f"answer by {due}; overdue from {after}"
+    if rule.kind in ("erasure_request", "withdrawal_erase"):
+        return f"erase by {due}; overdue from {after}"
+    return f"may be kept through {due}; overdue from {after}"
+
+
 def parse_instant(value, zone: tzinfo) -> datetime:
     """An aware datetime; a date alone is midnight, a naive timestamp is in ``zone``."""
     if not isinstance(value, str):

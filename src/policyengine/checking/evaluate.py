@@ -9,9 +9,9 @@ the AST or re-reading durations; the dates shown in a finding are computed
 again, exactly, only for that finding.
 
 Semantics (docs/check.md): every comparison is between calendar days in the
-binding's zone. An erase rule is overdue from the day after its due date; a
-keep rule protects the record up to the day before its due date (on the due
-day the period has run). A missing clock-start date (collected,
+binding's zone. ``due`` is the last day of the period (Regulation 1182/71
+Art. 3): an erase rule is overdue from the day after it; a keep rule protects
+the record through it, and the record may be erased from the day after. A missing clock-start date (collected,
 last_activity, transaction) is finding PC902; a missing event date
 (contract_end, consent_withdrawn, deleted, erasure_requested,
 request_received) means the event has not happened. An unreadable date is
@@ -31,8 +31,8 @@ from typing import Iterable, Iterator, Mapping
 from ..language import ast
 from .binding import Binding
 from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, Rule, compile_policy
-from .dates import (BadDate, DayReader, add_duration, financial_year_end, first_day_reaching, get_zone,
-                    parse_now)
+from .dates import (ONE_DAY, BadDate, DayReader, add_duration, financial_year_end, first_day_reaching,
+                    get_zone, parse_now, period_text)
 from .findings import Finding
 from .report import render_chunk
 from .records import (_JSON_ERRORS, JsonLinesSource, RecordError, Source, _getter, _loads, json_error,
@@ -83,7 +83,9 @@ class LoweredRule:
     def _threshold(self, today: int, extended: bool) -> tuple[int, int, int]:
         def due(a: int) -> int:
             return self.due(date.fromordinal(a), extended).toordinal()
-        target = today if self.rule.comparison == OVERDUE else today + 1
+        # Both kinds compare with the period's last day (docs/check.md): an erase rule is
+        # overdue when due < today, a keep rule protects while due >= today.
+        target = today
         span = 400 + 3 * 366 * (1 if self.rule.offset.unit != "year" else self.rule.offset.amount)
         cut = first_day_reaching(due, target, max(1, today - span - 800), today + 2)
         return cut, cut - 2, cut + 2
@@ -479,12 +481,13 @@ class LoweredPolicy:
         if start != anchor_day:
             clock = f"financial year end {start} (of {lr.field} {anchor_day})"
         offset = str(rule.offset) + (f" + {rule.extension} extension" if extended else "")
+        after = period_text(rule, due)
         if rule.comparison == OVERDUE:
             days = (self.today - due).days
-            text = f"{clock} + {offset} = due {due}; {days} day{'s' if days != 1 else ''} overdue"
+            text = f"{clock} + {offset} = {due}: {after}; {days} day{'s' if days != 1 else ''} overdue"
         else:
-            days = (due - self.today).days
-            text = (f"keep until {due} ({days} day{'s' if days != 1 else ''} left): {clock} + {offset}"
+            days = (due - self.today).days + 1  # today included: 1 on the last day
+            text = (f"{after} ({days} day{'s' if days != 1 else ''} left): {clock} + {offset}"
                     + "; {why}" + (f" ({rule.citation})" if rule.citation else ""))
         return due, days, text
 
@@ -580,7 +583,8 @@ class LoweredPolicy:
             out.append(self._bad_date("request_received", err, None, values, where, number))
             return
         answered = values[self.i_answered] if self.i_answered is not None else None
-        suffix = f" (with the {lr.rule.extension} extension)" if extended else ""
+        suffix = f" (deadline extended by {lr.rule.extension})" if extended else ""
+        by = period_text(lr.rule, due)
         if answered:
             try:
                 day = self.day_of(answered)
@@ -590,11 +594,12 @@ class LoweredPolicy:
             if day > due:
                 out.append(self._finding("PC602", values, where, number, purpose, lr.rule, due,
                                          (day - due).days, f"request received {received} answered "
-                                         f"{day}, {(day - due).days} days after the deadline {due}{suffix}"))
+                                         f"{day}, {(day - due).days} day{'s' if day - due != ONE_DAY else ''} "
+                                         f"late{suffix}: {by}"))
         elif self.today > due:
             days = (self.today - due).days
             out.append(self._finding("PC601", values, where, number, purpose, lr.rule, due, days,
-                                     f"request received {received}, deadline {due}{suffix}, not answered: "
+                                     f"request received {received}{suffix}, not answered: {by}; "
                                      f"{days} day{'s' if days != 1 else ''} overdue"))
 
 

@@ -8,7 +8,7 @@ recomputes each rule's dates exactly, without the fast path's thresholds.
 from __future__ import annotations
 
 from .compile import OVERDUE
-from .dates import BadDate
+from .dates import BadDate, period_text
 from .evaluate import LoweredPolicy, LoweredRule
 
 
@@ -38,11 +38,12 @@ def _rule_line(lowered: LoweredPolicy, lr: LoweredRule, values: tuple) -> list[s
     today = lowered.today
     if rule.comparison == OVERDUE:
         state = (f"overdue by {_plural((today - due).days)}" if today > due
-                 else "due today" if today == due else f"not yet due ({_plural((due - today).days)} left)")
+                 else "the last day of the period" if today == due
+                 else f"not yet due ({_plural((due - today).days)} left)")
     else:
-        state = (f"protected: must be kept until {due} ({_plural((due - today).days)} left)" if today < due
+        state = (f"protected ({_plural((due - today).days + 1)} left, today included)" if today <= due
                  else "the period has run: no longer protected")
-    return [head, f"      {clock} + {offset} = {due}; today {today}: {state}"]
+    return [head, f"      {clock} + {offset} = {due}: {period_text(rule, due)}; today {today}: {state}"]
 
 
 def explain_record(lowered: LoweredPolicy, where: str, number: int, values: tuple) -> str:

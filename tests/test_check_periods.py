@@ -1,0 +1,102 @@
+"""Every rule kind at the last day of its period (docs/check.md, Regulation 1182/71
+Art. 3): the day before, the day, and the day after, across month ends, leap days and
+zones at midnight. A maximum is overdue from the day after; a minimum or a hold keeps the
+record through the last day and lets it go from the day after."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from check_support import compiled_policy
+
+from policyengine import check
+from policyengine.checking.binding import Binding
+
+
+@pytest.fixture(scope="module")
+def policy(tmp_path_factory):
+    return compiled_policy(tmp_path_factory.mktemp("policy"))
+
+
+CONSENT = {"consent_given": "2000-01-01"}
+
+# (case, zone, record, code, last day of the period). Maxima: the code appears from
+# the day after; minima and holds (asked to erase on the day checked): through the day.
+MAXIMA = [
+    ("max 2 years", "UTC", dict(CONSENT, purpose="marketing", collected="2024-11-21"), "PC101", "2026-11-21"),
+    ("max 2 years from a leap day", "UTC", dict(CONSENT, purpose="marketing", collected="2024-02-29"),
+     "PC101", "2026-02-28"),
+    ("max from 28 Feb of a leap year", "UTC", dict(CONSENT, purpose="marketing", collected="2024-02-28"),
+     "PC101", "2026-02-28"),
+    ("withdrawal 30 days", "UTC", dict(CONSENT, purpose="marketing", collected="2026-01-01",
+                                       consent_withdrawn="2026-01-31"), "PC102", "2026-03-02"),
+    ("backup 1 month from 31 Jan", "UTC", {"purpose": "backups", "deleted": "2026-01-31"}, "PC103", "2026-02-28"),
+    ("backup 1 month from 31 Jan, leap year", "UTC", {"purpose": "backups", "deleted": "2024-01-31"},
+     "PC103", "2024-02-29"),
+    ("backup 1 month from 30 Apr", "UTC", {"purpose": "backups", "deleted": "2026-04-30"}, "PC103", "2026-05-30"),
+    ("backup, zone: 23:30 UTC is the next day in Stockholm", "Europe/Stockholm",
+     {"purpose": "backups", "deleted": "2026-01-30T23:30:00Z"}, "PC103", "2026-02-28"),
+    ("backup, zone: 00:30 +02:00 is the day before in UTC", "UTC",
+     {"purpose": "backups", "deleted": "2026-03-01T00:30:00+02:00"}, "PC103", "2026-03-28"),
+    ("contract end + 1 year", "UTC", {"purpose": "support", "contract_end": "2025-12-31"}, "PC101", "2026-12-31"),
+    ("erasure request 1 month", "UTC", {"purpose": "support", "erasure_requested": "2026-01-31"},
+     "PC104", "2026-02-28"),
+    ("request 1 month", "UTC", {"purpose": "support", "request_received": "2026-10-20"}, "PC601", "2026-11-20"),
+    ("request 1 month from 31 Mar", "UTC", {"purpose": "support", "request_received": "2026-03-31"},
+     "PC601", "2026-04-30"),
+    ("request, extended 2 months", "UTC", {"purpose": "support", "request_received": "2026-08-31",
+                                           "request_extended": "2026-09-10"}, "PC601", "2026-11-30"),
+    ("request, zone at midnight", "America/New_York",
+     {"purpose": "support", "request_received": "2026-03-01T03:00:00Z"}, "PC601", "2026-03-28"),
+]
+MINIMA = [
+    ("min 2 months", "UTC", {"purpose": "cctv", "collected": "2026-09-21"}, "PC201", "2026-11-21"),
+    ("min 2 months from 31 Dec", "UTC", {"purpose": "cctv", "collected": "2025-12-31"}, "PC201", "2026-02-28"),
+    ("min 2 months from 31 Dec, leap year", "UTC", {"purpose": "cctv", "collected": "2023-12-31"},
+     "PC201", "2024-02-29"),
+    ("min, zone: 23:00 UTC is the next day in Stockholm", "Europe/Stockholm",
+     {"purpose": "cctv", "collected": "2026-09-20T23:00:00Z"}, "PC201", "2026-11-21"),
+    ("hold 7 years from the financial year end", "UTC", {"purpose": "books", "transaction": "2019-06-30"},
+     "PC202", "2026-06-30"),
+    ("hold, next financial year", "UTC", {"purpose": "books", "transaction": "2019-07-01"}, "PC202", "2027-06-30"),
+    ("hold from a leap day's year", "UTC", {"purpose": "books", "transaction": "2020-02-29"}, "PC202", "2027-06-30"),
+]
+
+
+def _found(policy, zone, record, now: date):
+    binding = Binding.identity(timezone=zone)
+    return [(f.code, f.due.isoformat(), f.days)
+            for f in check(policy, [dict({"id": "r"}, **record)], now=f"{now.isoformat()}T12:00:00",
+                           binding=binding)]
+
+
+@pytest.mark.parametrize("zone, record, code, last", [c[1:] for c in MAXIMA], ids=[c[0] for c in MAXIMA])
+def test_maximum_is_overdue_from_the_day_after(policy, zone, record, code, last):
+    day = date.fromisoformat(last)
+    assert _found(policy, zone, record, day - timedelta(days=1)) == []
+    assert _found(policy, zone, record, day) == []  # the last day: still allowed
+    assert _found(policy, zone, record, day + timedelta(days=1)) == [(code, last, 1)]
+
+
+@pytest.mark.parametrize("zone, record, code, last", [c[1:] for c in MINIMA], ids=[c[0] for c in MINIMA])
+def test_minimum_keeps_through_the_last_day(policy, zone, record, code, last):
+    day = date.fromisoformat(last)
+
+    def asked(now: date):  # erasure asked on the day checked: only the keep rule can speak
+        return _found(policy, zone, dict(record, erasure_requested=now.isoformat()), now)
+    assert asked(day - timedelta(days=1)) == [(code, last, 2)]
+    assert asked(day) == [(code, last, 1)]  # the last day belongs to the period
+    assert asked(day + timedelta(days=1)) == []  # may be erased from the day after
+
+
+def test_messages_state_both_days(policy):
+    (kept,) = check(policy, [{"id": "b", "purpose": "books", "transaction": "2019-06-30",
+                              "erasure_requested": "2026-06-30"}], now="2026-06-30T12:00:00")
+    assert "keep through 2026-06-30; may be erased from 2026-07-01 (1 day left)" in kept.message
+    (late,) = check(policy, [{"id": "q", "purpose": "support", "request_received": "2026-10-20"}],
+                    now="2026-11-21T12:00:00")
+    assert "answer by 2026-11-20; overdue from 2026-11-21; 1 day overdue" in late.message
+    (old,) = check(policy, [dict(CONSENT, id="m", purpose="marketing", collected="2024-11-20")],
+                   now="2026-11-21T12:00:00")
+    assert "= 2026-11-20: may be kept through 2026-11-20; overdue from 2026-11-21" in old.message
