@@ -31,8 +31,8 @@ from typing import Iterable, Iterator, Mapping
 from ..language import ast
 from .binding import Binding
 from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, Rule, compile_policy
-from .dates import (ONE_DAY, BadDate, DayReader, add_duration, financial_year_end, first_day_reaching,
-                    get_zone, parse_now, period_text)
+from .dates import (LAST_DAY, ONE_DAY, BadDate, DayReader, OutOfCalendar, add_duration, financial_year_end,
+                    first_day_reaching, get_zone, in_calendar, parse_now, period_text)
 from .findings import Finding
 from .report import render_chunk
 from .records import (_JSON_ERRORS, JsonLinesSource, RecordError, Source, _getter, _loads, json_error,
@@ -75,14 +75,20 @@ class LoweredRule:
         return anchor_day
 
     def due(self, anchor_day: date, extended: bool = False) -> date:
-        day = add_duration(self.start(anchor_day), self._offset)
-        if extended and self._extension is not None:
-            day = add_duration(day, self._extension)
+        try:
+            day = add_duration(self.start(anchor_day), self._offset)
+            if extended and self._extension is not None:
+                day = add_duration(day, self._extension)
+        except OutOfCalendar as err:
+            raise OutOfCalendar(f"{self.field} {anchor_day}: {err} ('{self.rule.clause}')") from None
         return day
 
     def _threshold(self, today: int, extended: bool) -> tuple[int, int, int]:
         def due(a: int) -> int:
-            return self.due(date.fromordinal(a), extended).toordinal()
+            try:
+                return self.due(date.fromordinal(a), extended).toordinal()
+            except OutOfCalendar:  # the period ends beyond 9999-12-31: later than any today
+                return LAST_DAY + 1
         # Both kinds compare with the period's last day (docs/check.md): an erase rule is
         # overdue when due < today, a keep rule protects while due >= today.
         target = today
@@ -91,9 +97,10 @@ class LoweredRule:
         return cut, cut - 2, cut + 2
 
     def to_dict(self) -> dict:
+        def day(n: int) -> str:
+            return date.fromordinal(n).isoformat() if n <= LAST_DAY else "after 9999-12-31"
         return {"rule": self.rule.to_dict(), "field": self.field,
-                "cut": date.fromordinal(self.cut).isoformat(),
-                "cut_extended": date.fromordinal(self.cut_ext).isoformat()}
+                "cut": day(self.cut), "cut_extended": day(self.cut_ext)}
 
 
 @dataclass
@@ -133,7 +140,7 @@ class LoweredPolicy:
     def __init__(self, compiled: CompiledPolicy, binding: Binding, now: datetime):
         self.compiled, self.binding = compiled, binding
         self.zone = get_zone(binding.timezone)
-        self.now = now
+        self.now = in_calendar(now, self.zone)
         self.today = now.astimezone(self.zone).date()
         self.reader = DayReader(self.zone)
         self.columns: list[str] = []  # the columns read, in the order of the values tuple
@@ -304,6 +311,20 @@ class LoweredPolicy:
 
     # ---- the hot path ------------------------------------------------------
     def evaluate(self, where: str, number: int, values: tuple) -> list[Finding] | None:
+        """The findings of one record. A record whose dates cannot take the arithmetic
+        (a period ending after 9999-12-31, a day outside the calendar in the zone) gets
+        PC903 alone: nothing is reported as erasable from a computation that failed."""
+        try:
+            return self._evaluate(where, number, values)
+        except OutOfCalendar as err:
+            if any(i is not None and not isinstance(values[i], (str, type(None))) for i in self.identity):
+                values = self._as_text(values)
+            purpose = self.fixed.purpose.name if self.fixed else values[self.i_purpose]
+            return [self._finding("PC903", values, where, number, purpose, None, None, None,
+                                  f"{err}: this record's periods cannot be computed, so nothing is "
+                                  "reported erasable for it; check its dates")]
+
+    def _evaluate(self, where: str, number: int, values: tuple) -> list[Finding] | None:
         if any(i is not None and not isinstance(values[i], (str, type(None))) for i in self.identity):
             values = self._as_text(values)
         lp = self.fixed
@@ -451,7 +472,7 @@ class LoweredPolicy:
 
     def _bad_date(self, field, err, lp: LoweredPurpose | None, values, where, number) -> Finding:
         column = self.binding.columns[field]
-        return self._finding("PC901", values, where, number, lp.purpose.name if lp else None, None,
+        return self._finding("PC903" if isinstance(err, OutOfCalendar) else "PC901", values, where, number, lp.purpose.name if lp else None, None,
                              None, None, f"column '{column}' ({field}): {err}")
 
     def day_of(self, s) -> date:

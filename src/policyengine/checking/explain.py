@@ -8,7 +8,7 @@ recomputes each rule's dates exactly, without the fast path's thresholds.
 from __future__ import annotations
 
 from .compile import OVERDUE
-from .dates import BadDate, period_text
+from .dates import BadDate, OutOfCalendar, period_text
 from .evaluate import LoweredPolicy, LoweredRule
 
 
@@ -29,7 +29,10 @@ def _rule_line(lowered: LoweredPolicy, lr: LoweredRule, values: tuple) -> list[s
     except BadDate as err:
         return [head, f"      {lr.field} (column '{column}'): {err}"]
     extended = lr.ext_index is not None and bool(values[lr.ext_index])
-    due = lr.due(anchor, extended)
+    try:
+        due = lr.due(anchor, extended)
+    except OutOfCalendar as err:
+        return [head, f"      {lr.field} (column '{column}'): {err}"]
     start = lr.start(anchor)
     clock = f"{lr.field} {value}" + (f" (day {anchor})" if str(value) != anchor.isoformat() else "")
     if start != anchor:

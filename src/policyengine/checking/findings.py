@@ -29,6 +29,7 @@ CODES: dict[str, tuple[str, str]] = {
     "PC602": ("request", "data-subject request answered after the deadline"),
     "PC901": ("data", "unreadable date"),
     "PC902": ("data", "date needed by a rule is missing"),
+    "PC903": ("data", "date outside the calendar: its period cannot be computed"),
 }
 
 
