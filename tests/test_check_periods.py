@@ -100,3 +100,56 @@ def test_messages_state_both_days(policy):
     (old,) = check(policy, [dict(CONSENT, id="m", purpose="marketing", collected="2024-11-20")],
                    now="2026-11-21T12:00:00")
     assert "= 2026-11-20: may be kept through 2026-11-20; overdue from 2026-11-21" in old.message
+
+
+COMPOUND = '''controller "C AB" {
+  authority IMY
+}
+category c "C"
+subject s "S"
+purpose books "Books" {
+  subjects s
+  categories c
+  basis legal_obligation "law"
+  legal hold 7 years 6 months from collected "law"
+}
+purpose short "Short" {
+  subjects s
+  categories c
+  basis contract
+  retain at most 1 month 15 days from collected
+}
+'''
+
+
+@pytest.mark.parametrize("purpose, collected, last", [
+    ("books", "2020-02-29", "2027-08-29"),  # one step: relativedelta(years=7, months=6)
+    ("books", "2019-08-31", "2027-02-28"),  # one month-end clamp, after the months
+    ("books", "2023-08-31", "2031-02-28"),
+    ("books", "2016-08-31", "2024-02-29"),  # ... into a leap February
+    ("short", "2026-01-31", "2026-03-15"),  # 31 Jan + 1 month = 28 Feb, + 15 days
+    ("short", "2024-01-31", "2024-03-15"),  # 29 Feb + 15 days
+    ("short", "2026-12-17", "2027-02-01"),
+])
+def test_compound_durations_at_their_last_day(tmp_path, purpose, collected, last):
+    from dateutil.relativedelta import relativedelta
+
+    from policyengine import compile_policy
+    from policyengine.language.loading import load_policy
+
+    path = tmp_path / "c.policy"
+    path.write_text(COMPOUND, encoding="utf-8")
+    compiled = compile_policy(load_policy(str(path)))
+    start = date.fromisoformat(collected)
+    delta = relativedelta(years=7, months=6) if purpose == "books" else relativedelta(months=1, days=15)
+    assert start + delta == date.fromisoformat(last)  # the law's arithmetic, stated independently
+    day = date.fromisoformat(last)
+    record = {"purpose": purpose, "collected": collected}
+    if purpose == "books":
+        def got(now):
+            return _found(compiled, "UTC", dict(record, erasure_requested=now.isoformat()), now)
+        assert got(day) == [("PC202", last, 1)]
+        assert got(day + timedelta(days=1)) == []
+    else:
+        assert _found(compiled, "UTC", record, day) == []
+        assert _found(compiled, "UTC", record, day + timedelta(days=1)) == [("PC101", last, 1)]

@@ -109,7 +109,8 @@ STRING = st.lists(st.one_of(SAFE_CHARS, st.sampled_from(['\\"', "\\\\", "#", "å
     lambda parts: '"' + "".join(parts) + '"')
 LABEL = st.one_of(st.none(), STRING)
 UNITS = st.sampled_from(["day", "days", "week", "weeks", "month", "months", "year", "years"])
-DURATION = st.builds(lambda n, u: f"{n} {u}", st.integers(0, 400), UNITS)
+DURATION = st.lists(st.builds(lambda n, u: f"{n} {u}", st.integers(0, 400), UNITS), min_size=1,
+                    max_size=3).map(" ".join)  # compound too: `7 years 6 months`, any order
 BOUND = st.sampled_from(["at most", "up to", "at least"])
 
 
@@ -343,3 +344,13 @@ def test_fmt_does_not_change_what_lint_ignores(tmp_path: Path, monkeypatch: pyte
 
 def test_no_blank_line_after_an_opening_brace_with_a_comment() -> None:
     assert fmt_text("purpose p { # h\n\n  subjects s\n}\n") == "purpose p {  # h\n  subjects s\n}\n"
+
+
+def test_compound_duration_is_printed_largest_unit_first():
+    from policyengine.language.fmt import format_policy
+    from policyengine.language.parser import parse
+
+    text = 'purpose p {\n  retain at most 15 days 1 month from collected\n}\n'
+    out = format_policy(parse(text))
+    assert "retain at most 1 month 15 days from collected" in out
+    assert format_policy(parse(out)) == out and parse(out) == parse(text)

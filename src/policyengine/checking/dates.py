@@ -44,28 +44,26 @@ def get_zone(name: str) -> tzinfo:
 
 
 def to_relativedelta(duration: ast.Duration) -> relativedelta:
-    n = duration.amount
-    return {"day": relativedelta(days=n), "week": relativedelta(weeks=n),
-            "month": relativedelta(months=n), "year": relativedelta(years=n)}[duration.unit]
+    return relativedelta(months=duration.months, days=duration.days)
 
 
 def add_duration(day: date, duration: ast.Duration) -> date:
     """``day + duration`` exactly as dateutil's relativedelta adds it (the day of the month
     clamped to the month's last day: 31 January + 1 month = 28 February), without its
     cost: ``check`` computes it for every distinct anchor day of a finding."""
-    n, unit = duration.amount, duration.unit
-    try:
-        if unit == "day":
-            return day + timedelta(days=n)
-        if unit == "week":
-            return day + timedelta(weeks=n)
-    except OverflowError:
-        raise OutOfCalendar(f"{day} + {duration} ends after 9999-12-31, beyond the calendar") from None
-    carry, month0 = divmod(day.month - 1 + (n if unit == "month" else 12 * n), 12)
-    year, month = day.year + carry, month0 + 1
-    if not MINYEAR <= year <= MAXYEAR:
-        raise OutOfCalendar(f"{day} + {duration} ends after 9999-12-31, beyond the calendar")
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
+    months, days = duration.months, duration.days
+    if months:  # years and months in one step, one month-end clamp
+        carry, month0 = divmod(day.month - 1 + months, 12)
+        year, month = day.year + carry, month0 + 1
+        if not MINYEAR <= year <= MAXYEAR:
+            raise OutOfCalendar(f"{day} + {duration} ends after 9999-12-31, beyond the calendar")
+        day = date(year, month, min(day.day, monthrange(year, month)[1]))
+    if days:  # then the days and weeks
+        try:
+            day = day + timedelta(days=days)
+        except OverflowError:
+            raise OutOfCalendar(f"{day} + {duration} ends after 9999-12-31, beyond the calendar") from None
+    return day
 
 
 ONE_DAY = timedelta(days=1)

@@ -92,7 +92,9 @@ class LoweredRule:
         # Both kinds compare with the period's last day (docs/check.md): an erase rule is
         # overdue when due < today, a keep rule protects while due >= today.
         target = today
-        span = 400 + 3 * 366 * (1 if self.rule.offset.unit != "year" else self.rule.offset.amount)
+        offset, extension = self.rule.offset, self.rule.extension
+        months = offset.months + (extension.months if extended and extension else 0)
+        span = 400 + 3 * 366 + 31 * months + offset.days + (extension.days if extended and extension else 0)
         cut = first_day_reaching(due, target, max(1, today - span - 800), today + 2)
         return cut, cut - 2, cut + 2
 

@@ -44,16 +44,39 @@ class Name:
 
 @dataclass(frozen=True)
 class Duration:
+    """``7 years`` or, compound, ``7 years 6 months``: the first part is ``amount unit``,
+    the others are in ``more`` (largest unit first, each with its span). A compound
+    duration is added in one step, as relativedelta(years=7, months=6) adds it: the
+    months first with one month-end clamp, then the days (``months``, ``days``)."""
+
     amount: int
     unit: str  # day | week | month | year (singular)
     span: Span = _span()
+    more: tuple["Duration", ...] = ()
+
+    @property
+    def parts(self) -> tuple["Duration", ...]:
+        return (Duration(self.amount, self.unit, self.span) if self.more else self,) + self.more
+
+    @property
+    def months(self) -> int:
+        return sum(p.amount * UNIT_MONTHS.get(p.unit, 0) for p in self.parts)
+
+    @property
+    def days(self) -> int:
+        return sum(p.amount * UNIT_DAYS.get(p.unit, 0) for p in self.parts)
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit}{'' if self.amount == 1 else 's'}"
+        return " ".join(f"{p.amount} {p.unit}{'' if p.amount == 1 else 's'}" for p in self.parts)
 
     def approx_days(self) -> float:
         """For comparisons only (min vs max); evaluation uses calendar maths."""
-        return self.amount * {"day": 1, "week": 7, "month": 30.44, "year": 365.25}[self.unit]
+        return self.months * 30.44 + self.days
+
+
+UNITS = ("year", "month", "week", "day")  # largest first: the canonical order of parts
+UNIT_MONTHS = {"year": 12, "month": 1}
+UNIT_DAYS = {"week": 7, "day": 1}
 
 
 # ---- controller -------------------------------------------------------------

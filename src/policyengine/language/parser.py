@@ -175,8 +175,16 @@ class _ToAst(Transformer):
     def name_list(self, meta, *names):
         return tuple(self._name(n) for n in names)
 
-    def duration(self, meta, amount, unit):
-        return ast.Duration(int(amount), str(unit).rstrip("s"), self._span(meta))
+    def duration(self, meta, *tokens):
+        """One part (``7 years``) or several (``7 years 6 months``), put largest unit first."""
+        parts = []
+        for amount, unit in zip(tokens[::2], tokens[1::2]):
+            span = ast.Span(self.file, amount.line, amount.column, unit.end_line, unit.end_column)
+            parts.append(ast.Duration(int(amount), str(unit).rstrip("s"), span))
+        if len(parts) == 1:
+            return ast.Duration(parts[0].amount, parts[0].unit, self._span(meta))
+        parts.sort(key=lambda d: ast.UNITS.index(d.unit))
+        return ast.Duration(parts[0].amount, parts[0].unit, self._span(meta), tuple(parts[1:]))
 
     def bound(self, meta, first, second):
         return _BOUNDS[(str(first), str(second))]
