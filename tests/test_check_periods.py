@@ -153,3 +153,52 @@ def test_compound_durations_at_their_last_day(tmp_path, purpose, collected, last
     else:
         assert _found(compiled, "UTC", record, day) == []
         assert _found(compiled, "UTC", record, day + timedelta(days=1)) == [("PC101", last, 1)]
+
+
+# GDPR Art. 12(3): an extension counts only when the data subject was told of it within one
+# month of receipt. (received, told, now, expected (code, due, days), why in the message)
+EXTENSIONS = [
+    # told on the month's last day: the deadline (2026-02-28) prolonged by 2 months
+    ("2026-01-31", "2026-02-28", "2026-04-28", [], None),
+    ("2026-01-31", "2026-02-28", "2026-04-29", [("PC601", "2026-04-28", 1)], None),
+    ("2026-01-31", "2026-03-01", "2026-03-01", [("PC601", "2026-02-28", 1)], "told on 2026-03-01, after 2026-02-28"),
+    ("2026-01-31", "soon", "2026-03-01", [("PC601", "2026-02-28", 1)], "not a date"),
+    ("2026-01-31", "2026-01-30", "2026-03-01", [("PC601", "2026-02-28", 1)], "before the request was received"),
+    ("2026-01-31", "2026-01-31", "2026-03-01", [], None),  # told on the day of receipt
+]
+
+
+@pytest.mark.parametrize("received, told, now, expected, why", EXTENSIONS)
+def test_extension_counts_only_if_told_in_time(policy, received, told, now, expected, why):
+    record = {"id": "q", "purpose": "support", "request_received": received, "request_extended": told}
+    found = list(check(policy, [record], now=f"{now}T12:00:00"))
+    assert [(f.code, f.due.isoformat(), f.days) for f in found] == expected
+    if why:
+        assert why in found[0].message and "does not count" in found[0].message
+
+
+@pytest.mark.parametrize("told, expected", [
+    ("2026-02-28", []),  # in time: the erasure deadline is 3 months
+    ("2026-03-01", [("PC104", "2026-02-28", 1)]),  # too late: 1 month
+])
+def test_extension_of_an_erasure_request(policy, told, expected):
+    record = {"id": "e", "purpose": "support", "erasure_requested": "2026-01-31", "request_extended": told}
+    found = list(check(policy, [record], now="2026-03-01T12:00:00"))
+    assert [(f.code, f.due.isoformat(), f.days) for f in found] == expected
+    if expected:
+        assert "the extension does not count" in found[0].message
+
+
+def test_extension_window_is_a_month_whatever_respond_within_says(tmp_path):
+    from policyengine import compile_policy
+    from policyengine.language.loading import load_policy
+
+    path = tmp_path / "r.policy"
+    path.write_text(COMPOUND + "requests {\n  respond within 30 days\n  extendable by 2 months\n}\n", "utf-8")
+    compiled = compile_policy(load_policy(str(path)))
+    record = {"id": "q", "purpose": "short", "collected": "2026-01-31", "request_received": "2026-01-31",
+              "request_extended": "2026-02-28"}  # day 28 of 30, inside the month
+    assert [f.code for f in check(compiled, [record], now="2026-03-03T12:00:00")] == []
+    late = dict(record, request_extended="2026-03-01")  # inside 30 days, past the month
+    (f,) = check(compiled, [late], now="2026-03-03T12:00:00")
+    assert (f.code, f.due.isoformat()) == ("PC601", "2026-03-02")

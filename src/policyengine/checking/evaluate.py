@@ -46,6 +46,9 @@ except ImportError:  # no compiler when installed: the Python screen alone, same
 # Per-column constraints of the native screen's plan (see _screen.c).
 _ANY, _EMPTY, _NONEMPTY, _SUBJECT, _DATE, _DATE_REQ = range(6)
 
+# GDPR Art. 12(3): an extension counts only if the data subject is told within one month.
+NOTIFY_EXTENSION_WITHIN = ast.Duration(1, "month")
+
 # Clock starts a rule cannot do without; other anchors are events that may not have happened.
 REQUIRED_ANCHORS = frozenset({"collected", "last_activity", "transaction"})
 
@@ -178,6 +181,7 @@ class LoweredPolicy:
         self.i_categories, self.i_recipients = g("categories"), g("recipients")
         self.i_country, self.i_consent, self.i_withdrawn = g("recipient_country"), g("consent_given"), g("consent_withdrawn")
         self.i_erasure, self.i_activity, self.i_answered = g("erasure_requested"), g("last_activity"), g("request_answered")
+        self.i_received = g("request_received")
         self.screens = {name: self._screen(lp) for name, lp in self.purposes.items()}
         self.native = None  # the native screen's compiled plan, made on first use
         self._native_tried = False
@@ -349,7 +353,7 @@ class LoweredPolicy:
             day = self._anchor_day(lr, lp, values, where, number, out)
             if day is None:
                 continue
-            if lr.ext_index is not None and values[lr.ext_index]:
+            if lr.ext_index is not None and values[lr.ext_index] and self.extension(lr, values)[0]:
                 cut, lo, hi = lr.cut_ext, lr.lo_ext, lr.hi_ext
             else:
                 cut, lo, hi = lr.cut, lr.lo, lr.hi
@@ -480,8 +484,37 @@ class LoweredPolicy:
     def day_of(self, s) -> date:
         return date.fromordinal(self.reader.exact(s))
 
+    def extension(self, lr: LoweredRule, values) -> tuple[bool, str]:
+        """Whether a request's deadline is extended, and why not when an extension is
+        recorded but does not count. GDPR Art. 12(3): the data subject must be told of
+        the extension within one month of receipt of the request (a month, whatever
+        ``respond within`` says). The extension column holds the day they were told;
+        receipt is ``request_received`` (or, without one, the erasure request's day)."""
+        if lr.ext_index is None or not values[lr.ext_index]:
+            return False, ""
+        told = values[lr.ext_index]
+        column = self.binding.columns["request_extended"]
+        received = values[self.i_received] if self.i_received is not None and values[self.i_received] \
+            else values[lr.index]
+        try:
+            told_day = self.day_of(told)
+        except BadDate:
+            return False, (f"; the extension (column '{column}': {told!r}) does not count: not a date "
+                           "the data subject was told of it")
+        try:
+            receipt = self.day_of(received)
+            limit = add_duration(receipt, NOTIFY_EXTENSION_WITHIN)
+        except BadDate:
+            return False, ""  # the receipt itself is reported (PC901/PC903)
+        if receipt <= told_day <= limit:
+            return True, ""
+        when = "after" if told_day > limit else "before the request was received on"
+        return False, (f"; the extension does not count: the data subject was told on {told_day}, "
+                       f"{when} {limit if told_day > limit else receipt}"
+                       + (f" (one month from receipt {receipt}, GDPR Art. 12(3))" if told_day > limit else ""))
+
     def _rule_finding(self, lr: LoweredRule, lp: LoweredPurpose, values, where, number, s) -> Finding:
-        extended = lr.ext_index is not None and bool(values[lr.ext_index])
+        extended, note = self.extension(lr, values)
         anchor = self.reader.exact(s)
         cached = lr.cache.get((anchor, extended))
         if cached is None:
@@ -493,7 +526,7 @@ class LoweredPolicy:
         if rule.comparison != OVERDUE:
             text = text.replace("{why}", self._demand(values))
         return Finding(rule.code, self.key(values), f"{where}:{number}", lp.purpose.name, rule.where,
-                       rule.clause, due, days, text)
+                       rule.clause, due, days, text + note)
 
     def _rule_text(self, lr: LoweredRule, anchor_day: date, extended: bool) -> tuple[date, int, str]:
         """(due, days, message) of a rule for one anchor day; cached, as anchor days repeat."""
@@ -599,7 +632,7 @@ class LoweredPolicy:
         if not received:
             return
         purpose = values[self.i_purpose] if self.i_purpose is not None else self.binding.purpose_is
-        extended = lr.ext_index is not None and bool(values[lr.ext_index])
+        extended, note = self.extension(lr, values)
         try:
             due = lr.due(self.day_of(received), extended)
         except BadDate as err:
@@ -618,12 +651,12 @@ class LoweredPolicy:
                 out.append(self._finding("PC602", values, where, number, purpose, lr.rule, due,
                                          (day - due).days, f"request received {received} answered "
                                          f"{day}, {(day - due).days} day{'s' if day - due != ONE_DAY else ''} "
-                                         f"late{suffix}: {by}"))
+                                         f"late{suffix}: {by}{note}"))
         elif self.today > due:
             days = (self.today - due).days
             out.append(self._finding("PC601", values, where, number, purpose, lr.rule, due, days,
                                      f"request received {received}{suffix}, not answered: {by}; "
-                                     f"{days} day{'s' if days != 1 else ''} overdue"))
+                                     f"{days} day{'s' if days != 1 else ''} overdue{note}"))
 
 
 def _now(now, zone) -> datetime:

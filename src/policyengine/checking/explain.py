@@ -28,7 +28,7 @@ def _rule_line(lowered: LoweredPolicy, lr: LoweredRule, values: tuple) -> list[s
         anchor = lowered.day_of(value)
     except BadDate as err:
         return [head, f"      {lr.field} (column '{column}'): {err}"]
-    extended = lr.ext_index is not None and bool(values[lr.ext_index])
+    extended, note = lowered.extension(lr, values)
     try:
         due = lr.due(anchor, extended)
     except OutOfCalendar as err:
@@ -46,7 +46,7 @@ def _rule_line(lowered: LoweredPolicy, lr: LoweredRule, values: tuple) -> list[s
     else:
         state = (f"protected ({_plural((due - today).days + 1)} left, today included)" if today <= due
                  else "the period has run: no longer protected")
-    return [head, f"      {clock} + {offset} = {due}: {period_text(rule, due)}; today {today}: {state}"]
+    return [head, f"      {clock} + {offset} = {due}: {period_text(rule, due)}; today {today}: {state}{note}"]
 
 
 def explain_record(lowered: LoweredPolicy, where: str, number: int, values: tuple) -> str:
