@@ -202,3 +202,75 @@ def test_extension_window_is_a_month_whatever_respond_within_says(tmp_path):
     late = dict(record, request_extended="2026-03-01")  # inside 30 days, past the month
     (f,) = check(compiled, [late], now="2026-03-03T12:00:00")
     assert (f.code, f.due.isoformat()) == ("PC601", "2026-03-02")
+
+
+CLOCKS = '''controller "K AB" {
+  authority IMY
+  financial year ends 06-30
+}
+category c "C"
+subject s "S"
+purpose books "Bokföring" {
+  subjects s
+  categories c
+  basis legal_obligation "Bokföringslagen (1999:1078)"
+  legal hold 7 years from calendar_year_end_of_financial_year "Bokföringslagen (1999:1078) 7 kap. 2 §"
+}
+purpose books_no "Bokføring" {
+  subjects s
+  categories c
+  basis legal_obligation "bokføringsloven § 13"
+  legal hold 3 years 6 months from financial_year_end "bokføringsloven § 13 annet ledd"
+}
+purpose tickets "Support" {
+  subjects s
+  categories c
+  basis contract
+  retain at most 14 days from erasure_requested
+}
+'''
+
+
+@pytest.fixture(scope="module")
+def clocks(tmp_path_factory):
+    from policyengine import compile_policy
+    from policyengine.language.loading import load_policy
+
+    path = tmp_path_factory.mktemp("clocks") / "k.policy"
+    path.write_text(CLOCKS, encoding="utf-8")
+    return compile_policy(load_policy(str(path)))
+
+
+@pytest.mark.parametrize("purpose, transaction, last", [
+    # Bokföringslagen 7 kap. 2 §: the financial year 2018-07-01..2019-06-30 ended in 2019,
+    # so its records are kept through 2026-12-31, the seventh year after 2019.
+    ("books", "2019-03-01", "2026-12-31"),
+    ("books", "2019-06-30", "2026-12-31"),
+    ("books", "2019-07-01", "2027-12-31"),  # the next financial year ends 2020-06-30
+    # bokføringsloven § 13 (2): 3.5 years after the end of the financial year
+    ("books_no", "2019-03-01", "2022-12-30"),
+    ("books_no", "2019-07-01", "2023-12-30"),
+])
+def test_bookkeeping_clock_starts(clocks, purpose, transaction, last):
+    day = date.fromisoformat(last)
+
+    def asked(now: date):
+        record = {"purpose": purpose, "transaction": transaction, "erasure_requested": now.isoformat()}
+        return _found(clocks, "UTC", record, now)
+    assert asked(day) == [("PC202", last, 1)]
+    assert asked(day + timedelta(days=1)) == []
+
+
+def test_calendar_year_clock_in_the_message(clocks):
+    (f,) = check(clocks, [{"id": "b", "purpose": "books", "transaction": "2019-03-01",
+                           "erasure_requested": "2026-12-01"}], now="2026-12-01")
+    assert "end of calendar year 2019-12-31 (financial year ended 2019-06-30, of transaction 2019-03-01)" \
+        in f.message
+    assert "keep through 2026-12-31; may be erased from 2027-01-01" in f.message
+
+
+def test_erasure_request_as_a_clock_start(clocks):
+    record = {"id": "t", "purpose": "tickets", "erasure_requested": "2026-11-01"}
+    assert _found(clocks, "UTC", record, date(2026, 11, 15)) == []
+    assert _found(clocks, "UTC", record, date(2026, 11, 16)) == [("PC101", "2026-11-15", 1)]
+    assert _found(clocks, "UTC", {"purpose": "tickets", "erasure_requested": None}, date(2030, 1, 1)) == []

@@ -18,8 +18,8 @@ from ..language import vocabulary as vocab
 OVERDUE = "overdue"  # today > due: the action (erase, answer) is late
 PROTECTED = "protected"  # today < due: the record must not be erased yet
 
-# Anchors a record carries as a date column; financial_year_end is derived.
-DERIVED_ANCHORS = {"financial_year_end"}
+# Anchors a record carries as a date column; these are derived from the transaction date.
+DERIVED_ANCHORS = {"financial_year_end", "calendar_year_end_of_financial_year"}
 
 
 @dataclass(frozen=True)

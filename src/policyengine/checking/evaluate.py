@@ -30,7 +30,7 @@ from typing import Iterable, Iterator, Mapping
 
 from ..language import ast
 from .binding import Binding
-from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, Rule, compile_policy
+from .compile import DERIVED_ANCHORS, OVERDUE, CompiledPolicy, CompiledPurpose, Rule, compile_policy
 from .dates import (LAST_DAY, ONE_DAY, BadDate, DayReader, OutOfCalendar, add_duration, financial_year_end,
                     first_day_reaching, get_zone, in_calendar, parse_now, period_text)
 from .findings import Finding
@@ -57,7 +57,7 @@ class LoweredRule:
     """One IR rule made executable: thresholds on its anchor's day ordinal."""
 
     __slots__ = ("rule", "field", "index", "ext_index", "required", "cut", "lo", "hi",
-                 "cut_ext", "lo_ext", "hi_ext", "_offset", "_extension", "_fye", "cache")
+                 "cut_ext", "lo_ext", "hi_ext", "_offset", "_extension", "_fye", "_calendar_year", "cache")
 
     def __init__(self, rule: Rule, field: str, index: int, ext_index: int | None, today: int,
                  fye: tuple[int, int]):
@@ -66,16 +66,30 @@ class LoweredRule:
         self.cache: dict = {}  # (anchor day, extended) -> (due, days, message) of findings
         self._offset = rule.offset
         self._extension = rule.extension
-        self._fye = fye if rule.anchor == "financial_year_end" else None
+        self._fye = fye if rule.anchor in DERIVED_ANCHORS else None
+        self._calendar_year = rule.anchor == "calendar_year_end_of_financial_year"
         self.cut, self.lo, self.hi = self._threshold(today, False)
         self.cut_ext, self.lo_ext, self.hi_ext = (self._threshold(today, True) if self._extension
                                                   else (self.cut, self.lo, self.hi))
 
     def start(self, anchor_day: date) -> date:
-        """The day the clock starts: the anchor, or the end of its financial year."""
+        """The day the clock starts: the anchor, the end of its financial year, or the end
+        of the calendar year in which that financial year ended."""
         if self._fye is not None:
-            return financial_year_end(anchor_day, *self._fye)
+            end = financial_year_end(anchor_day, *self._fye)
+            return date(end.year, 12, 31) if self._calendar_year else end
         return anchor_day
+
+    def clock(self, anchor_day: date, written=None) -> str:
+        """How the clock starts, in words: 'collected 2026-09-21', or the derived day."""
+        start = self.start(anchor_day)
+        of = f"{self.field} {written if written is not None else anchor_day}"
+        if start == anchor_day and not self._fye:
+            return of
+        if self._calendar_year:
+            end = financial_year_end(anchor_day, *self._fye)
+            return f"end of calendar year {start} (financial year ended {end}, of {of})"
+        return f"financial year end {start} (of {of})"
 
     def due(self, anchor_day: date, extended: bool = False) -> date:
         try:
@@ -532,10 +546,7 @@ class LoweredPolicy:
         """(due, days, message) of a rule for one anchor day; cached, as anchor days repeat."""
         due = lr.due(anchor_day, extended)
         rule = lr.rule
-        start = lr.start(anchor_day)
-        clock = f"{lr.field} {anchor_day}"
-        if start != anchor_day:
-            clock = f"financial year end {start} (of {lr.field} {anchor_day})"
+        clock = lr.clock(anchor_day)
         offset = str(rule.offset) + (f" + {rule.extension} extension" if extended else "")
         after = period_text(rule, due)
         if rule.comparison == OVERDUE:

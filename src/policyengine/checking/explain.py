@@ -33,10 +33,9 @@ def _rule_line(lowered: LoweredPolicy, lr: LoweredRule, values: tuple) -> list[s
         due = lr.due(anchor, extended)
     except OutOfCalendar as err:
         return [head, f"      {lr.field} (column '{column}'): {err}"]
-    start = lr.start(anchor)
     clock = f"{lr.field} {value}" + (f" (day {anchor})" if str(value) != anchor.isoformat() else "")
-    if start != anchor:
-        clock += f" -> financial year end {start}"
+    if lr.start(anchor) != anchor or lr.clock(anchor) != f"{lr.field} {anchor}":
+        clock += " -> " + lr.clock(anchor).split(" (")[0]
     offset = str(rule.offset) + (f" + {rule.extension} extension" if extended else "")
     today = lowered.today
     if rule.comparison == OVERDUE:
