@@ -96,7 +96,7 @@ def test_csv_and_jsonl_and_sarif():
     assert len(results) == 14
     hold = next(r for r in results if r["ruleId"] == "PC202")
     region = hold["locations"][0]["physicalLocation"]["region"]["startLine"]
-    assert region == line_of(BINERO, "legal hold 7 years from financial_year_end")
+    assert region == line_of(BINERO, "legal hold 7 years from calendar_year_end_of_financial_year")
 
 
 def test_every_date_is_absolute():
@@ -110,13 +110,13 @@ def test_explain_names_the_deciding_clauses():
                     "-r", ROOT / "examples/binero/records.csv", "--now", NOW, "--record", "book-01")
     assert result.exit_code == 1
     out = result.output
-    hold = line_of(BINERO, "legal hold 7 years from financial_year_end")
+    hold = line_of(BINERO, "legal hold 7 years from calendar_year_end_of_financial_year")
     respond = line_of(BINERO, "respond within 1 month")
     purpose = line_of(BINERO, 'purpose bookkeeping "')
     assert f"purpose bookkeeping (rules/binero.policy:{purpose})" in out or \
         f"purpose bookkeeping ({BINERO}:{purpose})" in out
-    assert f"binero.policy:{hold}: legal hold 7 years from financial_year_end" in out
-    assert "transaction 2019-06-30 -> financial year end 2019-12-31 + 7 years = 2026-12-31" in out
+    assert f"binero.policy:{hold}: legal hold 7 years from calendar_year_end_of_financial_year" in out
+    assert "transaction 2019-06-30 -> end of calendar year 2019-12-31 + 7 years = 2026-12-31" in out
     assert ("= 2026-12-31: keep through 2026-12-31; may be erased from 2027-01-01; today 2026-11-21: "
             "protected (41 days left, today included)") in out
     assert f"binero.policy:{respond}: respond within 1 month" in out
@@ -128,8 +128,8 @@ def test_explain_names_the_deciding_clauses():
 def test_check_explain_option_and_nothing_due():
     result = binero("--explain", "book-03")
     assert result.exit_code == 0
-    hold = line_of(BINERO, "legal hold 7 years from financial_year_end")
-    assert f"binero.policy:{hold}: legal hold 7 years from financial_year_end" in result.output
+    hold = line_of(BINERO, "legal hold 7 years from calendar_year_end_of_financial_year")
+    assert f"binero.policy:{hold}: legal hold 7 years from calendar_year_end_of_financial_year" in result.output
     assert "today 2026-11-21: protected (41 days left, today included)" in result.output
     assert "findings: none" in result.output
     ran = binero("--explain", "cctv-01").output  # kept through 2026-11-20: may be erased
