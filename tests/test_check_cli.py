@@ -35,7 +35,7 @@ EXAMPLES = {
     "bano": (["examples/bano/records.jsonl"],
              {"PC102": 1, "PC103": 1, "PC301": 1, "PC302": 1, "PC601": 1}),
     "balcoo": (["examples/balcoo/contacts.csv", "examples/balcoo/requests.jsonl"],
-               {"PC102": 1, "PC301": 1, "PC302": 1, "PC601": 2, "PC602": 1}),
+               {"PC102": 1, "PC301": 2, "PC302": 1, "PC601": 2, "PC602": 1}),
 }
 
 

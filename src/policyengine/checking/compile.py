@@ -57,6 +57,7 @@ class CompiledPurpose:
     recipients: frozenset[str]
     erase: tuple[Rule, ...]  # rules whose OVERDUE comparison means: erase
     keep: tuple[Rule, ...]  # rules whose PROTECTED comparison means: keep
+    consent_scope: str | None = None  # specific consent: what a record must have consented to
 
     @property
     def where(self) -> str:
@@ -64,7 +65,8 @@ class CompiledPurpose:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "source": self.where, "basis": self.basis,
-                "consent": self.consent, "special_condition": self.special_condition,
+                "consent": self.consent, "consent_scope": self.consent_scope,
+                "special_condition": self.special_condition,
                 "subjects": sorted(self.subjects), "categories": sorted(self.categories),
                 "recipients": sorted(self.recipients),
                 "erase": [r.to_dict() for r in self.erase], "keep": [r.to_dict() for r in self.keep]}
@@ -173,7 +175,8 @@ def compile_policy(policy: ast.PolicyFile) -> CompiledPolicy:
             frozenset(n.value for n in p.names(ast.Subjects)),
             frozenset(n.value for n in p.names(ast.Categories)),
             frozenset(n.value for n in p.names(ast.Recipients)),
-            tuple(erase), tuple(keep)))
+            tuple(erase), tuple(keep),
+            p.basis.scope.value if p.basis and p.basis.scope and basis == "consent" else None))
 
     erasure = deadline = None
     if respond is not None:

@@ -196,6 +196,7 @@ class LoweredPolicy:
         self.i_country, self.i_consent, self.i_withdrawn = g("recipient_country"), g("consent_given"), g("consent_withdrawn")
         self.i_erasure, self.i_activity, self.i_answered = g("erasure_requested"), g("last_activity"), g("request_answered")
         self.i_received = g("request_received")
+        self.i_scope = g("consent_scope")
         self.screens = {name: self._screen(lp) for name, lp in self.purposes.items()}
         self.native = None  # the native screen's compiled plan, made on first use
         self._native_tried = False
@@ -260,6 +261,8 @@ class LoweredPolicy:
                 raise ValueError  # e.g. a column both subject and date: left to Python
 
         p = lp.purpose
+        if p.consent_scope:
+            return None  # specific consent: left to the Python screen
         try:
             if self.i_subject is not None:
                 add(self.i_subject, _SUBJECT, allowed=tuple(s.encode("utf-8") for s in p.subjects))
@@ -301,6 +304,9 @@ class LoweredPolicy:
                 code.append(f"    if v[{i}]: return False")
         if p.consent:
             code.append(f"    if not v[{self.i_consent}]: return False")
+            if p.consent_scope:  # only the plain scope itself is cleared; anything else is evaluated
+                code.append(f"    if v[{self.i_scope}] != {p.consent_scope!r}: return False"
+                            if self.i_scope is not None else "    return False")
             if self.i_withdrawn is not None and self.i_activity is not None:
                 code.append(f"    if v[{self.i_withdrawn}] and v[{self.i_activity}]: return False")
         for lr in lp.erase:
@@ -615,6 +621,16 @@ class LoweredPolicy:
                                      f"purpose '{p.name}' is based on consent and the record has none "
                                      f"(column '{self.binding.columns['consent_given']}')"))
             return
+        if p.consent_scope and self.i_scope is not None:
+            given = values[self.i_scope]
+            names = self._names(given) if given else []
+            if p.consent_scope not in names:
+                what = f"consent to {', '.join(names)}" if names else "no consent scope"
+                out.append(self._finding("PC301", values, where, number, p.name, None, None, None,
+                                         f"purpose '{p.name}' needs specific consent to {p.consent_scope} "
+                                         f"(GDPR Art. 4(11), 6(1)(a)); the record has {what} "
+                                         f"(column '{self.binding.columns['consent_scope']}')"))
+                return
         if self.i_withdrawn is None or self.i_activity is None:
             return
         withdrawn, activity = values[self.i_withdrawn], values[self.i_activity]

@@ -198,6 +198,7 @@ class Basis:
     kind: Name  # an Art. 6(1) basis
     citation: str | None  # the law, task or interest relied on
     span: Span = _span()
+    scope: Name | None = None  # `basis consent to newsletter`: what was consented to (GDPR Art. 4(11))
 
 
 @dataclass(frozen=True)

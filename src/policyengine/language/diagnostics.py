@@ -39,6 +39,7 @@ CODES: dict[str, tuple[str, str]] = {
     "PE212": (WARNING, "declared but never used"),
     "PE213": (WARNING, "withdrawal handling on a purpose not based on consent"),
     "PE214": (WARNING, "no deadline for data-subject requests"),
+    "PE215": (ERROR, "a consent scope (`basis consent to SCOPE`) on a basis other than consent"),
 }
 
 

@@ -68,7 +68,8 @@ def statement_text(node) -> str:
         case ast.Recipients(names=n):
             return f"recipients {_names(n)}"
         case ast.Basis():
-            return f"basis {node.kind.value}{_cite(node.citation)}"
+            scope = f" to {node.scope.value}" if node.scope is not None else ""
+            return f"basis {node.kind.value}{scope}{_cite(node.citation)}"
         case ast.SpecialCondition():
             return f"special condition {node.kind.value}{_cite(node.note)}"
         case ast.Retain():

@@ -255,8 +255,10 @@ class _ToAst(Transformer):
     def recipients(self, meta, names):
         return ast.Recipients(names, self._span(meta))
 
-    def basis(self, meta, kind, citation=None):
-        return ast.Basis(self._name(kind), _unquote(citation) if citation else None, self._span(meta))
+    def basis(self, meta, kind, *rest):
+        scope = next((self._name(t) for t in rest if t.type == "NAME"), None)
+        citation = next((_unquote(t) for t in rest if t.type == "STRING"), None)
+        return ast.Basis(self._name(kind), citation, self._span(meta), scope)
 
     def special_condition(self, meta, kind, note=None):
         return ast.SpecialCondition(self._name(kind), _unquote(note) if note else None, self._span(meta))

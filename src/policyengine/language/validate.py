@@ -209,6 +209,10 @@ class _Checker:
                             f'add the law after the basis: basis {basis.kind.value} "Bokföringslagen (1999:1078)"')
 
         consent = basis is not None and basis.kind.value == "consent"
+        if basis is not None and basis.scope is not None and not consent:
+            self.report("PE215", f"{where}: only consent names what was consented to, and the basis is "
+                        f"{basis.kind.value}", basis.scope.span,
+                        f"drop 'to {basis.scope.value}', or: basis consent to {basis.scope.value}")
         withdrawal = p.until_withdrawn or p.on_withdrawal
         if consent and withdrawal is None:
             self.report("PE202", f"{where} relies on consent but says nothing of its withdrawal",
