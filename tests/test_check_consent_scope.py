@@ -10,6 +10,7 @@ import pytest
 from policyengine import check, compile_policy
 from policyengine.checking.binding import Binding, BindingError
 from policyengine.checking.evaluate import lower_to_python
+from policyengine.checking.reading import check_lines
 from policyengine.language.loading import load_policy
 
 POLICY = '''controller "B AS" {
@@ -52,7 +53,7 @@ def test_consent_must_be_to_the_purpose(policy, scope, expected):
         assert "needs specific consent to newsletter" in found[0].message
     lowered = lower_to_python(policy, BINDING, "2026-11-21")
     out: list = []  # the hot loop (screens, native included) agrees
-    lowered.check_lines("t", 1, [json.dumps(record).encode()], 0, lowered.columns, out)
+    check_lines(lowered, "t", 1, [json.dumps(record).encode()], 0, lowered.columns, out)
     assert [f.code for f in out] == expected
 
 

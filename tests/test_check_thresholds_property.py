@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from policyengine.checking.binding import Binding
 from policyengine.checking.dates import get_zone, local_day
 from policyengine.checking.evaluate import lower_to_python
+from policyengine.checking.reading import check_lines
 from policyengine.language import ast
 
 
@@ -89,5 +90,5 @@ def test_thresholds_agree_with_calendar_arithmetic(policy, duration, anchor, min
     if screen(values):  # the Python screen clears only what has nothing to report
         assert got == []
     out: list = []  # the hot loop, native screen included when built: the same findings
-    lowered.check_lines("t", 1, [json.dumps(record).encode()], 0, lowered.columns, out)
+    check_lines(lowered, "t", 1, [json.dumps(record).encode()], 0, lowered.columns, out)
     assert [(f.code, f.due) for f in out] == got

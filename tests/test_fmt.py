@@ -346,6 +346,16 @@ def test_no_blank_line_after_an_opening_brace_with_a_comment() -> None:
     assert fmt_text("purpose p { # h\n\n  subjects s\n}\n") == "purpose p {  # h\n  subjects s\n}\n"
 
 
+def test_format_text_is_the_library_call_fmt_makes():
+    from policyengine import PolicyError, format_text
+
+    text = 'subject   a  "A"\ncategory c "C"   # note\n'
+    assert format_text(text) == format_policy(parse(text))
+    assert format_text(format_text(text)) == format_text(text)
+    with pytest.raises(PolicyError, match=r"cannot format:\n<string>:1:8: PE001"):
+        format_text("subject\n")
+
+
 def test_compound_duration_is_printed_largest_unit_first():
     from policyengine.language.fmt import format_policy
     from policyengine.language.parser import parse

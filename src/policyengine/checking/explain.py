@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .compile import OVERDUE
 from .dates import BadDate, OutOfCalendar, period_text
-from .evaluate import LoweredPolicy, LoweredRule
+from .evaluate import LoweredPolicy
+from .lower_python import LoweredRule
 
 
 def _plural(n: int, word: str = "day") -> str:

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
 from . import ast
 from .diagnostics import CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, render_text
-from .parser import ParseFailed, decode, parse
+from .parser import ParseFailed, parse
+from .source import ignored_lines, read_policy_text
 from .validate import validate
 
 CONFIG_NAMES = (".policyengine.yaml", ".policyengine.yml")
 UNSILENCEABLE = frozenset({"PE001", "PE002", "PE003"})
 OFF = "off"
-
-# `# lint-ignore: PE212` silences PE212 on its own line, or on the next line
-# when the comment stands alone on its line.
-_IGNORE = re.compile(r"#\s*lint-ignore:\s*((?:PE\d{3}[\s,]*)+)")
-
 
 @dataclass(frozen=True)
 class LintConfig:
@@ -75,35 +70,17 @@ class LintResult:
         return any(d.level in (ERROR, WARNING) for d in self.diagnostics)
 
 
-def ignored_lines(comments: tuple[ast.Comment, ...]) -> dict[int, set[str]]:
-    ignored: dict[int, set[str]] = {}
-    for c in comments:
-        m = _IGNORE.search(c.text)
-        if m:
-            line = c.line + 1 if c.own_line else c.line
-            ignored.setdefault(line, set()).update(re.findall(r"PE\d{3}", m.group(1)))
-    return ignored
-
-
 def lint_text(text: str, file: str) -> tuple[list[Diagnostic], ast.PolicyFile | None]:
     """All diagnostics for one policy text, before config and inline ignores."""
     try:
         policy = parse(text, file)
     except ParseFailed as failed:
-        return [failed.diagnostic], None
+        return list(failed.diagnostics), None
     return validate(policy), policy
 
 
-def read_policy_text(path: str) -> str:
-    """The file's text; unreadable is a tool error, a bad byte a PE002 (raised as ParseFailed)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as err:
-        raise PolicyError(f"cannot read {path}: {err.strerror}") from None
-    return decode(data, path)
-
-
 def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult:
+    """Lint files: every diagnostic, config levels and inline ignores applied, sorted."""
     config = config or LintConfig.discover(Path.cwd())
     found: list[Diagnostic] = []
     sources: dict[str, str] = {}
@@ -127,6 +104,7 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
 
 # ---- output formats ---------------------------------------------------------
 def format_text(result: LintResult) -> str:
+    """The text report: each diagnostic with its excerpt, then the counts."""
     blocks = [render_text(d, result.sources.get(d.span.file)) for d in result.diagnostics]
     errors = sum(d.level == ERROR for d in result.diagnostics)
     warnings = sum(d.level == WARNING for d in result.diagnostics)
@@ -142,16 +120,8 @@ def _as_dict(d: Diagnostic) -> dict:
 
 
 def format_json(result: LintResult) -> str:
+    """The diagnostics as a JSON array."""
     return json.dumps([_as_dict(d) for d in result.diagnostics], indent=2, ensure_ascii=False) + "\n"
-
-
-def tool_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("privacy-promises")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
 
 
 def _artifact(file: str) -> dict:
@@ -170,6 +140,8 @@ _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 def format_sarif(result: LintResult) -> str:
     """SARIF 2.1.0 as GitHub code scanning takes it (relative URIs, 1-based regions)."""
+    from ..version import tool_version  # only here: start-up counts under pre-commit
+
     codes = sorted(CODES)
     rules = [{"id": code, "name": CODES[code][1].title().replace(" ", "").replace(".", ""),
               "shortDescription": {"text": CODES[code][1]},
