@@ -103,9 +103,9 @@ SAFEGUARDS = _table(
 Basis = Literal["consent", "contract", "legal_obligation", "vital_interests", "public_task",
                 "legitimate_interests"]
 ClockAnchor = Literal["collected", "last_activity", "contract_end", "consent_withdrawn", "deleted",
-                      "financial_year_end"]
+                      "financial_year_end", "calendar_year_end_of_financial_year", "erasure_requested"]
 # A rule's anchor: a clock start, or the day a data-subject request was made.
-RuleAnchor = Literal[ClockAnchor, "erasure_requested", "request_received"]
+RuleAnchor = Literal[ClockAnchor, "request_received"]
 
 # What a retention clock can start from.
 CLOCK_ANCHORS = _table(
