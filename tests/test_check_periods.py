@@ -274,3 +274,62 @@ def test_erasure_request_as_a_clock_start(clocks):
     assert _found(clocks, "UTC", record, date(2026, 11, 15)) == []
     assert _found(clocks, "UTC", record, date(2026, 11, 16)) == [("PC101", "2026-11-15", 1)]
     assert _found(clocks, "UTC", {"purpose": "tickets", "erasure_requested": None}, date(2030, 1, 1)) == []
+
+
+HOLD_END = '''controller "H AB" {
+  authority IMY
+}
+category c "C"
+subject s "S"
+purpose books "Books" {
+  subjects s
+  categories c
+  basis legal_obligation "Bokföringslagen (1999:1078)"
+  legal hold 7 years from calendar_year_end_of_financial_year "Bokföringslagen (1999:1078) 7 kap. 2 §"
+  on hold end erase within 30 days
+}
+requests {
+  respond within 1 month
+}
+'''
+
+
+@pytest.fixture(scope="module")
+def hold_end(tmp_path_factory):
+    from policyengine import compile_policy
+    from policyengine.language.loading import load_policy
+
+    path = tmp_path_factory.mktemp("hold_end") / "h.policy"
+    path.write_text(HOLD_END, encoding="utf-8")
+    return compile_policy(load_policy(str(path)))
+
+
+# transaction 2019-03-01: held through 2026-12-31; erase within 30 days: by 2027-01-30.
+@pytest.mark.parametrize("erasure, now, expected", [
+    ("2026-06-01", "2026-12-31", [("PC202", "2026-12-31", 1)]),  # asked during the hold: kept
+    ("2026-06-01", "2027-01-01", []),  # the hold has ended; not overdue from the request
+    ("2026-06-01", "2027-01-30", []),  # the last day of the 30 days
+    ("2026-06-01", "2027-01-31", [("PC105", "2027-01-30", 1)]),
+    (None, "2027-01-30", []),  # nothing asked: the hold's end starts the period all the same
+    (None, "2027-01-31", [("PC105", "2027-01-30", 1)]),
+    ("2027-01-15", "2027-02-16", [("PC104", "2027-02-15", 1), ("PC105", "2027-01-30", 17)]),  # asked after the hold
+])
+def test_on_hold_end_erase_within(hold_end, erasure, now, expected):
+    record = {"id": "b", "purpose": "books", "transaction": "2019-03-01", "erasure_requested": erasure}
+    got = sorted((f.code, f.due.isoformat(), f.days) for f in check(hold_end, [record], now=f"{now}T12:00:00"))
+    assert got == sorted(expected)
+
+
+def test_on_hold_end_message(hold_end):
+    (f,) = check(hold_end, [{"id": "b", "purpose": "books", "transaction": "2019-03-01"}], now="2027-02-01")
+    assert "the legal hold's last day 2026-12-31) + 30 days = 2027-01-30: erase by 2027-01-30; " \
+           "overdue from 2027-01-31" in f.message
+
+
+def test_on_hold_end_needs_a_hold():
+    from policyengine.language.parser import parse
+    from policyengine.language.validate import validate
+
+    text = HOLD_END.replace('  legal hold 7 years from calendar_year_end_of_financial_year '
+                            '"Bokföringslagen (1999:1078) 7 kap. 2 §"\n', "")
+    assert "PE216" in [d.code for d in validate(parse(text))]

@@ -127,6 +127,8 @@ LEAF_PURPOSE = st.one_of(
     st.lists(NAMES, min_size=1, max_size=3).map(lambda n: "categories " + _name_list(n)),
     st.lists(NAMES, min_size=1, max_size=3).map(lambda n: "recipients " + _name_list(n)),
     st.builds(lambda k, c: f"basis {k}{opt(c)}", NAMES, LABEL),
+    st.builds(lambda k, s, c: f"basis {k} to {s}{opt(c)}", NAMES, NAMES, LABEL),
+    st.builds(lambda d: f"on hold end erase within {d}", DURATION),
     st.builds(lambda k, c: f"special condition {k}{opt(c)}", NAMES, LABEL),
     st.builds(lambda b, d, a: f"retain {b} {d} from {a}", BOUND, DURATION, NAMES),
     st.just("retain until withdrawn"),

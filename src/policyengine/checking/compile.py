@@ -9,6 +9,7 @@ them, and the same IR can later be lowered to SQL. ``to_dict()`` shows it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -21,7 +22,7 @@ class Comparison(StrEnum):
     """What a rule asks of today against due = anchor + offset."""
 
     OVERDUE = "overdue"  # today > due: the action (erase, answer) is late
-    PROTECTED = "protected"  # today < due: the record must not be erased yet
+    PROTECTED = "protected"  # today <= due: the record must not be erased yet
 
 
 OVERDUE = Comparison.OVERDUE
@@ -38,6 +39,7 @@ class RuleKind(StrEnum):
     MIN_RETENTION = "min_retention"  # retain at least ... (keep until)
     LEGAL_HOLD = "legal_hold"  # legal hold ... (keep until, despite erasure)
     REQUEST_DEADLINE = "request_deadline"  # respond within ... [extendable by ...]
+    HOLD_END_ERASE = "hold_end_erase"  # on hold end erase within ... (from the hold's last day)
 
 # Anchors a record carries as a date column; these are derived from the transaction date.
 DERIVED_ANCHORS = {"financial_year_end", "calendar_year_end_of_financial_year"}
@@ -54,6 +56,7 @@ class Rule:
     clause: str  # the clause as written in the policy
     citation: str | None = None
     extension: ast.Duration | None = None  # request deadlines: the extended deadline
+    then: ast.Duration | None = None  # hold end erase: added after the offset (the hold)
 
     @property
     def where(self) -> str:
@@ -63,6 +66,7 @@ class Rule:
         return {"kind": self.kind, "code": self.code, "anchor": self.anchor,
                 "offset": str(self.offset), "comparison": self.comparison,
                 "extension": str(self.extension) if self.extension else None,
+                "then": str(self.then) if self.then else None,
                 "citation": self.citation, "source": self.where, "clause": self.clause}
 
 
@@ -189,6 +193,10 @@ def compile_policy(policy: ast.PolicyFile) -> CompiledPolicy:
         if hold is not None:
             keep.append(rule(RuleKind.LEGAL_HOLD, "PC202", hold.anchor.value, hold.duration, PROTECTED, hold,
                              hold.citation))
+            if p.on_hold_end is not None:  # the period starts on the hold's last day
+                erase.append(dataclasses.replace(
+                    rule(RuleKind.HOLD_END_ERASE, "PC105", hold.anchor.value, hold.duration, OVERDUE,
+                         p.on_hold_end, hold.citation), then=p.on_hold_end.within))
         basis = p.basis.kind.value if p.basis else ""
         purposes.append(CompiledPurpose(
             p.name.value, p.span, basis, basis == "consent",

@@ -80,7 +80,7 @@ def period_text(rule, due: date) -> str:
         return f"keep through {due}; may be erased from {after}"
     if rule.kind == "request_deadline":
         return f"answer by {due}; overdue from {after}"
-    if rule.kind in ("erasure_request", "withdrawal_erase"):
+    if rule.kind in ("erasure_request", "withdrawal_erase", "hold_end_erase"):
         return f"erase by {due}; overdue from {after}"
     return f"may be kept through {due}; overdue from {after}"
 

@@ -23,7 +23,7 @@ from datetime import date
 
 from ..language import ast
 from .binding import Binding
-from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, CompiledRecipient, Rule
+from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, CompiledRecipient, Rule, RuleKind
 from .dates import ONE_DAY, BadDate, OutOfCalendar, add_duration, get_zone, period_text
 from .findings import Finding
 from .lower_python import LoweredPurpose, LoweredRule, PythonLowering, as_now
@@ -93,6 +93,8 @@ class LoweredPolicy(PythonLowering):
             else:
                 cut, lo, hi = lr.cut, lr.lo, lr.hi
             if day < lo or (day < hi and self.reader.exact(s) < cut):
+                if lr.rule.kind == RuleKind.ERASURE_REQUEST and self._during_hold(lp, values):
+                    continue  # `on hold end erase within D` decides (PC105), from the hold's last day
                 if overdue is None:
                     overdue = []
                 overdue.append(lr)
@@ -115,6 +117,18 @@ class LoweredPolicy(PythonLowering):
         if self.deadline is not None:
             self._requests(values, where, number, out)
         return out
+
+    def _during_hold(self, lp: LoweredPurpose, values) -> bool:
+        """An erasure request made on or before the last day of the purpose's legal hold,
+        when the purpose says `on hold end erase within D` (the period then starts on the
+        hold's last day, not on the request)."""
+        if not any(lr.rule.kind == RuleKind.HOLD_END_ERASE for lr in lp.erase):
+            return False
+        hold = next(lr for lr in lp.keep if lr.rule.kind == RuleKind.LEGAL_HOLD)
+        try:
+            return self.day_of(values[self.i_erasure]) <= hold.due(self.day_of(values[hold.index]))
+        except (BadDate, TypeError):
+            return False  # the hold cannot be computed: PC901/PC902 say so; the request stands
 
     def _anchor_day(self, lr: LoweredRule, lp: LoweredPurpose, values, where, number, out) -> int | None:
         """The day of the rule's anchor date, or None after reporting it missing or unreadable."""
@@ -206,6 +220,9 @@ class LoweredPolicy(PythonLowering):
         rule = lr.rule
         clock = lr.clock(anchor_day)
         offset = str(rule.offset) + (f" + {rule.extension} extension" if extended else "")
+        if rule.then is not None:
+            held = add_duration(lr.start(anchor_day), rule.offset)
+            offset += f" (the legal hold's last day {held}) + {rule.then}"
         after = period_text(rule, due)
         if rule.comparison == OVERDUE:
             days = (self.today - due).days

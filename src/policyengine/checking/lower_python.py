@@ -64,6 +64,8 @@ class LoweredRule:
         """The last day of the period (docs/check.md: Regulation 1182/71 Art. 3)."""
         try:
             day = add_duration(self.start(anchor_day), self._offset)
+            if self.rule.then is not None:  # from the hold's last day
+                day = add_duration(day, self.rule.then)
             if extended and self._extension is not None:
                 day = add_duration(day, self._extension)
         except OutOfCalendar as err:
@@ -81,7 +83,9 @@ class LoweredRule:
         target = today
         offset, extension = self.rule.offset, self.rule.extension
         months = offset.months + (extension.months if extended and extension else 0)
-        span = 400 + 3 * 366 + 31 * months + offset.days + (extension.days if extended and extension else 0)
+        then = self.rule.then
+        span = (400 + 3 * 366 + 31 * months + offset.days + (extension.days if extended and extension else 0)
+                + (31 * then.months + then.days if then else 0))
         cut = first_day_reaching(due, target, max(1, today - span - 800), today + 2)
         return cut, cut - 2, cut + 2
 

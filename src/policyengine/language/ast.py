@@ -281,6 +281,15 @@ class OnWithdrawal:
 
 
 @dataclass(frozen=True)
+class OnHoldEnd:
+    """``on hold end erase within D``: erasure once the legal hold has run; the period
+    starts on the hold's last day (an erasure request made during the hold included)."""
+
+    within: Duration
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class LogKeep:
     """``keep at most D``: how long log lines are kept."""
 
@@ -322,7 +331,7 @@ class Logs:
 
 PurposeStatement = Union[
     Subjects, Categories, Recipients, Basis, SpecialCondition, Retain,
-    RetainUntilWithdrawn, LegalHold, OnWithdrawal, Logs,
+    RetainUntilWithdrawn, LegalHold, OnWithdrawal, OnHoldEnd, Logs,
 ]
 
 
@@ -367,6 +376,10 @@ class Purpose:
     @property
     def on_withdrawal(self) -> OnWithdrawal | None:
         return self.first(OnWithdrawal)
+
+    @property
+    def on_hold_end(self) -> OnHoldEnd | None:
+        return self.first(OnHoldEnd)
 
     @property
     def logs(self) -> tuple[Logs, ...]:

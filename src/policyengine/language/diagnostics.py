@@ -40,6 +40,7 @@ CODES: dict[str, tuple[str, str]] = {
     "PE213": (WARNING, "withdrawal handling on a purpose not based on consent"),
     "PE214": (WARNING, "no deadline for data-subject requests"),
     "PE215": (ERROR, "a consent scope (`basis consent to SCOPE`) on a basis other than consent"),
+    "PE216": (ERROR, "`on hold end erase within D` in a purpose with no legal hold"),
 }
 
 

@@ -149,6 +149,9 @@ class _ToAst(Transformer):
     def on_withdrawal(self, meta, within=None):
         return ast.OnWithdrawal(within, self._span(meta))
 
+    def on_hold_end(self, meta, within):
+        return ast.OnHoldEnd(within, self._span(meta))
+
     def logs(self, meta, kinds, *body):
         return ast.Logs(kinds, tuple(body), self._span(meta))
 

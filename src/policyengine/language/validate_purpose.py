@@ -14,7 +14,7 @@ def check_purpose(checker: Checker, p: ast.Purpose, used: Counter) -> None:
     """Every check of one purpose; ``used`` counts the declared names it uses (for PE212)."""
     where = f"purpose '{p.name.value}'"
     checker.once(p.body, (ast.Basis, ast.SpecialCondition, ast.Retain, ast.RetainUntilWithdrawn,
-                          ast.LegalHold, ast.OnWithdrawal), where)
+                          ast.LegalHold, ast.OnWithdrawal, ast.OnHoldEnd), where)
     _coverage(checker, p, where, used)
     _lawfulness(checker, p, where)
     _retention(checker, p, where)
@@ -104,6 +104,11 @@ def _retention(checker: Checker, p: ast.Purpose, where: str) -> None:
                         'add the law: legal hold 7 years from financial_year_end "Bokföringslagen (1999:1078) 7 kap. 2 §"')
     if p.on_withdrawal is not None and p.on_withdrawal.within is not None:
         checker.duration(p.on_withdrawal.within)
+    if p.on_hold_end is not None:
+        checker.duration(p.on_hold_end.within)
+        if hold is None:
+            checker.report("PE216", f"{where} erases on the end of a legal hold but has none",
+                           p.on_hold_end.span, 'add: legal hold 7 years from financial_year_end "law"')
     for (bound, anchor), low in limits.items():
         high = limits.get((ast.Bound.AT_MOST, anchor))
         if bound == ast.Bound.AT_LEAST and high is not None and surely_longer(low.duration, high.duration):
