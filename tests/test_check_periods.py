@@ -333,3 +333,78 @@ def test_on_hold_end_needs_a_hold():
     text = HOLD_END.replace('  legal hold 7 years from calendar_year_end_of_financial_year '
                             '"Bokföringslagen (1999:1078) 7 kap. 2 §"\n', "")
     assert "PE216" in [d.code for d in validate(parse(text))]
+
+
+WORKING = '''controller "W AB" {
+  authority IMY
+  jurisdiction SE
+}
+category c "C"
+subject s "S"
+purpose support "Support" {
+  subjects s
+  categories c
+  basis contract
+  retain at most 1 year from contract_end
+}
+requests {
+  respond within 1 month
+  next working day
+}
+'''
+
+
+@pytest.fixture(scope="module")
+def working(tmp_path_factory):
+    from policyengine import compile_policy
+    from policyengine.language.loading import load_policy
+
+    path = tmp_path_factory.mktemp("working") / "w.policy"
+    path.write_text(WORKING, encoding="utf-8")
+    return compile_policy(load_policy(str(path)))
+
+
+# lag (1930:173): a deadline on a Saturday, Sunday, public holiday, midsommarafton,
+# julafton or nyårsafton ends on the next working day.
+@pytest.mark.parametrize("received, last", [
+    ("2026-10-21", "2026-11-23"),  # 2026-11-21 is a Saturday -> Monday
+    ("2026-11-24", "2026-12-28"),  # julafton, juldagen, annandag jul, a Sunday
+    ("2026-05-19", "2026-06-22"),  # midsommarafton 19 June, midsommardagen, a Sunday
+    ("2026-11-30", "2026-12-30"),  # a Wednesday: unchanged
+    ("2026-10-20", "2026-11-20"),  # a Friday: a working day, unchanged
+])
+def test_next_working_day_in_sweden(working, received, last):
+    day = date.fromisoformat(last)
+    record = {"purpose": "support", "request_received": received}
+    assert _found(working, "UTC", record, day) == []
+    assert _found(working, "UTC", record, day + timedelta(days=1)) == [("PC601", last, 1)]
+
+
+def test_without_the_statement_calendar_days_count(policy):
+    record = {"purpose": "support", "request_received": "2026-10-21"}  # last day: Saturday 2026-11-21
+    assert _found(policy, "UTC", record, date(2026, 11, 22)) == [("PC601", "2026-11-21", 1)]
+
+
+def test_next_working_day_needs_the_holidays_package(working, tmp_path, monkeypatch):
+    import sys
+
+    from policyengine import compile_policy
+    from policyengine.language.diagnostics import PolicyError
+    from policyengine.language.loading import load_policy
+
+    path = tmp_path / "w.policy"
+    path.write_text(WORKING, encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "holidays", None)  # as if it were not installed
+    with pytest.raises(PolicyError, match=r"pip install 'privacy-promises\[holidays\]'"):
+        compile_policy(load_policy(str(path)))
+
+
+@pytest.mark.parametrize("day, working", [
+    ("2026-12-31", False), ("2026-12-24", False), ("2026-06-19", False),  # the eves lag (1930:173) adds
+    ("2027-06-25", False), ("2026-06-18", True), ("2026-12-30", True),
+    ("2026-01-06", False), ("2026-11-21", False), ("2026-11-23", True),
+])
+def test_swedish_working_days(day, working):
+    from policyengine.checking.working_days import is_working_day
+
+    assert is_working_day(date.fromisoformat(day), "SE") is working

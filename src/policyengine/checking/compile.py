@@ -16,6 +16,7 @@ from typing import Literal
 
 from ..language import ast
 from ..language import vocabulary as vocab
+from .working_days import require_holidays
 
 
 class Comparison(StrEnum):
@@ -57,6 +58,7 @@ class Rule:
     citation: str | None = None
     extension: ast.Duration | None = None  # request deadlines: the extended deadline
     then: ast.Duration | None = None  # hold end erase: added after the offset (the hold)
+    working_days: str | None = None  # `next working day`: the jurisdiction whose working days count
 
     @property
     def where(self) -> str:
@@ -67,6 +69,7 @@ class Rule:
                 "offset": str(self.offset), "comparison": self.comparison,
                 "extension": str(self.extension) if self.extension else None,
                 "then": str(self.then) if self.then else None,
+                "working_days": self.working_days,
                 "citation": self.citation, "source": self.where, "clause": self.clause}
 
 
@@ -209,10 +212,17 @@ def compile_policy(policy: ast.PolicyFile) -> CompiledPolicy:
 
     erasure = deadline = None
     if respond is not None:
-        erasure = rule(RuleKind.ERASURE_REQUEST, "PC104", "erasure_requested", respond.duration, OVERDUE,
-                       respond, extension=extend.duration if extend else None)
-        deadline = rule(RuleKind.REQUEST_DEADLINE, "PC601", "request_received", respond.duration, OVERDUE,
-                        respond, extension=extend.duration if extend else None)
+        working = None
+        if requests.next_working_day is not None:  # opt-in: the jurisdiction's working days
+            require_holidays(str(requests.next_working_day.span))
+            place = controller.first(ast.Jurisdiction) if controller else None
+            working = place.name.value.upper() if place else "EU"
+        erasure = dataclasses.replace(
+            rule(RuleKind.ERASURE_REQUEST, "PC104", "erasure_requested", respond.duration, OVERDUE,
+                 respond, extension=extend.duration if extend else None), working_days=working)
+        deadline = dataclasses.replace(
+            rule(RuleKind.REQUEST_DEADLINE, "PC601", "request_received", respond.duration, OVERDUE,
+                 respond, extension=extend.duration if extend else None), working_days=working)
     return CompiledPolicy(
         policy.path, controller.name if controller else "",
         (fye.month, fye.day) if fye else (12, 31),

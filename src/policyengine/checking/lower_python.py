@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .binding import Binding
+from .working_days import next_working_day
 from .compile import DERIVED_ANCHORS, CompiledPolicy, CompiledPurpose, Rule
 from .dates import (LAST_DAY, DayReader, OutOfCalendar, add_duration, financial_year_end, first_day_reaching,
                     get_zone, in_calendar, parse_now)
@@ -68,6 +69,8 @@ class LoweredRule:
                 day = add_duration(day, self.rule.then)
             if extended and self._extension is not None:
                 day = add_duration(day, self._extension)
+            if self.rule.working_days is not None:  # `next working day`: opt-in, requests only
+                day = next_working_day(day, self.rule.working_days)
         except OutOfCalendar as err:
             raise OutOfCalendar(f"{self.field} {anchor_day}: {err} ('{self.rule.clause}')") from None
         return day

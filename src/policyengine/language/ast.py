@@ -404,11 +404,23 @@ class ExtendableBy:
 
 
 @dataclass(frozen=True)
+class NextWorkingDay:
+    """``next working day``: a request deadline that ends on a non-working day moves to the
+    next working day, under the controller's jurisdiction (docs/check.md)."""
+
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Requests:
     """``requests { ... }``: the data-subject request deadlines."""
 
-    body: tuple[RespondWithin | ExtendableBy, ...]
+    body: tuple[RespondWithin | ExtendableBy | NextWorkingDay, ...]
     span: Span = _span()
+
+    @property
+    def next_working_day(self) -> NextWorkingDay | None:
+        return next((s for s in self.body if isinstance(s, NextWorkingDay)), None)
 
     @property
     def respond_within(self) -> RespondWithin | None:

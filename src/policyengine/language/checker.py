@@ -109,7 +109,7 @@ class Checker:
 def _stmt_title(stmt) -> str:
     if isinstance(stmt, ast.Retain):
         return f"'retain {stmt.bound.replace('_', ' ')} ... from {stmt.anchor.value}'"
-    words = {"RetainUntilWithdrawn": "retain until withdrawn", "OnWithdrawal": "on withdrawal", "OnHoldEnd": "on hold end",
+    words = {"RetainUntilWithdrawn": "retain until withdrawn", "OnWithdrawal": "on withdrawal", "OnHoldEnd": "on hold end", "NextWorkingDay": "next working day",
              "LegalHold": "legal hold", "SpecialCondition": "special condition",
              "FinancialYearEnd": "financial year ends", "RespondWithin": "respond within",
              "ExtendableBy": "extendable by", "LogKeep": "keep", "LogTruncate": "truncate"}

@@ -78,6 +78,8 @@ def statement_text(node) -> str:
             return "retain until withdrawn"
         case ast.LegalHold():
             return f"legal hold {node.duration} from {node.anchor.value}{_cite(node.citation)}"
+        case ast.NextWorkingDay():
+            return "next working day"
         case ast.OnHoldEnd(within=w):
             return f"on hold end erase within {w}"
         case ast.OnWithdrawal(within=w):

@@ -170,6 +170,9 @@ class _ToAst(Transformer):
     def respond_within(self, meta, duration):
         return ast.RespondWithin(duration, self._span(meta))
 
+    def next_working_day(self, meta):
+        return ast.NextWorkingDay(self._span(meta))
+
     def extendable_by(self, meta, duration):
         return ast.ExtendableBy(duration, self._span(meta))
 
