@@ -148,7 +148,7 @@ def test_compile_shows_the_ir():
     cctv = next(p for p in ir["purposes"] if p["name"] == "cctv")
     assert cctv["keep"][0] == {
         "kind": "min_retention", "code": "PC201", "anchor": "collected", "offset": "2 months",
-        "comparison": "protected", "extension": None, "citation": None,
+        "comparison": "protected", "extension": None, "then": None, "working_days": None, "citation": None,
         "source": f"{BINERO}:{line_of(BINERO, 'retain at least 2 months')}",
         "clause": "retain at least 2 months from collected"}
 
