@@ -408,3 +408,10 @@ def test_swedish_working_days(day, working):
     from policyengine.checking.working_days import is_working_day
 
     assert is_working_day(date.fromisoformat(day), "SE") is working
+
+
+def test_moved_deadline_says_so(working):
+    (f,) = check(working, [{"id": "q", "purpose": "support", "request_received": "2026-10-21"}],
+                 now="2026-11-24T12:00:00")
+    assert "answer by 2026-11-23; overdue from 2026-11-24 (2026-11-21 is not a working day in SE: " \
+           "moved to the next)" in f.message

@@ -223,7 +223,7 @@ class LoweredPolicy(PythonLowering):
         if rule.then is not None:
             held = add_duration(lr.start(anchor_day), rule.offset)
             offset += f" (the legal hold's last day {held}) + {rule.then}"
-        after = period_text(rule, due)
+        after = period_text(rule, due) + lr.moved(anchor_day, due, extended)
         if rule.comparison == OVERDUE:
             days = (self.today - due).days
             text = f"{clock} + {offset} = {due}: {after}; {days} day{'s' if days != 1 else ''} overdue"
@@ -335,7 +335,7 @@ class LoweredPolicy(PythonLowering):
             return
         answered = values[self.i_answered] if self.i_answered is not None else None
         suffix = f" (deadline extended by {lr.rule.extension})" if extended else ""
-        by = period_text(lr.rule, due)
+        by = period_text(lr.rule, due) + lr.moved(self.day_of(received), due, extended)
         if answered:
             try:
                 day = self.day_of(answered)

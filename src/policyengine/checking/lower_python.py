@@ -75,6 +75,18 @@ class LoweredRule:
             raise OutOfCalendar(f"{self.field} {anchor_day}: {err} ('{self.rule.clause}')") from None
         return day
 
+    def moved(self, anchor_day: date, due: date, extended: bool = False) -> str:
+        """' (2026-11-21 is not a working day in SE: moved to the next)' when
+        `next working day` moved the deadline, else ''."""
+        if self.rule.working_days is None:
+            return ""
+        day = add_duration(self.start(anchor_day), self._offset)
+        if extended and self._extension is not None:
+            day = add_duration(day, self._extension)
+        if day == due:
+            return ""
+        return f" ({day} is not a working day in {self.rule.working_days}: moved to the next)"
+
     def _threshold(self, today: int, extended: bool) -> tuple[int, int, int]:
         def due(a: int) -> int:
             try:
