@@ -33,15 +33,16 @@ CASES = [
     ("backup, the day", {"purpose": "backups", "deleted": "2026-10-21"}, []),
     ("backup, day after", {"purpose": "backups", "deleted": "2026-10-20"}, [("PC103", "2026-11-20", 1)]),
     ("backup, still live", {"purpose": "backups", "deleted": None}, []),
-    # minimum retention (CCTV at least 2 months) when erasure is asked
-    ("min, protected until tomorrow", {"purpose": "cctv", "collected": "2026-09-22", "erasure_requested": "2026-11-20"},
-     [("PC201", "2026-11-22", 1)]),
-    ("min, ends today", {"purpose": "cctv", "collected": "2026-09-21", "erasure_requested": "2026-11-20"}, []),
-    ("min, ended yesterday", {"purpose": "cctv", "collected": "2026-09-20", "erasure_requested": "2026-11-20"}, []),
+    # minimum retention (CCTV at least 2 months) when erasure is asked: kept through due
+    ("min, last day tomorrow", {"purpose": "cctv", "collected": "2026-09-22", "erasure_requested": "2026-11-20"},
+     [("PC201", "2026-11-22", 2)]),
+    ("min, last day today", {"purpose": "cctv", "collected": "2026-09-21", "erasure_requested": "2026-11-20"},
+     [("PC201", "2026-11-21", 1)]),
+    ("min, last day yesterday", {"purpose": "cctv", "collected": "2026-09-20", "erasure_requested": "2026-11-20"}, []),
     ("min, nothing asked", {"purpose": "cctv", "collected": "2026-11-20"}, []),
     # legal hold: 7 years from the end of the financial year (06-30)
-    ("hold, ends tomorrow", {"purpose": "books", "transaction": "2019-07-01", "erasure_requested": "2026-11-01"},
-     [("PC202", "2027-06-30", 221)]),
+    ("hold, ends next year", {"purpose": "books", "transaction": "2019-07-01", "erasure_requested": "2026-11-01"},
+     [("PC202", "2027-06-30", 222)]),
     ("hold, fy boundary", {"purpose": "books", "transaction": "2019-06-30", "erasure_requested": "2026-11-01"}, []),
     ("hold, ended, request overdue", {"purpose": "books", "transaction": "2019-06-30", "erasure_requested": "2026-10-20"},
      [("PC104", "2026-11-20", 1)]),

@@ -60,10 +60,11 @@ def test_financial_year_end(day, end):
 
 
 @pytest.mark.parametrize("transaction, now, expected", [
-    ("2019-06-30", "2026-06-29", [("PC202", "2026-06-30", 1)]),  # FY 2019 ends 2019-06-30
-    ("2019-06-30", "2026-06-30", []),
-    ("2019-07-01", "2027-06-29", [("PC202", "2027-06-30", 1)]),  # next financial year
-    ("2019-07-01", "2027-06-30", []),
+    ("2019-06-30", "2026-06-29", [("PC202", "2026-06-30", 2)]),  # FY 2019 ends 2019-06-30
+    ("2019-06-30", "2026-06-30", [("PC202", "2026-06-30", 1)]),  # kept through its last day
+    ("2019-06-30", "2026-07-01", []),  # may be erased from the day after
+    ("2019-07-01", "2027-06-30", [("PC202", "2027-06-30", 1)]),  # next financial year
+    ("2019-07-01", "2027-07-01", []),
 ])
 def test_legal_hold_counts_from_financial_year_end(policy, transaction, now, expected):
     record = {"purpose": "books", "transaction": transaction, "erasure_requested": now}

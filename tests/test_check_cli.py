@@ -30,12 +30,12 @@ def binero(*args):
 
 EXAMPLES = {
     "binero": (["examples/binero/records.csv"],
-               {"PC104": 2, "PC201": 1, "PC202": 1, "PC401": 1, "PC402": 1, "PC403": 1, "PC501": 1,
+               {"PC104": 2, "PC201": 2, "PC202": 1, "PC401": 1, "PC402": 1, "PC403": 1, "PC501": 1,
                 "PC601": 2, "PC602": 1, "PC901": 1, "PC902": 1}),
     "bano": (["examples/bano/records.jsonl"],
              {"PC102": 1, "PC103": 1, "PC301": 1, "PC302": 1, "PC601": 1}),
     "balcoo": (["examples/balcoo/contacts.csv", "examples/balcoo/requests.jsonl"],
-               {"PC102": 1, "PC301": 1, "PC302": 1, "PC601": 2, "PC602": 1}),
+               {"PC102": 1, "PC301": 2, "PC302": 1, "PC601": 2, "PC602": 1}),
 }
 
 
@@ -71,29 +71,32 @@ def test_text_table_groups_by_finding():
     assert result.exit_code == 1
     out = result.output
     assert "PC202 keep: under legal hold: must not be erased yet (1)" in out
-    assert "book-01  bookkeeping  2026-12-31    40" in out
-    assert "18 records checked against" in out and ": 13 findings" in out
+    assert "book-01  bookkeeping  2026-12-31    41" in out
+    assert "keep through 2026-12-31; may be erased from 2027-01-01 (41 days left)" in out
+    assert "cctv-02  cctv     2026-11-21     1" in out  # the last day of the minimum: still kept
+    assert "answer by 2026-11-20; overdue from 2026-11-21; 1 day overdue" in out
+    assert "18 records checked against" in out and ": 14 findings" in out
     assert "2026-11-21 (Europe/Stockholm)" in out
 
 
 def test_summary_gives_counts_only():
     out = binero("--summary").output
-    assert out.splitlines()[0].endswith("13 findings")
+    assert out.splitlines()[0].endswith("14 findings")
     assert "book-01" not in out
     assert "  PC601         2  request: data-subject request not answered by the deadline" in out
 
 
 def test_csv_and_jsonl_and_sarif():
     rows = list(csv.DictReader(io.StringIO(binero("--format", "csv").output)))
-    assert len(rows) == 13 and rows[0]["code"] and "due" in rows[0]
+    assert len(rows) == 14 and rows[0]["code"] and "due" in rows[0]
     lines = [json.loads(x) for x in binero("--format", "jsonl").output.splitlines()]
     assert {x["record"] for x in lines if x["code"] == "PC202"} == {"book-01"}
     sarif = json.loads(binero("--format", "sarif").output)
     results = sarif["runs"][0]["results"]
-    assert len(results) == 13
+    assert len(results) == 14
     hold = next(r for r in results if r["ruleId"] == "PC202")
     region = hold["locations"][0]["physicalLocation"]["region"]["startLine"]
-    assert region == line_of(BINERO, "legal hold 7 years from financial_year_end")
+    assert region == line_of(BINERO, "legal hold 7 years from calendar_year_end_of_financial_year")
 
 
 def test_every_date_is_absolute():
@@ -107,26 +110,30 @@ def test_explain_names_the_deciding_clauses():
                     "-r", ROOT / "examples/binero/records.csv", "--now", NOW, "--record", "book-01")
     assert result.exit_code == 1
     out = result.output
-    hold = line_of(BINERO, "legal hold 7 years from financial_year_end")
+    hold = line_of(BINERO, "legal hold 7 years from calendar_year_end_of_financial_year")
     respond = line_of(BINERO, "respond within 1 month")
     purpose = line_of(BINERO, 'purpose bookkeeping "')
     assert f"purpose bookkeeping (rules/binero.policy:{purpose})" in out or \
         f"purpose bookkeeping ({BINERO}:{purpose})" in out
-    assert f"binero.policy:{hold}: legal hold 7 years from financial_year_end" in out
-    assert "transaction 2019-06-30 -> financial year end 2019-12-31 + 7 years = 2026-12-31" in out
-    assert "must be kept until 2026-12-31 (40 days left)" in out
+    assert f"binero.policy:{hold}: legal hold 7 years from calendar_year_end_of_financial_year" in out
+    assert "transaction 2019-06-30 -> end of calendar year 2019-12-31 + 7 years = 2026-12-31" in out
+    assert ("= 2026-12-31: keep through 2026-12-31; may be erased from 2027-01-01; today 2026-11-21: "
+            "protected (41 days left, today included)") in out
     assert f"binero.policy:{respond}: respond within 1 month" in out
-    assert "erasure_requested 2026-10-15 + 1 month = 2026-11-15; today 2026-11-21: overdue by 6 days" in out
+    assert ("erasure_requested 2026-10-15 + 1 month = 2026-11-15: erase by 2026-11-15; overdue from "
+            "2026-11-16; today 2026-11-21: overdue by 6 days") in out
     assert f"PC202 keep: under legal hold: must not be erased yet  [{BINERO}:{hold}]" in out
 
 
 def test_check_explain_option_and_nothing_due():
-    result = binero("--explain", "cctv-02")
+    result = binero("--explain", "book-03")
     assert result.exit_code == 0
-    cctv = line_of(BINERO, "retain at least 2 months from collected")
-    assert f"binero.policy:{cctv}: retain at least 2 months from collected" in result.output
-    assert "= 2026-11-21; today 2026-11-21: the period has run" in result.output
+    hold = line_of(BINERO, "legal hold 7 years from calendar_year_end_of_financial_year")
+    assert f"binero.policy:{hold}: legal hold 7 years from calendar_year_end_of_financial_year" in result.output
+    assert "today 2026-11-21: protected (41 days left, today included)" in result.output
     assert "findings: none" in result.output
+    ran = binero("--explain", "cctv-01").output  # kept through 2026-11-20: may be erased
+    assert "= 2026-11-20: keep through 2026-11-20; may be erased from 2026-11-21; today 2026-11-21: the period has run" in ran
 
 
 def test_explain_unknown_record_is_an_error():
@@ -141,7 +148,7 @@ def test_compile_shows_the_ir():
     cctv = next(p for p in ir["purposes"] if p["name"] == "cctv")
     assert cctv["keep"][0] == {
         "kind": "min_retention", "code": "PC201", "anchor": "collected", "offset": "2 months",
-        "comparison": "protected", "extension": None, "citation": None,
+        "comparison": "protected", "extension": None, "then": None, "working_days": None, "citation": None,
         "source": f"{BINERO}:{line_of(BINERO, 'retain at least 2 months')}",
         "clause": "retain at least 2 months from collected"}
 
@@ -158,7 +165,7 @@ def test_default_binding_beside_the_policy(tmp_path):
     shutil.copy(ROOT / "examples/binero/binding.yaml", tmp_path / "binero.binding.yaml")
     result = invoke("check", tmp_path / "binero.policy", "-r", ROOT / "examples/binero/records.csv",
                     "--now", NOW, "--summary")
-    assert result.exit_code == 1 and "13 findings" in result.output
+    assert result.exit_code == 1 and "14 findings" in result.output
 
 
 def test_library_api(tmp_path):
@@ -171,5 +178,5 @@ def test_library_api(tmp_path):
     (finding,) = check(compiled, [record], now=NOW)
     assert isinstance(finding, Finding) and finding.code == "PC201"
     lowered = lower_to_python(compiled, Binding.identity(), NOW)
-    assert lowered.to_dict()["purposes"]["cctv"]["keep"][0]["cut"] == "2026-09-22"
+    assert lowered.to_dict()["purposes"]["cctv"]["keep"][0]["cut"] == "2026-09-21"
     assert Path(finding.rule.rpartition(":")[0]) == BINERO

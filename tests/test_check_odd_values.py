@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COLUMNS = ["collected_at", "last_activity_at", "consent_given_at", "consent_withdrawn_at",
+COLUMNS = ["collected_at", "last_activity_at", "consent_given_at", "consent_to", "consent_withdrawn_at",
            "request_received_at", "request_answered_at"]
 
 

@@ -109,7 +109,8 @@ STRING = st.lists(st.one_of(SAFE_CHARS, st.sampled_from(['\\"', "\\\\", "#", "å
     lambda parts: '"' + "".join(parts) + '"')
 LABEL = st.one_of(st.none(), STRING)
 UNITS = st.sampled_from(["day", "days", "week", "weeks", "month", "months", "year", "years"])
-DURATION = st.builds(lambda n, u: f"{n} {u}", st.integers(0, 400), UNITS)
+DURATION = st.lists(st.builds(lambda n, u: f"{n} {u}", st.integers(0, 400), UNITS), min_size=1,
+                    max_size=3).map(" ".join)  # compound too: `7 years 6 months`, any order
 BOUND = st.sampled_from(["at most", "up to", "at least"])
 
 
@@ -126,6 +127,8 @@ LEAF_PURPOSE = st.one_of(
     st.lists(NAMES, min_size=1, max_size=3).map(lambda n: "categories " + _name_list(n)),
     st.lists(NAMES, min_size=1, max_size=3).map(lambda n: "recipients " + _name_list(n)),
     st.builds(lambda k, c: f"basis {k}{opt(c)}", NAMES, LABEL),
+    st.builds(lambda k, s, c: f"basis {k} to {s}{opt(c)}", NAMES, NAMES, LABEL),
+    st.builds(lambda d: f"on hold end erase within {d}", DURATION),
     st.builds(lambda k, c: f"special condition {k}{opt(c)}", NAMES, LABEL),
     st.builds(lambda b, d, a: f"retain {b} {d} from {a}", BOUND, DURATION, NAMES),
     st.just("retain until withdrawn"),
@@ -359,3 +362,13 @@ def test_format_text_is_the_library_call_fmt_makes():
     assert format_text(format_text(text)) == format_text(text)
     with pytest.raises(PolicyError, match=r"cannot format:\n<string>:1:8: PE001"):
         format_text("subject\n")
+
+
+def test_compound_duration_is_printed_largest_unit_first():
+    from policyengine.language.fmt import format_policy
+    from policyengine.language.parser import parse
+
+    text = 'purpose p {\n  retain at most 15 days 1 month from collected\n}\n'
+    out = format_policy(parse(text))
+    assert "retain at most 1 month 15 days from collected" in out
+    assert format_policy(parse(out)) == out and parse(out) == parse(text)

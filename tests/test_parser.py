@@ -138,10 +138,41 @@ def validate_but_art13(text: str):
     return [d for d in validate(parse(text)) if not "PE230" <= d.code <= "PE239"]
 
 
-def test_retention_comparison_is_calendar_safe() -> None:
-    ok = "purpose p { subjects s categories e basis contract retain at least 60 days from collected " \
-         "retain at most 2 months from collected }"
-    assert codes(ok) == []
+def test_retention_comparison_flags_what_can_conflict() -> None:
+    """PE203 when, for some start day, the minimum ends after the maximum: 2 months are
+    59 to 62 days, so 60 days can be longer and 59 days never is."""
+    def pair(low: str, high: str) -> list[str]:
+        return codes(f"purpose p {{ subjects s categories e basis contract retain at least {low} from collected "
+                     f"retain at most {high} from collected }}")
+    assert pair("59 days", "2 months") == []
+    assert pair("60 days", "2 months") == ["PE203"]
+    assert pair("1 year 6 months", "18 months") == []  # the same period written two ways
+    assert pair("1 year 6 months 1 day", "18 months") == ["PE203"]
+    assert pair("2555 days", "7 years") == []
+    assert pair("2556 days", "7 years") == ["PE203"]  # 7 years spanning 2100 (no leap day) are 2555 days
+    assert pair("4 weeks", "1 month") == []
+    assert pair("1 month", "4 weeks 3 days") == []  # 28 to 31 days against 31
+    assert pair("1 month", "4 weeks 2 days") == ["PE203"]
+
+
+def test_compound_durations_parse_largest_unit_first() -> None:
+    (p,) = parse(BASE + "purpose p { retain at most 6 months 7 years from collected }").purposes
+    d = p.retention[0].duration
+    assert str(d) == "7 years 6 months" and (d.months, d.days) == (90, 0)
+    assert [part.span.column for part in d.parts[1:]] == [28]
+    (q,) = parse(BASE + "purpose p { retain at most 1 month 2 weeks 1 day from collected }").purposes
+    assert (q.retention[0].duration.months, q.retention[0].duration.days) == (1, 15)
+
+
+def test_compound_duration_parts_are_checked() -> None:
+    assert codes("purpose p { subjects s categories e basis contract retain at most 0 years 3 days from collected }") \
+        == ["PE207"]
+    assert codes("purpose p { subjects s categories e basis contract retain at most 2 months 1 month from collected }") \
+        == ["PE207"]
+    assert codes("purpose p { subjects s categories e basis contract retain at most 140 years 11 years from collected }") \
+        == ["PE207"]  # each part is fine, the total is over 150 years
+    assert codes("purpose p { subjects s categories e basis contract retain at most 99999999 years 1 day from collected }") \
+        == ["PE207"]
 
 
 def test_thirteen_months_is_more_than_a_year() -> None:
@@ -192,5 +223,5 @@ def test_literal_types_match_the_vocabulary_tables():
 
     assert vocab.literal_names(vocab.Basis) == tuple(vocab.LAWFUL_BASES)
     assert vocab.literal_names(vocab.ClockAnchor) == tuple(vocab.CLOCK_ANCHORS)
-    assert vocab.literal_names(vocab.RuleAnchor) == (*vocab.CLOCK_ANCHORS, "erasure_requested",
-                                                     "request_received")
+    assert vocab.literal_names(vocab.RuleAnchor) == (*vocab.CLOCK_ANCHORS, "request_received")
+    assert "erasure_requested" in vocab.CLOCK_ANCHORS  # a purpose's clock can start there too

@@ -17,3 +17,23 @@ def test_readme_policy_example_is_clean_and_formatted():
     assert [d.headline() for d in diagnostics] == []
     assert format_policy(policy) == example
     assert len(policy.purposes) == 5
+
+
+def test_readme_check_example_is_the_real_output(monkeypatch):
+    """The README's main command: its finding count and the excerpt it shows are what
+    `check` prints (the command is run as the README writes it)."""
+    from click.testing import CliRunner
+
+    from policyengine.cli import main
+
+    text = README.read_text("utf-8")
+    root = README.parent
+    command = re.search(r"\.venv/bin/policyengine (check [^\n]*)", text).group(1).split()
+    monkeypatch.chdir(root)  # the README runs it from the repository's root
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1
+    count = int(re.search(r"it lists (\d+) findings and exits 1", text).group(1))
+    assert result.output.rstrip().splitlines()[-1 - len(set(re.findall(r"^  (PC\d+) ", result.output, re.M)))]\
+        .endswith(f": {count} findings")
+    excerpt = re.search(r"## `policyengine check POLICY.*?```\n(.*?)```", text, re.S).group(1)
+    assert excerpt in result.output

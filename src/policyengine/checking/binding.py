@@ -30,11 +30,12 @@ from .dates import DEFAULT_ZONE, get_zone
 from ..language.diagnostics import PolicyError, did_you_mean
 
 # Every field a record can carry, in a fixed order.
-NAME_FIELDS = ("key", "purpose", "subject", "categories", "recipients", "recipient_country")
+NAME_FIELDS = ("key", "purpose", "subject", "categories", "recipients", "recipient_country", "consent_scope")
 DATE_FIELDS = ("collected", "last_activity", "contract_end", "transaction", "consent_given",
                "consent_withdrawn", "erasure_requested", "deleted", "request_received",
                "request_extended", "request_answered")
 FIELDS = NAME_FIELDS + DATE_FIELDS
+OPTIONAL_FIELDS = ("consent_scope",)  # not in the identity binding
 _TOP_KEYS = ("timezone", "separator", "columns", "purpose_is", "sources")
 _SOURCE_KEYS = ("separator", "columns", "purpose_is")
 
@@ -56,8 +57,9 @@ class Binding:
 
     @classmethod
     def identity(cls, timezone: str = DEFAULT_ZONE) -> "Binding":
-        """Every field read from the column of the same name, the key from 'id'."""
-        columns = {f: f for f in FIELDS}
+        """Every field read from the column of the same name, the key from 'id'
+        (``consent_scope`` only when named: few record sets carry it)."""
+        columns = {f: f for f in FIELDS if f not in OPTIONAL_FIELDS}
         columns["key"] = "id"
         return cls(columns, timezone=timezone)
 
@@ -97,6 +99,10 @@ class Binding:
             if p.consent and "consent_given" not in self.columns:
                 raise BindingError(f"{self.origin}: {p.where}: purpose '{p.name}' is based on consent, "
                                    "but the binding maps no column for 'consent_given'")
+            if p.consent_scope and "consent_scope" not in self.columns:
+                raise BindingError(f"{self.origin}: {p.where}: purpose '{p.name}' needs specific consent "
+                                   f"(to {p.consent_scope}), but the binding maps no column for "
+                                   "'consent_scope' (what each record consented to)")
 
     def anchor_field(self, anchor: str) -> str:
         """The record field a rule's clock reads (financial_year_end: from the transaction date)."""

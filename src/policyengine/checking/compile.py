@@ -9,19 +9,21 @@ them, and the same IR can later be lowered to SQL. ``to_dict()`` shows it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
 from ..language import ast
 from ..language import vocabulary as vocab
+from .working_days import require_holidays
 
 
 class Comparison(StrEnum):
     """What a rule asks of today against due = anchor + offset."""
 
     OVERDUE = "overdue"  # today > due: the action (erase, answer) is late
-    PROTECTED = "protected"  # today < due: the record must not be erased yet
+    PROTECTED = "protected"  # today <= due: the record must not be erased yet
 
 
 OVERDUE = Comparison.OVERDUE
@@ -38,9 +40,10 @@ class RuleKind(StrEnum):
     MIN_RETENTION = "min_retention"  # retain at least ... (keep until)
     LEGAL_HOLD = "legal_hold"  # legal hold ... (keep until, despite erasure)
     REQUEST_DEADLINE = "request_deadline"  # respond within ... [extendable by ...]
+    HOLD_END_ERASE = "hold_end_erase"  # on hold end erase within ... (from the hold's last day)
 
-# Anchors a record carries as a date column; financial_year_end is derived.
-DERIVED_ANCHORS = {"financial_year_end"}
+# Anchors a record carries as a date column; these are derived from the transaction date.
+DERIVED_ANCHORS = {"financial_year_end", "calendar_year_end_of_financial_year"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Rule:
     clause: str  # the clause as written in the policy
     citation: str | None = None
     extension: ast.Duration | None = None  # request deadlines: the extended deadline
+    then: ast.Duration | None = None  # hold end erase: added after the offset (the hold)
+    working_days: str | None = None  # `next working day`: the jurisdiction whose working days count
 
     @property
     def where(self) -> str:
@@ -63,6 +68,8 @@ class Rule:
         return {"kind": self.kind, "code": self.code, "anchor": self.anchor,
                 "offset": str(self.offset), "comparison": self.comparison,
                 "extension": str(self.extension) if self.extension else None,
+                "then": str(self.then) if self.then else None,
+                "working_days": self.working_days,
                 "citation": self.citation, "source": self.where, "clause": self.clause}
 
 
@@ -78,6 +85,7 @@ class CompiledPurpose:
     recipients: frozenset[str]
     erase: tuple[Rule, ...]  # rules whose OVERDUE comparison means: erase
     keep: tuple[Rule, ...]  # rules whose PROTECTED comparison means: keep
+    consent_scope: str | None = None  # specific consent: what a record must have consented to
 
     @property
     def where(self) -> str:
@@ -85,7 +93,8 @@ class CompiledPurpose:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "source": self.where, "basis": self.basis,
-                "consent": self.consent, "special_condition": self.special_condition,
+                "consent": self.consent, "consent_scope": self.consent_scope,
+                "special_condition": self.special_condition,
                 "subjects": sorted(self.subjects), "categories": sorted(self.categories),
                 "recipients": sorted(self.recipients),
                 "erase": [r.to_dict() for r in self.erase], "keep": [r.to_dict() for r in self.keep]}
@@ -187,6 +196,10 @@ def compile_policy(policy: ast.PolicyFile) -> CompiledPolicy:
         if hold is not None:
             keep.append(rule(RuleKind.LEGAL_HOLD, "PC202", hold.anchor.value, hold.duration, PROTECTED, hold,
                              hold.citation))
+            if p.on_hold_end is not None:  # the period starts on the hold's last day
+                erase.append(dataclasses.replace(
+                    rule(RuleKind.HOLD_END_ERASE, "PC105", hold.anchor.value, hold.duration, OVERDUE,
+                         p.on_hold_end, hold.citation), then=p.on_hold_end.within))
         basis = p.basis.kind.value if p.basis else ""
         purposes.append(CompiledPurpose(
             p.name.value, p.span, basis, basis == "consent",
@@ -194,14 +207,22 @@ def compile_policy(policy: ast.PolicyFile) -> CompiledPolicy:
             frozenset(n.value for n in p.names(ast.Subjects)),
             frozenset(n.value for n in p.names(ast.Categories)),
             frozenset(n.value for n in p.names(ast.Recipients)),
-            tuple(erase), tuple(keep)))
+            tuple(erase), tuple(keep),
+            p.basis.scope.value if p.basis and p.basis.scope and basis == "consent" else None))
 
     erasure = deadline = None
     if respond is not None:
-        erasure = rule(RuleKind.ERASURE_REQUEST, "PC104", "erasure_requested", respond.duration, OVERDUE,
-                       respond, extension=extend.duration if extend else None)
-        deadline = rule(RuleKind.REQUEST_DEADLINE, "PC601", "request_received", respond.duration, OVERDUE,
-                        respond, extension=extend.duration if extend else None)
+        working = None
+        if requests.next_working_day is not None:  # opt-in: the jurisdiction's working days
+            require_holidays(str(requests.next_working_day.span))
+            place = controller.first(ast.Jurisdiction) if controller else None
+            working = place.name.value.upper() if place else "EU"
+        erasure = dataclasses.replace(
+            rule(RuleKind.ERASURE_REQUEST, "PC104", "erasure_requested", respond.duration, OVERDUE,
+                 respond, extension=extend.duration if extend else None), working_days=working)
+        deadline = dataclasses.replace(
+            rule(RuleKind.REQUEST_DEADLINE, "PC601", "request_received", respond.duration, OVERDUE,
+                 respond, extension=extend.duration if extend else None), working_days=working)
     return CompiledPolicy(
         policy.path, controller.name if controller else "",
         (fye.month, fye.day) if fye else (12, 31),

@@ -27,6 +27,14 @@ class BadDate(ValueError):
     """A value that is not an ISO 8601 date or timestamp."""
 
 
+class OutOfCalendar(BadDate):
+    """A date, or a period's end, outside the calendar Python counts in (0001-01-01 to
+    9999-12-31): the arithmetic cannot be done (finding PC903)."""
+
+
+FIRST_DAY, LAST_DAY = date.min.toordinal(), date.max.toordinal()
+
+
 def get_zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
@@ -36,25 +44,45 @@ def get_zone(name: str) -> tzinfo:
 
 
 def to_relativedelta(duration: ast.Duration) -> relativedelta:
-    n = duration.amount
-    return {"day": relativedelta(days=n), "week": relativedelta(weeks=n),
-            "month": relativedelta(months=n), "year": relativedelta(years=n)}[duration.unit]
+    return relativedelta(months=duration.months, days=duration.days)
 
 
 def add_duration(day: date, duration: ast.Duration) -> date:
     """``day + duration`` exactly as dateutil's relativedelta adds it (the day of the month
     clamped to the month's last day: 31 January + 1 month = 28 February), without its
     cost: ``check`` computes it for every distinct anchor day of a finding."""
-    n, unit = duration.amount, duration.unit
-    if unit == "day":
-        return day + timedelta(days=n)
-    if unit == "week":
-        return day + timedelta(weeks=n)
-    carry, month0 = divmod(day.month - 1 + (n if unit == "month" else 12 * n), 12)
-    year, month = day.year + carry, month0 + 1
-    if not MINYEAR <= year <= MAXYEAR:
-        raise ValueError(f"year {year} is out of range")
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
+    months, days = duration.months, duration.days
+    if months:  # years and months in one step, one month-end clamp
+        carry, month0 = divmod(day.month - 1 + months, 12)
+        year, month = day.year + carry, month0 + 1
+        if not MINYEAR <= year <= MAXYEAR:
+            raise OutOfCalendar(f"{day} + {duration} ends after 9999-12-31, beyond the calendar")
+        day = date(year, month, min(day.day, monthrange(year, month)[1]))
+    if days:  # then the days and weeks
+        try:
+            day = day + timedelta(days=days)
+        except OverflowError:
+            raise OutOfCalendar(f"{day} + {duration} ends after 9999-12-31, beyond the calendar") from None
+    return day
+
+
+ONE_DAY = timedelta(days=1)
+
+
+def period_text(rule, due: date) -> str:
+    """Both days of a period's end (docs/check.md): its last day and the day after,
+    in the words of the rule's kind."""
+    try:
+        after = (due + ONE_DAY).isoformat()
+    except OverflowError:
+        after = "never (the calendar ends)"
+    if rule.comparison != "overdue":
+        return f"keep through {due}; may be erased from {after}"
+    if rule.kind == "request_deadline":
+        return f"answer by {due}; overdue from {after}"
+    if rule.kind in ("erasure_request", "withdrawal_erase", "hold_end_erase"):
+        return f"erase by {due}; overdue from {after}"
+    return f"may be kept through {due}; overdue from {after}"
 
 
 def parse_instant(value, zone: tzinfo) -> datetime:
@@ -81,23 +109,44 @@ def local_day(value, zone: tzinfo) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    return parse_instant(value, zone).astimezone(zone).date()
+    instant = parse_instant(value, zone)
+    try:
+        return instant.astimezone(zone).date()
+    except (OverflowError, ValueError):
+        raise OutOfCalendar(f"'{value}' falls outside the calendar (0001-01-01 to 9999-12-31) "
+                            f"in zone {zone}") from None
 
 
 def parse_now(text: str | None, zone: tzinfo) -> datetime:
     if text is None:
         return datetime.now(zone)
     try:
-        return parse_instant(text, zone)
+        now = parse_instant(text, zone)
     except BadDate:
         raise ValueError(f"--now: '{text}' is not an ISO 8601 date or timestamp "
                          "(e.g. 2026-11-21 or 2026-11-21T12:00:00+01:00)") from None
+    return in_calendar(now, zone, text)
+
+
+def in_calendar(now: datetime, zone: tzinfo, text=None) -> datetime:
+    """``now`` if its day in ``zone`` is in the calendar (0001-01-01 to 9999-12-31), else
+    a ValueError naming it."""
+    try:
+        now.astimezone(zone).date()
+    except (OverflowError, ValueError):
+        raise ValueError(f"--now: '{text or now.isoformat()}' falls outside the calendar "
+                         f"(0001-01-01 to 9999-12-31) in zone {zone}") from None
+    return now
 
 
 def financial_year_end(day: date, month: int, mday: int) -> date:
     """The last day of the financial year that ``day`` falls in."""
     end = date(day.year, month, mday)
-    return end if day <= end else date(day.year + 1, month, mday)
+    if day <= end:
+        return end
+    if day.year == MAXYEAR:
+        raise OutOfCalendar(f"the financial year of {day} ends after 9999-12-31, beyond the calendar")
+    return date(day.year + 1, month, mday)
 
 
 _DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -155,7 +204,7 @@ class DayReader:
             if len(self.tails) < _TAIL_CACHE_LIMIT:
                 self.tails[s[10:]] = instant.tzinfo is not self.zone
             return day
-        return instant.astimezone(self.zone).date().toordinal()
+        return local_day(s, self.zone).toordinal()
 
     def exact(self, s) -> int:
         """The ordinal of the day ``s`` falls on in the zone."""
@@ -164,17 +213,24 @@ class DayReader:
                 return self.prefixes[s[:10]]
             if s[10:11] in ("T", " ") and len(s) > 10:  # a known zoned shape: read it directly
                 return datetime.fromisoformat(s).astimezone(self.zone).toordinal()
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             pass
         return local_day(s, self.zone).toordinal()
 
 
 def first_day_reaching(f, target: int, low: int, high: int) -> int:
-    """The smallest ordinal a in [low, high] with f(a) >= target; f is non-decreasing."""
-    while f(low) >= target:  # widen until the bracket holds (never for sane durations)
-        low -= 366
-    while f(high) < target:
-        high += 366
+    """The smallest ordinal a in [low, high] with f(a) >= target; f is non-decreasing.
+    The bracket stays in the calendar: FIRST_DAY when every day reaches the target,
+    LAST_DAY + 1 when none does."""
+    low, high = max(FIRST_DAY, low), min(LAST_DAY, high)
+    while low > FIRST_DAY and f(low) >= target:  # widen until the bracket holds
+        low = max(FIRST_DAY, low - 366)
+    if f(low) >= target:
+        return low
+    while high < LAST_DAY and f(high) < target:
+        high = min(LAST_DAY, high + 366)
+    if f(high) < target:
+        return LAST_DAY + 1
     while high - low > 1:
         mid = (low + high) // 2
         if f(mid) >= target:

@@ -7,9 +7,9 @@ in a finding are computed again, exactly, only for that finding. The screens
 ``parallel``) feed it; nothing here renders or reports.
 
 Semantics (docs/check.md): every comparison is between calendar days in the
-binding's zone. An erase rule is overdue from the day after its due date; a
-keep rule protects the record up to the day before its due date (on the due
-day the period has run). A missing clock-start date (collected,
+binding's zone. ``due`` is the last day of the period (Regulation 1182/71
+Art. 3): an erase rule is overdue from the day after it; a keep rule protects
+the record through it, and the record may be erased from the day after. A missing clock-start date (collected,
 last_activity, transaction) is finding PC902; a missing event date
 (contract_end, consent_withdrawn, deleted, erasure_requested,
 request_received) means the event has not happened. An unreadable date is
@@ -23,11 +23,15 @@ from datetime import date
 
 from ..language import ast
 from .binding import Binding
-from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, CompiledRecipient, Rule
-from .dates import BadDate, get_zone
+from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, CompiledRecipient, Rule, RuleKind
+from .dates import ONE_DAY, BadDate, OutOfCalendar, add_duration, get_zone, period_text
 from .findings import Finding
 from .lower_python import LoweredPurpose, LoweredRule, PythonLowering, as_now
 from .screens import native_plan, python_screen
+
+
+# GDPR Art. 12(3): an extension counts only if the data subject is told within one month.
+NOTIFY_EXTENSION_WITHIN = ast.Duration(1, "month")
 
 
 class LoweredPolicy(PythonLowering):
@@ -48,6 +52,20 @@ class LoweredPolicy(PythonLowering):
 
     # ---- the hot path ------------------------------------------------------
     def evaluate(self, where: str, number: int, values: tuple) -> list[Finding] | None:
+        """The findings of one record. A record whose dates cannot take the arithmetic
+        (a period ending after 9999-12-31, a day outside the calendar in the zone) gets
+        PC903 alone: nothing is reported as erasable from a computation that failed."""
+        try:
+            return self._evaluate(where, number, values)
+        except OutOfCalendar as err:
+            if any(i is not None and not isinstance(values[i], (str, type(None))) for i in self.identity):
+                values = self._as_text(values)
+            purpose = self.fixed.purpose.name if self.fixed else values[self.i_purpose]
+            return [self._finding("PC903", values, where, number, purpose, None, None, None,
+                                  f"{err}: this record's periods cannot be computed, so nothing is "
+                                  "reported erasable for it; check its dates")]
+
+    def _evaluate(self, where: str, number: int, values: tuple) -> list[Finding] | None:
         if any(i is not None and not isinstance(values[i], (str, type(None))) for i in self.identity):
             values = self._as_text(values)
         lp = self.fixed
@@ -70,11 +88,13 @@ class LoweredPolicy(PythonLowering):
             day = self._anchor_day(lr, lp, values, where, number, out)
             if day is None:
                 continue
-            if lr.ext_index is not None and values[lr.ext_index]:
+            if lr.ext_index is not None and values[lr.ext_index] and self.extension(lr, values)[0]:
                 cut, lo, hi = lr.cut_ext, lr.lo_ext, lr.hi_ext
             else:
                 cut, lo, hi = lr.cut, lr.lo, lr.hi
             if day < lo or (day < hi and self.reader.exact(s) < cut):
+                if lr.rule.kind == RuleKind.ERASURE_REQUEST and self._during_hold(lp, values):
+                    continue  # `on hold end erase within D` decides (PC105), from the hold's last day
                 if overdue is None:
                     overdue = []
                 overdue.append(lr)
@@ -97,6 +117,18 @@ class LoweredPolicy(PythonLowering):
         if self.deadline is not None:
             self._requests(values, where, number, out)
         return out
+
+    def _during_hold(self, lp: LoweredPurpose, values) -> bool:
+        """An erasure request made on or before the last day of the purpose's legal hold,
+        when the purpose says `on hold end erase within D` (the period then starts on the
+        hold's last day, not on the request)."""
+        if not any(lr.rule.kind == RuleKind.HOLD_END_ERASE for lr in lp.erase):
+            return False
+        hold = next(lr for lr in lp.keep if lr.rule.kind == RuleKind.LEGAL_HOLD)
+        try:
+            return self.day_of(values[self.i_erasure]) <= hold.due(self.day_of(values[hold.index]))
+        except (BadDate, TypeError):
+            return False  # the hold cannot be computed: PC901/PC902 say so; the request stands
 
     def _anchor_day(self, lr: LoweredRule, lp: LoweredPurpose, values, where, number, out) -> int | None:
         """The day of the rule's anchor date, or None after reporting it missing or unreadable."""
@@ -135,11 +167,40 @@ class LoweredPolicy(PythonLowering):
 
     def _bad_date(self, field, err, lp: LoweredPurpose | None, values, where, number) -> Finding:
         column = self.binding.columns[field]
-        return self._finding("PC901", values, where, number, lp.purpose.name if lp else None, None,
+        return self._finding("PC903" if isinstance(err, OutOfCalendar) else "PC901", values, where, number, lp.purpose.name if lp else None, None,
                              None, None, f"column '{column}' ({field}): {err}")
 
+    def extension(self, lr: LoweredRule, values) -> tuple[bool, str]:
+        """Whether a request's deadline is extended, and why not when an extension is
+        recorded but does not count. GDPR Art. 12(3): the data subject must be told of
+        the extension within one month of receipt of the request (a month, whatever
+        ``respond within`` says). The extension column holds the day they were told;
+        receipt is ``request_received`` (or, without one, the erasure request's day)."""
+        if lr.ext_index is None or not values[lr.ext_index]:
+            return False, ""
+        told = values[lr.ext_index]
+        column = self.binding.columns["request_extended"]
+        received = values[self.i_received] if self.i_received is not None and values[self.i_received] \
+            else values[lr.index]
+        try:
+            told_day = self.day_of(told)
+        except BadDate:
+            return False, (f"; the extension (column '{column}': {told!r}) does not count: not a date "
+                           "the data subject was told of it")
+        try:
+            receipt = self.day_of(received)
+            limit = add_duration(receipt, NOTIFY_EXTENSION_WITHIN)
+        except BadDate:
+            return False, ""  # the receipt itself is reported (PC901/PC903)
+        if receipt <= told_day <= limit:
+            return True, ""
+        when = "after" if told_day > limit else "before the request was received on"
+        return False, (f"; the extension does not count: the data subject was told on {told_day}, "
+                       f"{when} {limit if told_day > limit else receipt}"
+                       + (f" (one month from receipt {receipt}, GDPR Art. 12(3))" if told_day > limit else ""))
+
     def _rule_finding(self, lr: LoweredRule, lp: LoweredPurpose, values, where, number, s) -> Finding:
-        extended = lr.ext_index is not None and bool(values[lr.ext_index])
+        extended, note = self.extension(lr, values)
         anchor = self.reader.exact(s)
         cached = lr.cache.get((anchor, extended))
         if cached is None:
@@ -151,23 +212,24 @@ class LoweredPolicy(PythonLowering):
         if rule.comparison != OVERDUE:
             text = text.replace("{why}", self._demand(values))
         return Finding(rule.code, self.key(values), f"{where}:{number}", lp.purpose.name, rule.where,
-                       rule.clause, due, days, text)
+                       rule.clause, due, days, text + note)
 
     def _rule_text(self, lr: LoweredRule, anchor_day: date, extended: bool) -> tuple[date, int, str]:
         """(due, days, message) of a rule for one anchor day; cached, as anchor days repeat."""
         due = lr.due(anchor_day, extended)
         rule = lr.rule
-        start = lr.start(anchor_day)
-        clock = f"{lr.field} {anchor_day}"
-        if start != anchor_day:
-            clock = f"financial year end {start} (of {lr.field} {anchor_day})"
+        clock = lr.clock(anchor_day)
         offset = str(rule.offset) + (f" + {rule.extension} extension" if extended else "")
+        if rule.then is not None:
+            held = add_duration(lr.start(anchor_day), rule.offset)
+            offset += f" (the legal hold's last day {held}) + {rule.then}"
+        after = period_text(rule, due) + lr.moved(anchor_day, due, extended)
         if rule.comparison == OVERDUE:
             days = (self.today - due).days
-            text = f"{clock} + {offset} = due {due}; {days} day{'s' if days != 1 else ''} overdue"
+            text = f"{clock} + {offset} = {due}: {after}; {days} day{'s' if days != 1 else ''} overdue"
         else:
-            days = (due - self.today).days
-            text = (f"keep until {due} ({days} day{'s' if days != 1 else ''} left): {clock} + {offset}"
+            days = (due - self.today).days + 1  # today included: 1 on the last day
+            text = (f"{after} ({days} day{'s' if days != 1 else ''} left): {clock} + {offset}"
                     + "; {why}" + (f" ({rule.citation})" if rule.citation else ""))
         return due, days, text
 
@@ -227,6 +289,16 @@ class LoweredPolicy(PythonLowering):
                                      f"purpose '{p.name}' is based on consent and the record has none "
                                      f"(column '{self.binding.columns['consent_given']}')"))
             return
+        if p.consent_scope and self.i_scope is not None:
+            given = values[self.i_scope]
+            names = self._names(given) if given else []
+            if p.consent_scope not in names:
+                what = f"consent to {', '.join(names)}" if names else "no consent scope"
+                out.append(self._finding("PC301", values, where, number, p.name, None, None, None,
+                                         f"purpose '{p.name}' needs specific consent to {p.consent_scope} "
+                                         f"(GDPR Art. 4(11), 6(1)(a)); the record has {what} "
+                                         f"(column '{self.binding.columns['consent_scope']}')"))
+                return
         if self.i_withdrawn is None or self.i_activity is None:
             return
         withdrawn, activity = values[self.i_withdrawn], values[self.i_activity]
@@ -255,14 +327,15 @@ class LoweredPolicy(PythonLowering):
         if not received:
             return
         purpose = values[self.i_purpose] if self.i_purpose is not None else self.binding.purpose_is
-        extended = lr.ext_index is not None and bool(values[lr.ext_index])
+        extended, note = self.extension(lr, values)
         try:
             due = lr.due(self.day_of(received), extended)
         except BadDate as err:
             out.append(self._bad_date("request_received", err, None, values, where, number))
             return
         answered = values[self.i_answered] if self.i_answered is not None else None
-        suffix = f" (with the {lr.rule.extension} extension)" if extended else ""
+        suffix = f" (deadline extended by {lr.rule.extension})" if extended else ""
+        by = period_text(lr.rule, due) + lr.moved(self.day_of(received), due, extended)
         if answered:
             try:
                 day = self.day_of(answered)
@@ -272,12 +345,13 @@ class LoweredPolicy(PythonLowering):
             if day > due:
                 out.append(self._finding("PC602", values, where, number, purpose, lr.rule, due,
                                          (day - due).days, f"request received {received} answered "
-                                         f"{day}, {(day - due).days} days after the deadline {due}{suffix}"))
+                                         f"{day}, {(day - due).days} day{'s' if day - due != ONE_DAY else ''} "
+                                         f"late{suffix}: {by}{note}"))
         elif self.today > due:
             days = (self.today - due).days
             out.append(self._finding("PC601", values, where, number, purpose, lr.rule, due, days,
-                                     f"request received {received}, deadline {due}{suffix}, not answered: "
-                                     f"{days} day{'s' if days != 1 else ''} overdue"))
+                                     f"request received {received}{suffix}, not answered: {by}; "
+                                     f"{days} day{'s' if days != 1 else ''} overdue{note}"))
 
 
 def lower_to_python(compiled: CompiledPolicy, binding: Binding, now=None) -> LoweredPolicy:

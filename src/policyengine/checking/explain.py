@@ -8,7 +8,7 @@ recomputes each rule's dates exactly, without the fast path's thresholds.
 from __future__ import annotations
 
 from .compile import OVERDUE
-from .dates import BadDate
+from .dates import BadDate, OutOfCalendar, period_text
 from .evaluate import LoweredPolicy
 from .lower_python import LoweredRule
 
@@ -29,21 +29,24 @@ def _rule_line(lowered: LoweredPolicy, lr: LoweredRule, values: tuple) -> list[s
         anchor = lowered.day_of(value)
     except BadDate as err:
         return [head, f"      {lr.field} (column '{column}'): {err}"]
-    extended = lr.ext_index is not None and bool(values[lr.ext_index])
-    due = lr.due(anchor, extended)
-    start = lr.start(anchor)
+    extended, note = lowered.extension(lr, values)
+    try:
+        due = lr.due(anchor, extended)
+    except OutOfCalendar as err:
+        return [head, f"      {lr.field} (column '{column}'): {err}"]
     clock = f"{lr.field} {value}" + (f" (day {anchor})" if str(value) != anchor.isoformat() else "")
-    if start != anchor:
-        clock += f" -> financial year end {start}"
+    if lr.start(anchor) != anchor or lr.clock(anchor) != f"{lr.field} {anchor}":
+        clock += " -> " + lr.clock(anchor).split(" (")[0]
     offset = str(rule.offset) + (f" + {rule.extension} extension" if extended else "")
     today = lowered.today
     if rule.comparison == OVERDUE:
         state = (f"overdue by {_plural((today - due).days)}" if today > due
-                 else "due today" if today == due else f"not yet due ({_plural((due - today).days)} left)")
+                 else "the last day of the period" if today == due
+                 else f"not yet due ({_plural((due - today).days)} left)")
     else:
-        state = (f"protected: must be kept until {due} ({_plural((due - today).days)} left)" if today < due
+        state = (f"protected ({_plural((due - today).days + 1)} left, today included)" if today <= due
                  else "the period has run: no longer protected")
-    return [head, f"      {clock} + {offset} = {due}; today {today}: {state}"]
+    return [head, f"      {clock} + {offset} = {due}: {period_text(rule, due)}; today {today}: {state}{note}"]
 
 
 def explain_record(lowered: LoweredPolicy, where: str, number: int, values: tuple) -> str:

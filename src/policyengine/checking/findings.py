@@ -15,6 +15,7 @@ CODES: dict[str, tuple[str, str]] = {
     "PC102": ("erase", "consent withdrawn, erasure deadline passed"),
     "PC103": ("erase", "backup copy kept past the backup retention"),
     "PC104": ("erase", "erasure requested, deadline passed"),
+    "PC105": ("erase", "legal hold ended, erasure deadline passed"),
     "PC201": ("keep", "inside minimum retention: must not be erased yet"),
     "PC202": ("keep", "under legal hold: must not be erased yet"),
     "PC301": ("consent", "consent-based processing with no consent recorded"),
@@ -29,6 +30,7 @@ CODES: dict[str, tuple[str, str]] = {
     "PC602": ("request", "data-subject request answered after the deadline"),
     "PC901": ("data", "unreadable date"),
     "PC902": ("data", "date needed by a rule is missing"),
+    "PC903": ("data", "date outside the calendar: its period cannot be computed"),
 }
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .binding import Binding
-from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, Rule
-from .dates import DayReader, add_duration, financial_year_end, first_day_reaching, get_zone, parse_now
+from .working_days import next_working_day
+from .compile import DERIVED_ANCHORS, CompiledPolicy, CompiledPurpose, Rule
+from .dates import (LAST_DAY, DayReader, OutOfCalendar, add_duration, financial_year_end, first_day_reaching,
+                    get_zone, in_calendar, parse_now)
 
 # Clock starts a rule cannot do without; other anchors are events that may not have happened.
 REQUIRED_ANCHORS = frozenset({"collected", "last_activity", "transaction"})
@@ -25,7 +27,7 @@ class LoweredRule:
     """One IR rule made executable: thresholds on its anchor's day ordinal."""
 
     __slots__ = ("rule", "field", "index", "ext_index", "required", "cut", "lo", "hi",
-                 "cut_ext", "lo_ext", "hi_ext", "_offset", "_extension", "_fye", "cache")
+                 "cut_ext", "lo_ext", "hi_ext", "_offset", "_extension", "_fye", "_calendar_year", "cache")
 
     def __init__(self, rule: Rule, field: str, index: int, ext_index: int | None, today: int,
                  fye: tuple[int, int]):
@@ -34,35 +36,79 @@ class LoweredRule:
         self.cache: dict = {}  # (anchor day, extended) -> (due, days, message) of findings
         self._offset = rule.offset
         self._extension = rule.extension
-        self._fye = fye if rule.anchor == "financial_year_end" else None
+        self._fye = fye if rule.anchor in DERIVED_ANCHORS else None
+        self._calendar_year = rule.anchor == "calendar_year_end_of_financial_year"
         self.cut, self.lo, self.hi = self._threshold(today, False)
         self.cut_ext, self.lo_ext, self.hi_ext = (self._threshold(today, True) if self._extension
                                                   else (self.cut, self.lo, self.hi))
 
     def start(self, anchor_day: date) -> date:
-        """The day the clock starts: the anchor, or the end of its financial year."""
+        """The day the clock starts: the anchor, the end of its financial year, or the end
+        of the calendar year in which that financial year ended."""
         if self._fye is not None:
-            return financial_year_end(anchor_day, *self._fye)
+            end = financial_year_end(anchor_day, *self._fye)
+            return date(end.year, 12, 31) if self._calendar_year else end
         return anchor_day
 
+    def clock(self, anchor_day: date) -> str:
+        """How the clock starts, in words: 'collected 2026-09-21', or the derived day."""
+        start = self.start(anchor_day)
+        of = f"{self.field} {anchor_day}"
+        if start == anchor_day and not self._fye:
+            return of
+        if self._calendar_year:
+            end = financial_year_end(anchor_day, *self._fye)
+            return f"end of calendar year {start} (financial year ended {end}, of {of})"
+        return f"financial year end {start} (of {of})"
+
     def due(self, anchor_day: date, extended: bool = False) -> date:
+        """The last day of the period (docs/check.md: Regulation 1182/71 Art. 3)."""
+        try:
+            day = add_duration(self.start(anchor_day), self._offset)
+            if self.rule.then is not None:  # from the hold's last day
+                day = add_duration(day, self.rule.then)
+            if extended and self._extension is not None:
+                day = add_duration(day, self._extension)
+            if self.rule.working_days is not None:  # `next working day`: opt-in, requests only
+                day = next_working_day(day, self.rule.working_days)
+        except OutOfCalendar as err:
+            raise OutOfCalendar(f"{self.field} {anchor_day}: {err} ('{self.rule.clause}')") from None
+        return day
+
+    def moved(self, anchor_day: date, due: date, extended: bool = False) -> str:
+        """' (2026-11-21 is not a working day in SE: moved to the next)' when
+        `next working day` moved the deadline, else ''."""
+        if self.rule.working_days is None:
+            return ""
         day = add_duration(self.start(anchor_day), self._offset)
         if extended and self._extension is not None:
             day = add_duration(day, self._extension)
-        return day
+        if day == due:
+            return ""
+        return f" ({day} is not a working day in {self.rule.working_days}: moved to the next)"
 
     def _threshold(self, today: int, extended: bool) -> tuple[int, int, int]:
         def due(a: int) -> int:
-            return self.due(date.fromordinal(a), extended).toordinal()
-        target = today if self.rule.comparison == OVERDUE else today + 1
-        span = 400 + 3 * 366 * (1 if self.rule.offset.unit != "year" else self.rule.offset.amount)
+            try:
+                return self.due(date.fromordinal(a), extended).toordinal()
+            except OutOfCalendar:  # the period ends beyond 9999-12-31: later than any today
+                return LAST_DAY + 1
+        # Both kinds compare with the period's last day (docs/check.md): an erase rule is
+        # overdue when due < today, a keep rule protects while due >= today.
+        target = today
+        offset, extension = self.rule.offset, self.rule.extension
+        months = offset.months + (extension.months if extended and extension else 0)
+        then = self.rule.then
+        span = (400 + 3 * 366 + 31 * months + offset.days + (extension.days if extended and extension else 0)
+                + (31 * then.months + then.days if then else 0))
         cut = first_day_reaching(due, target, max(1, today - span - 800), today + 2)
         return cut, cut - 2, cut + 2
 
     def to_dict(self) -> dict:
+        def day(n: int) -> str:
+            return date.fromordinal(n).isoformat() if n <= LAST_DAY else "after 9999-12-31"
         return {"rule": self.rule.to_dict(), "field": self.field,
-                "cut": date.fromordinal(self.cut).isoformat(),
-                "cut_extended": date.fromordinal(self.cut_ext).isoformat()}
+                "cut": day(self.cut), "cut_extended": day(self.cut_ext)}
 
 
 @dataclass
@@ -78,7 +124,7 @@ class PythonLowering:
     def __init__(self, compiled: CompiledPolicy, binding: Binding, now: datetime):
         self.compiled, self.binding = compiled, binding
         self.zone = get_zone(binding.timezone)
-        self.now = now
+        self.now = in_calendar(now, self.zone)
         self.today = now.astimezone(self.zone).date()
         self.reader = DayReader(self.zone)
         self.columns: list[str] = []  # the columns read, in the order of the values tuple
@@ -114,6 +160,7 @@ class PythonLowering:
         self.i_categories, self.i_recipients = g("categories"), g("recipients")
         self.i_country, self.i_consent, self.i_withdrawn = g("recipient_country"), g("consent_given"), g("consent_withdrawn")
         self.i_erasure, self.i_activity, self.i_answered = g("erasure_requested"), g("last_activity"), g("request_answered")
+        self.i_received, self.i_scope = g("request_received"), g("consent_scope")
 
     def to_dict(self) -> dict:
         return {"today": self.today.isoformat(), "timezone": self.binding.timezone,

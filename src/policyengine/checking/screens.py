@@ -44,6 +44,9 @@ def python_screen(lowering: PythonLowering, lp: LoweredPurpose):
             code.append(f"    if v[{i}]: return False")
     if p.consent:
         code.append(f"    if not v[{lowering.i_consent}]: return False")
+        if p.consent_scope:  # only the plain scope itself is cleared; anything else is evaluated
+            code.append(f"    if v[{lowering.i_scope}] != {p.consent_scope!r}: return False"
+                        if lowering.i_scope is not None else "    return False")
         if lowering.i_withdrawn is not None and lowering.i_activity is not None:
             code.append(f"    if v[{lowering.i_withdrawn}] and v[{lowering.i_activity}]: return False")
     for lr in lp.erase:
@@ -133,6 +136,8 @@ def _native_constraints(lowering: PythonLowering, lp: LoweredPurpose) -> list | 
             raise ValueError  # e.g. a column both subject and date: left to Python
 
     p = lp.purpose
+    if p.consent_scope:
+        return None  # specific consent: left to the Python screen
     try:
         if lowering.i_subject is not None:
             add(lowering.i_subject, _SUBJECT, allowed=tuple(s.encode("utf-8") for s in p.subjects))

@@ -69,9 +69,7 @@ def _end(k: int, day: int, parts: tuple[int, int]) -> int:
 
 def duration_parts(d: ast.Duration) -> tuple[int, int]:
     """(calendar months, days): years count as 12 months, weeks as 7 days."""
-    months = {"year": 12, "month": 1}.get(d.unit, 0) * d.amount
-    days = {"week": 7, "day": 1}.get(d.unit, 0) * d.amount
-    return months, days
+    return d.months, d.days  # over every part of a compound duration
 
 
 @functools.lru_cache(maxsize=256)

@@ -15,11 +15,8 @@ _AND = {"sv": "och", "nb": "og", "en": "and"}
 
 
 def _parts(duration) -> list[tuple[int, str]]:
-    """(amount, unit) pairs: one today; a compound duration would give several."""
-    parts = getattr(duration, "parts", None)
-    if parts:
-        return [(p.amount, p.unit) for p in parts]
-    return [(duration.amount, duration.unit)]
+    """(amount, unit) pairs, largest unit first: one, or several for a compound duration."""
+    return [(duration.amount, duration.unit)] + [(m.amount, m.unit) for m in getattr(duration, "more", ())]
 
 
 def duration_words(duration, lang: str) -> str:

@@ -48,18 +48,40 @@ class Name:
 
 @dataclass(frozen=True)
 class Duration:
-    """A period as written: ``amount`` calendar units (months and years are calendar months and years)."""
+    """A period as written: ``amount`` calendar units (months and years are calendar months
+    and years), or, compound, ``7 years 6 months``: the first part is ``amount unit``, the
+    others are in ``more`` (largest unit first, each with its span). A compound duration
+    is added in one step, as relativedelta(years=7, months=6) adds it: the months first
+    with one month-end clamp, then the days (``months``, ``days``)."""
 
     amount: int
     unit: Unit
     span: Span = _span()
+    more: tuple["Duration", ...] = ()
+
+    @property
+    def parts(self) -> tuple["Duration", ...]:
+        return (Duration(self.amount, self.unit, self.span) if self.more else self,) + self.more
+
+    @property
+    def months(self) -> int:
+        return sum(p.amount * UNIT_MONTHS.get(p.unit, 0) for p in self.parts)
+
+    @property
+    def days(self) -> int:
+        return sum(p.amount * UNIT_DAYS.get(p.unit, 0) for p in self.parts)
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit}{'' if self.amount == 1 else 's'}"
+        return " ".join(f"{p.amount} {p.unit}{'' if p.amount == 1 else 's'}" for p in self.parts)
 
     def approx_days(self) -> float:
         """For comparisons only (min vs max); evaluation uses calendar maths."""
-        return self.amount * {"day": 1, "week": 7, "month": 30.44, "year": 365.25}[self.unit]
+        return self.months * 30.44 + self.days
+
+
+UNITS = ("year", "month", "week", "day")  # largest first: the canonical order of parts
+UNIT_MONTHS = {"year": 12, "month": 1}
+UNIT_DAYS = {"week": 7, "day": 1}
 
 
 # ---- controller -------------------------------------------------------------
@@ -256,11 +278,12 @@ class Recipients:
 
 @dataclass(frozen=True)
 class Basis:
-    """``basis KIND ["citation"]``: the lawful basis (GDPR Art. 6(1))."""
+    """``basis KIND [to SCOPE] ["citation"]``: the lawful basis (GDPR Art. 6(1))."""
 
     kind: Name  # an Art. 6(1) basis
     citation: str | None  # the law, task or interest relied on
     span: Span = _span()
+    scope: Name | None = None  # `basis consent to newsletter`: what was consented to (GDPR Art. 4(11))
 
 
 @dataclass(frozen=True)
@@ -304,6 +327,15 @@ class OnWithdrawal:
     """``on withdrawal erase [within D]``: erasure after consent is withdrawn."""
 
     within: Duration | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class OnHoldEnd:
+    """``on hold end erase within D``: erasure once the legal hold has run; the period
+    starts on the hold's last day (an erasure request made during the hold included)."""
+
+    within: Duration
     span: Span = _span()
 
 
@@ -358,7 +390,7 @@ class Logs:
 
 PurposeStatement = Union[
     Subjects, Categories, Recipients, Basis, SpecialCondition, Retain,
-    RetainUntilWithdrawn, LegalHold, OnWithdrawal, Logs, Provision,
+    RetainUntilWithdrawn, LegalHold, OnWithdrawal, OnHoldEnd, Logs, Provision,
 ]
 
 
@@ -405,6 +437,10 @@ class Purpose:
         return self.first(OnWithdrawal)
 
     @property
+    def on_hold_end(self) -> OnHoldEnd | None:
+        return self.first(OnHoldEnd)
+
+    @property
     def logs(self) -> tuple[Logs, ...]:
         return tuple(self.all(Logs))
 
@@ -431,11 +467,23 @@ class ExtendableBy:
 
 
 @dataclass(frozen=True)
+class NextWorkingDay:
+    """``next working day``: a request deadline that ends on a non-working day moves to the
+    next working day, under the controller's jurisdiction (docs/check.md)."""
+
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Requests:
     """``requests { ... }``: the data-subject request deadlines."""
 
-    body: tuple[RespondWithin | ExtendableBy, ...]
+    body: tuple[RespondWithin | ExtendableBy | NextWorkingDay, ...]
     span: Span = _span()
+
+    @property
+    def next_working_day(self) -> NextWorkingDay | None:
+        return next((s for s in self.body if isinstance(s, NextWorkingDay)), None)
 
     @property
     def respond_within(self) -> RespondWithin | None:

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from . import ast
+from . import ast, periods
 from .diagnostics import Diagnostic, did_you_mean
 
-# Upper and lower bounds of a unit in days, so min/max comparisons only flag
-# what is wrong in every calendar (2 months is not always more than 60 days).
-_MAX_DAYS = {"day": 1, "week": 7, "month": 31, "year": 366}
-_MIN_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}
 LONGEST_RETENTION_YEARS = 150  # past any statutory period: a typo, not a policy
-
-
-def _in_months(d: ast.Duration) -> int | None:
-    return d.amount * {"month": 1, "year": 12}[d.unit] if d.unit in ("month", "year") else None
+_MOST_DAYS = {"day": 1, "week": 7, "month": 31, "year": 366}
 
 
 def surely_longer(a: ast.Duration, b: ast.Duration) -> bool:
-    """a is longer than b whatever the calendar (exact for month/year pairs)."""
-    ma, mb = _in_months(a), _in_months(b)
-    if ma is not None and mb is not None:
-        return ma > mb
-    return min_days(a) > max_days(b)
+    """a can end later than b from the same start day (exact over the calendar:
+    ``legal hold 2558 days`` can outlast ``retain at most 7 years``)."""
+    return periods.can_exceed(a, b)
 
 
-def max_days(d: ast.Duration) -> int:
-    return d.amount * _MAX_DAYS[d.unit]
+def lengths(*durations: ast.Duration) -> str:
+    """' (2558 days against 2555-2557 days)' when a part is not whole months."""
+    if all(not d.days for d in durations):
+        return ""
+
+    def days(d):
+        low, high = periods.shortest(d), periods.longest(d)
+        return f"{low} days" if low == high else f"{low}-{high} days"
+    return " (" + " against ".join(days(d) for d in durations) + ")"
 
 
 def min_days(d: ast.Duration) -> int:
-    return d.amount * _MIN_DAYS[d.unit]
+    return periods.shortest(d)
 
 
 class Checker:
@@ -57,10 +55,23 @@ class Checker:
         return False
 
     def duration(self, d: ast.Duration) -> bool:
-        """True if the duration is possible; else PE207 (zero, or past any statutory period)."""
-        if d.amount == 0:
-            self.report("PE207", f"a duration of {d}", d.span, "a duration is at least 1")
-            return False
+        """True if the duration is possible; else PE207 (a zero part, a unit twice, or past any
+        statutory period: each part, then the total)."""
+        seen = set()
+        for part in d.parts:
+            if part.amount == 0:
+                self.report("PE207", f"a duration of {part}" + (f" (in {d})" if d.more else ""), part.span,
+                            "a duration is at least 1" if not d.more else "leave the zero part out")
+                return False
+            if part.unit in seen:
+                self.report("PE207", f"{d} gives {part.unit}s twice", part.span,
+                            "write each unit once: 1 year 6 months")
+                return False
+            seen.add(part.unit)
+            if part.amount * _MOST_DAYS[part.unit] > LONGEST_RETENTION_YEARS * 366:  # before any arithmetic
+                self.report("PE207", f"a duration of {part} is longer than {LONGEST_RETENTION_YEARS} years",
+                            part.span)
+                return False
         if min_days(d) > LONGEST_RETENTION_YEARS * 365:
             self.report("PE207", f"a duration of {d} is longer than {LONGEST_RETENTION_YEARS} years",
                         d.span)
@@ -98,7 +109,7 @@ class Checker:
 def _stmt_title(stmt) -> str:
     if isinstance(stmt, ast.Retain):
         return f"'retain {stmt.bound.replace('_', ' ')} ... from {stmt.anchor.value}'"
-    words = {"RetainUntilWithdrawn": "retain until withdrawn", "OnWithdrawal": "on withdrawal",
+    words = {"RetainUntilWithdrawn": "retain until withdrawn", "OnWithdrawal": "on withdrawal", "OnHoldEnd": "on hold end", "NextWorkingDay": "next working day",
              "LegalHold": "legal hold", "SpecialCondition": "special condition",
              "FinancialYearEnd": "financial year ends", "RespondWithin": "respond within",
              "ExtendableBy": "extendable by", "LogKeep": "keep", "LogTruncate": "truncate",

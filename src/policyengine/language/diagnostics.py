@@ -39,6 +39,8 @@ CODES: dict[str, tuple[str, str]] = {
     "PE212": (WARNING, "declared but never used"),
     "PE213": (WARNING, "withdrawal handling on a purpose not based on consent"),
     "PE214": (WARNING, "no deadline for data-subject requests"),
+    "PE215": (ERROR, "a consent scope (`basis consent to SCOPE`) on a basis other than consent"),
+    "PE216": (ERROR, "`on hold end erase within D` in a purpose with no legal hold"),
     # What the notice (GDPR Art. 13) and the record (Art. 30) need: from PE230 on.
     "PE230": (WARNING, "controller states no postal address"),
     "PE231": (WARNING, "data protection officer without contact details"),

@@ -80,7 +80,8 @@ def statement_text(node) -> str:
         case ast.Recipients(names=n):
             return f"recipients {_names(n)}"
         case ast.Basis():
-            return f"basis {node.kind.value}{_cite(node.citation)}"
+            scope = f" to {node.scope.value}" if node.scope is not None else ""
+            return f"basis {node.kind.value}{scope}{_cite(node.citation)}"
         case ast.SpecialCondition():
             return f"special condition {node.kind.value}{_cite(node.note)}"
         case ast.Retain():
@@ -89,6 +90,10 @@ def statement_text(node) -> str:
             return "retain until withdrawn"
         case ast.LegalHold():
             return f"legal hold {node.duration} from {node.anchor.value}{_cite(node.citation)}"
+        case ast.NextWorkingDay():
+            return "next working day"
+        case ast.OnHoldEnd(within=w):
+            return f"on hold end erase within {w}"
         case ast.OnWithdrawal(within=w):
             return "on withdrawal erase" + (f" within {w}" if w is not None else "")
         case ast.LogKeep():

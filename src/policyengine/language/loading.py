@@ -67,6 +67,6 @@ def scrubber_settings(path: str, purpose_name: str) -> ScrubberSettings:
     else:  # no keep line: the purpose's own maximum retention from collection
         age = next((r.duration for r in purpose.retention
                     if r.bound == ast.Bound.AT_MOST and r.anchor.value == "collected"), None)
-    max_age = f"{age.amount}{_UNIT_SUFFIX[age.unit]}" if age is not None else None
+    max_age = "".join(f"{part.amount}{_UNIT_SUFFIX[part.unit]}" for part in age.parts) if age is not None else None
     return ScrubberSettings(logs.truncate.ipv4_prefix, logs.truncate.ipv6_prefix, max_age,
                             str(logs.span))

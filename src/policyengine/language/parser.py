@@ -48,8 +48,16 @@ class _ToAst(Transformer):
     def name_list(self, meta, *names):
         return tuple(self._name(n) for n in names)
 
-    def duration(self, meta, amount, unit):
-        return ast.Duration(int(amount), ast.Unit(str(unit).rstrip("s")), self._span(meta))
+    def duration(self, meta, *tokens):
+        """One part (``7 years``) or several (``7 years 6 months``), put largest unit first."""
+        parts = []
+        for amount, unit in zip(tokens[::2], tokens[1::2]):
+            span = ast.Span(self.file, amount.line, amount.column, unit.end_line, unit.end_column)
+            parts.append(ast.Duration(int(amount), ast.Unit(str(unit).rstrip("s")), span))
+        if len(parts) == 1:
+            return ast.Duration(parts[0].amount, parts[0].unit, self._span(meta))
+        parts.sort(key=lambda d: ast.UNITS.index(d.unit))
+        return ast.Duration(parts[0].amount, parts[0].unit, self._span(meta), tuple(parts[1:]))
 
     def bound(self, meta, first, second):
         return _BOUNDS[(str(first), str(second))]
@@ -139,8 +147,10 @@ class _ToAst(Transformer):
     def recipients(self, meta, names):
         return ast.Recipients(names, self._span(meta))
 
-    def basis(self, meta, kind, citation=None):
-        return ast.Basis(self._name(kind), _unquote(citation) if citation else None, self._span(meta))
+    def basis(self, meta, kind, *rest):
+        scope = next((self._name(t) for t in rest if t.type == "NAME"), None)
+        citation = next((_unquote(t) for t in rest if t.type == "STRING"), None)
+        return ast.Basis(self._name(kind), citation, self._span(meta), scope)
 
     def special_condition(self, meta, kind, note=None):
         return ast.SpecialCondition(self._name(kind), _unquote(note) if note else None, self._span(meta))
@@ -157,6 +167,9 @@ class _ToAst(Transformer):
 
     def on_withdrawal(self, meta, within=None):
         return ast.OnWithdrawal(within, self._span(meta))
+
+    def on_hold_end(self, meta, within):
+        return ast.OnHoldEnd(within, self._span(meta))
 
     def logs(self, meta, kinds, *body):
         return ast.Logs(kinds, tuple(body), self._span(meta))
@@ -179,6 +192,9 @@ class _ToAst(Transformer):
 
     def respond_within(self, meta, duration):
         return ast.RespondWithin(duration, self._span(meta))
+
+    def next_working_day(self, meta):
+        return ast.NextWorkingDay(self._span(meta))
 
     def extendable_by(self, meta, duration):
         return ast.ExtendableBy(duration, self._span(meta))

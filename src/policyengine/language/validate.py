@@ -78,8 +78,10 @@ class _Validator(Checker):
                                 stmt.span, "write month-day, e.g. 12-31 or 06-30")
 
     def requests(self, r: ast.Requests) -> None:
-        self.once(r.body, (ast.RespondWithin, ast.ExtendableBy), "the requests block")
+        self.once(r.body, (ast.RespondWithin, ast.ExtendableBy, ast.NextWorkingDay), "the requests block")
         for stmt in r.body:
+            if isinstance(stmt, ast.NextWorkingDay):
+                continue
             if not self.duration(stmt.duration):
                 continue
             if isinstance(stmt, ast.RespondWithin) and min_days(stmt.duration) > 31:

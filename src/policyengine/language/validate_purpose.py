@@ -7,7 +7,7 @@ from collections import Counter
 
 from . import ast
 from . import vocabulary as vocab
-from .checker import Checker, min_days, surely_longer
+from .checker import Checker, lengths, min_days, surely_longer
 from .validate_art13 import check_purpose_art13
 
 
@@ -15,7 +15,7 @@ def check_purpose(checker: Checker, p: ast.Purpose, used: Counter) -> None:
     """Every check of one purpose; ``used`` counts the declared names it uses (for PE212)."""
     where = f"purpose '{p.name.value}'"
     checker.once(p.body, (ast.Basis, ast.SpecialCondition, ast.Retain, ast.RetainUntilWithdrawn,
-                          ast.LegalHold, ast.OnWithdrawal, ast.Provision), where)
+                          ast.LegalHold, ast.OnWithdrawal, ast.OnHoldEnd, ast.Provision), where)
     check_purpose_art13(checker, p, where)
     _coverage(checker, p, where, used)
     _lawfulness(checker, p, where)
@@ -52,6 +52,10 @@ def _lawfulness(checker: Checker, p: ast.Purpose, where: str) -> None:
                         f'add the law after the basis: basis {basis.kind.value} "Bokföringslagen (1999:1078)"')
 
     consent = basis is not None and basis.kind.value == "consent"
+    if basis is not None and basis.scope is not None and not consent:
+        checker.report("PE215", f"{where}: only consent names what was consented to, and the basis is "
+                       f"{basis.kind.value}", basis.scope.span,
+                       f"drop 'to {basis.scope.value}', or: basis consent to {basis.scope.value}")
     withdrawal = p.until_withdrawn or p.on_withdrawal
     if consent and withdrawal is None:
         checker.report("PE202", f"{where} relies on consent but says nothing of its withdrawal",
@@ -94,25 +98,32 @@ def _retention(checker: Checker, p: ast.Purpose, where: str) -> None:
         if checker.known(r.anchor, vocab.CLOCK_ANCHORS, "retention clock start") and ok:
             limits[(r.bound, r.anchor.value)] = r
     hold = p.legal_hold
+    hold_ok = hold is not None and checker.duration(hold.duration)
     if hold is not None:
-        checker.duration(hold.duration)
         checker.known(hold.anchor, vocab.CLOCK_ANCHORS, "retention clock start")
         if not (hold.citation or "").strip():
             checker.report("PE205", f"{where}: the legal hold cites no law", hold.span,
                         'add the law: legal hold 7 years from financial_year_end "Bokföringslagen (1999:1078) 7 kap. 2 §"')
     if p.on_withdrawal is not None and p.on_withdrawal.within is not None:
         checker.duration(p.on_withdrawal.within)
+    if p.on_hold_end is not None:
+        checker.duration(p.on_hold_end.within)
+        if hold is None:
+            checker.report("PE216", f"{where} erases on the end of a legal hold but has none",
+                           p.on_hold_end.span, 'add: legal hold 7 years from financial_year_end "law"')
     for (bound, anchor), low in limits.items():
         high = limits.get((ast.Bound.AT_MOST, anchor))
         if bound == ast.Bound.AT_LEAST and high is not None and surely_longer(low.duration, high.duration):
             checker.report("PE203", f"{where} keeps at least {low.duration} but at most "
-                        f"{high.duration} from {anchor}", low.duration.span,
+                        f"{high.duration} from {anchor}{lengths(low.duration, high.duration)}",
+                        low.duration.span,
                         f"the maximum is at line {high.span.line}")
-    if hold is not None:
+    if hold_ok:
         high = limits.get((ast.Bound.AT_MOST, hold.anchor.value))
         if high is not None and surely_longer(hold.duration, high.duration):
-            checker.report("PE203", f"{where}: the legal hold of {hold.duration} is longer than the "
-                        f"maximum retention of {high.duration}", hold.duration.span,
+            checker.report("PE203", f"{where}: the legal hold of {hold.duration} can end after the "
+                        f"maximum retention of {high.duration}{lengths(hold.duration, high.duration)}",
+                        hold.duration.span,
                         f"the maximum is at line {high.span.line}")
 
 

@@ -111,9 +111,9 @@ SAFEGUARDS = _table(
 Basis = Literal["consent", "contract", "legal_obligation", "vital_interests", "public_task",
                 "legitimate_interests"]
 ClockAnchor = Literal["collected", "last_activity", "contract_end", "consent_withdrawn", "deleted",
-                      "financial_year_end"]
+                      "financial_year_end", "calendar_year_end_of_financial_year", "erasure_requested"]
 # A rule's anchor: a clock start, or the day a data-subject request was made.
-RuleAnchor = Literal[ClockAnchor, "erasure_requested", "request_received"]
+RuleAnchor = Literal[ClockAnchor, "request_received"]
 
 # What a retention clock can start from.
 CLOCK_ANCHORS = _table(
@@ -123,6 +123,12 @@ CLOCK_ANCHORS = _table(
     Term("consent_withdrawn", "withdrawal of consent", "GDPR Art. 7(3)"),
     Term("deleted", "deletion from the live system (backups)", ""),
     Term("financial_year_end", "the end of the financial year", ""),
+    # Bokföringslagen (1999:1078) 7 kap. 2 §: "till och med det sjunde året efter utgången
+    # av det kalenderår då räkenskapsåret avslutades": 31 December of the year the
+    # financial year ended in (a year ending 2019-06-30 counts from 2019-12-31).
+    Term("calendar_year_end_of_financial_year", "31 December of the calendar year in which the "
+         "financial year ended", "Bokföringslagen (1999:1078) 7 kap. 2 §"),
+    Term("erasure_requested", "the data subject's request for erasure", "GDPR Art. 17"),
 )
 
 # Log kinds a purpose's log rules may name.
