@@ -46,7 +46,7 @@ PROMISES = [
     ("binero", "sv", "004", "bokföringslagen och andra relevanta lagar måste spara informationen även efter "
                             "att en begäran om radering har hanterats",
      "Enligt Bokföringslagen (1999:1078) 7 kap. 2 § sparar vi uppgifterna till och med den dag då 7 år har "
-     "gått sedan räkenskapsårets slut, även om du begär att de raderas"),
+     "gått sedan utgången av det kalenderår då räkenskapsåret avslutades, även om du begär att de raderas"),
     ("binero", "sv", "004", "använder vi oss av en tredjepartsservice som samlar in namn och e-post samt chatthistorik",
      "Tredjepartstjänst för chatt på webbplatsen (personuppgiftsbiträde)"),
     ("binero", "sv", "004", "berörda brottsbekämpande myndigheter när detta krävs",
