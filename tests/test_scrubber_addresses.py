@@ -110,8 +110,34 @@ FORMS = [
     (b"::ffff:192.0.2.128", b"::ffff:192.0.2.0"),
     (b"::FFFF:192.0.2.128", b"::ffff:192.0.2.0"),
     (b"::ffff:c000:28a", b"::ffff:192.0.2.0"),
-    # valid as an address and as address:port: 16 bits fewer, so neither reading leaks
-    (b"2001:db8:85a3::1:443", b"2001:db8::"),
+    # valid as an address and as address:port: where both readings truncate alike the
+    # result is exact, else 16 bits fewer, so neither reading leaks
+    (b"2001:db8:85a3::1:443", b"2001:db8:85a3::"),
+    (b"[client 2001:db8:4f2e:17::d00d:443]", b"[client 2001:db8:4f2e::]"),
+    (b"[client 2001:db8:4f2e:17::d00d:51234]", b"[client 2001:db8:4f2e:::51234]"),
+    (b"2001:db8:4f2e:17:1:2:d00d:443", b"2001:db8:4f2e::"),
+    (b"2001:db8::d00d:443", b"2001:db8::"),
+    # a colon after a word (label) is a separator, whatever letters the label ends in
+    (b"ipv6:2001:db8:85a3::7", b"ipv6:2001:db8:85a3::"),
+    (b"remote:2001:db8:85a3::7", b"remote:2001:db8:85a3::"),
+    (b"id:2001:db8:85a3::7", b"id:2001:db8:85a3::"),
+    (b"source:2001:db8:85a3::7", b"source:2001:db8:85a3::"),
+    (b"[IPv6:2001:db8:85a3::7]", b"[IPv6:2001:db8:85a3::]"),
+    (b"peer_id:fe80::1:2:3:4", b"peer_id:fe80::"),
+    (b"ipv6:2001:db8:85a3:1:2:3:4:5", b"ipv6:2001:db8:85a3::"),
+    # text glued after: a word after ':' or '.'
+    (b"2001:db8:85a3::7.Connection refused", b"2001:db8:85a3::.Connection refused"),
+    (b"2001:db8:85a3::7:error", b"2001:db8:85a3:::error"),
+    (b"2001:db8:85a3::7:eof", b"2001:db8:85a3:::eof"),
+    (b"at ipv6:2001:db8:85a3::7:deadline", b"at ipv6:2001:db8:85a3:::deadline"),
+    (b"std::vector", b"std::vector"),
+    (b"std::chrono::duration", b"std::chrono::duration"),
+    # IPv4 right after a URL escape: the escape's digits glue to the first octet
+    (b"q=%278.8.8.8%27", b"q=%278.8.8.0%27"),
+    (b"q=%288.8.8.8%29", b"q=%288.8.8.0%29"),
+    (b"u=a%408.8.8.8", b"u=a%408.8.8.0"),
+    (b"u=a%4010.1.2.3", b"u=a%4010.1.2.0"),
+    (b"q=%2799.1.2.3", b"q=%2799.1.2.0"),
     (b"::ffff:c000:280", b"::"),
     (b"0:0:0:0:0:ffff:192.0.2.1", b"::ffff:192.0.2.0"),
     (b"64:ff9b::192.0.2.33", b"64:ff9b::"),
@@ -134,7 +160,7 @@ FORMS = [
     (b"00:1a:2b:3c:4d:5e", b"00:1a:2b:3c:4d:5e"),
     (b"std::vector<int>", b"std::vector<int>"),
     (b"Foo::Bar::baz()", b"Foo::Bar::baz()"),
-    (b"999.1.1.1", b"999.1.1.1"),
+    (b"999.1.1.1", b"999.1.1.0"),  # "9" + 99.1.1.1 (a glued escape like %2799...): fail closed
     (b"www.example.co.uk", b"www.example.co.uk"),
     (b"a.b.c.d", b"a.b.c.d"),
     (b"1.2.3", b"1.2.3"),

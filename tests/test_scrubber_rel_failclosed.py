@@ -61,6 +61,17 @@ junk = st.one_of(
 sep = st.sampled_from(SEPARATORS)
 port = st.integers(1, 65535).map(lambda p: str(p).encode())
 
+# Words glued to an address by ':' or '.': any letters, digits and '_', at least one of
+# them not a hex digit (else the word and the address are one hex run).
+hostile_word = st.one_of(
+    st.sampled_from([b"ipv6", b"IPv6", b"remote", b"id", b"source", b"client", b"peer_id", b"error", b"eof", b"Connection"]),
+    st.tuples(
+        st.text("0123456789abcdefABCDEF_", max_size=4),
+        st.sampled_from("ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_"),
+        st.text("0123456789abcdefABCDEF", max_size=4),
+    ).map(lambda t: (t[0] + t[1] + t[2]).encode()),
+)
+
 v6_addr = st.one_of(
     st.ip_addresses(v=6),
     # Mostly-zero addresses exercise "::" in every position.
@@ -76,7 +87,7 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
     """(address, literal before, token text, literal after)."""
     a = draw(st.ip_addresses(v=4))
     octets = str(a).split(".")
-    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc"]))
+    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc"]))
     before = after = b""
     if form == "zeros":
         text = ".".join(o.zfill(3) for o in octets).encode()
@@ -88,6 +99,9 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
         text = draw(st.sampled_from([b"ip", b"x", b"_", b"client"])) + str(a).encode() + draw(st.sampled_from([b"", b"x", b"_z"]))
     elif form == "urlenc":
         before, text, after = b"%", b"20" + str(a).encode(), b"%2C"
+    elif form == "urlesc":  # any %HH right before it: "q=%278.8.8.8%27", "%408.8.8.8"
+        esc = draw(st.sampled_from([b"27", b"28", b"40", b"22", b"3C", b"5B"]) | st.text("0123456789ABCDEFabcdef", min_size=2, max_size=2).map(str.encode))
+        before, text, after = b"%", esc + str(a).encode(), b"%" + esc
     else:
         text = str(a).encode()
     return a, before, text, after
@@ -116,7 +130,7 @@ def _v6_spellings(a: ipaddress.IPv6Address, draw: st.DrawFn) -> bytes:
 def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes]:
     a = draw(v6_addr)
     text = _v6_spellings(a, draw)
-    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache"]))
+    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after"]))
     before = after = b""
     if wrap == "zone":
         after = b"%" + draw(st.sampled_from([b"eth0", b"1", b"en0", b"wlp2s0"]))
@@ -126,6 +140,10 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
         before, after = b"[", b"]:" + draw(port)
     elif wrap == "apache":  # Apache 2.4: [client 2001:db8::1:51234], port glued with ':'
         text = text + b":" + draw(port)
+    elif wrap == "label" and not text.startswith(b":"):  # "ipv6:2001:db8::7", "remote:...", "[IPv6:...]": labels ending in hex
+        text = draw(hostile_word) + b":" + text
+    elif wrap == "glued-after" and not text.endswith(b"::"):  # "...::7.Connection", "...::7:error"
+        text = text + draw(st.sampled_from([b":", b"."])) + draw(hostile_word)
     return a, before, text, after
 
 
@@ -231,13 +249,15 @@ def _v6_candidates(run: bytes):  # type: ignore[no-untyped-def]
     leading or trailing punctuation, after any '.', and without a ':PORT' tail."""
     n = len(run)
     lead = len(run) - len(run.lstrip(b".:"))
-    starts = set(range(lead + 1)) | {k + 1 for k in range(n) if run[k] == 0x2E}
+    starts = set(range(lead + 1)) | {k + 1 for k in range(n) if run[k] in (0x2E, 0x3A)}
     # ":::1" reads as "::" port 1 (it is what "[client ::1:1]" becomes), not as "::1".
     starts -= {i for i in range(1, n - 1) if run[i - 1 : i + 2] == b":::"}
     trail = len(run) - len(run.rstrip(b".:"))
     ends = {n - t for t in range(trail + 1)}
     for k in range(n):
         if run[k] == 0x3A and PORT_TAIL.fullmatch(run, k):
+            ends.add(k)
+        if run[k] in (0x2E, 0x3A):  # a word glued after: "::7:e(rror)", "::7.C(onnection)"
             ends.add(k)
     for i in starts:
         for j in ends:

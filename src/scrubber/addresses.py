@@ -138,7 +138,12 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
             and _parse_v6(m.group(1)) is not None
         ):
             # Ambiguous: "2001:db8::1:80" is an address, and also 2001:db8::1 port 80.
-            # Keep 16 bits fewer (at most 64), so that neither reading leaks.
+            # Where both readings truncate to the same text, that text is exact
+            # ("[client 2001:db8:4f2e:17::d00d:443]" at /48); else keep 16 bits
+            # fewer (at most 64), so that neither reading leaks.
+            exact = policy.v6_text(addr)
+            if exact == policy.v6_text(_parse_v6(m.group(1))):  # type: ignore[arg-type]
+                return exact, 1
             cap = max(0, min(policy.ipv6_prefix - 16, 64))
             full = (1 << 128) - 1
             value = int(addr) & ((full << (128 - cap)) & full)
@@ -163,16 +168,20 @@ def _scrub_dotted(seq: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     if n == 4 and None not in values:
         v = (values[0] << 24) | (values[1] << 16) | (values[2] << 8) | values[3]  # type: ignore[operator]
         return policy.v4_text(v), 1
-    # A first number with more than three digits may be an octet glued to digits
-    # before it, as in a URL-encoded "%20192.0.2.1": use its longest suffix <= 255.
+    # A first number over 255 may be an octet glued to digits before it, as in a
+    # URL-encoded "%20192.0.2.1" or "%278.8.8.8" ("'8.8.8.8'"): use its longest
+    # suffix <= 255.  Every reading shares the other three octets; below /8 the
+    # readings' first octets differ, so the glued number is zeroed whole.
     glued = b""
-    if values[0] is None and len(parts[0]) > 3:
+    if values[0] is None and len(parts[0]) > 1:
         p0 = parts[0]
         for k in (3, 2, 1):
             tail = p0[-k:]
-            if int(tail) <= 255:
+            if len(tail) == k and int(tail) <= 255:
                 glued, parts[0], values[0] = p0[:-k], tail, int(tail)
                 break
+        if glued and policy.ipv4_prefix < 8 and policy.hash_key is None:
+            glued, parts[0], values[0] = b"0" * len(glued), b"0" * len(parts[0]), 0
     # Zero the host bits of every window of four numbers that is an address.
     new = list(values)
     found = 0
@@ -221,6 +230,16 @@ def _scrub_v4_in(segment: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
 def _v6_core_span(tok: bytes, start: int, end: int) -> tuple[int, int] | None:
     """Given a hex run tok[start:end], return the span of its IPv6 candidate core."""
     s, e = start, end
+    # A colon after a word is a separator: in "ipv6:2001:db8::7" or "source:..." the
+    # run starts inside the label ("6:", "ce:"); the label's hex tail is not address.
+    if s > 0 and tok[s - 1] in _WORD_BYTES:
+        while s < e and tok[s] != 0x3A:
+            s += 1
+    # Likewise text glued after ("...::7:error", "...::7.Connection"): the hex head
+    # of the word is not address.
+    if e < len(tok) and tok[e] in _WORD_BYTES:
+        while e > s and tok[e - 1] not in (0x3A, 0x2E):
+            e -= 1
     while e > s and tok[e - 1] == 0x2E:  # trailing dots
         e -= 1
     if e - s >= 1 and tok[s] == 0x3A and not (e - s >= 2 and tok[s + 1] == 0x3A):
@@ -232,9 +251,8 @@ def _v6_core_span(tok: bytes, start: int, end: int) -> tuple[int, int] | None:
     core = tok[s:e]
     if b"::" not in core and core.count(b":") < 6:
         return None
-    if s > 0 and tok[s - 1] in _WORD_BYTES:
-        return None
-    if e < len(tok) and tok[e] in _WORD_BYTES:
+    glued = (s > 0 and tok[s - 1] in _WORD_BYTES) or (e < len(tok) and tok[e] in _WORD_BYTES)
+    if glued and core == b"::":  # "std::vector": nothing of an address is left
         return None
     return s, e
 
