@@ -132,6 +132,17 @@ FORMS = [
     (b"at ipv6:2001:db8:85a3::7:deadline", b"at ipv6:2001:db8:85a3:::deadline"),
     (b"std::vector", b"std::vector"),
     (b"std::chrono::duration", b"std::chrono::duration"),
+    # escapes around an address are separators, as a decoder reads them
+    (b"msg\\n2001:db8:85a3::7", b"msg\\n2001:db8:85a3::"),
+    (b"\\x222001:db8:85a3::7\\x22", b"\\x222001:db8:85a3::\\x22"),
+    (b"\\u003c2001:db8:85a3::7\\u003e", b"\\u003c2001:db8:85a3::\\u003e"),
+    (b"\\x22192.0.2.77\\x22", b"\\x22192.0.2.0\\x22"),
+    (b"\\t10.1.2.3\\r\\n", b"\\t10.1.2.0\\r\\n"),
+    (b"\\\\n2001:db8::7", b"\\\\n2001:db8::"),
+    (b"%222001:db8:85a3::7%22", b"%222001:db8:85a3::%22"),
+    (b"\\b2001:db8:85a3::7", b"\\b2001:db8:85a3::"),
+    (b"\\x2", b"\\x2"),
+    (b"\\std::vector", b"\\std::vector"),
     # IPv4 right after a URL escape: the escape's digits glue to the first octet
     (b"q=%278.8.8.8%27", b"q=%278.8.8.0%27"),
     (b"q=%288.8.8.8%29", b"q=%288.8.8.0%29"),
@@ -147,9 +158,10 @@ FORMS = [
     (b'"::1"', b'"::"'),
     # address-ish but malformed: masked, fail closed
     (b"2001:db8::1::2", b"xxxx:xxx::x::x"),
-    (b"12345::1", b"xxxxx::x"),
+    (b"12345::1", b"12345::"),  # "1" glued to 2345::1 (as after %22): every reading truncated
+    (b"123456789::1", b"123456789::"),
     (b"1:2:3:4:5:6:7", b"x:x:x:x:x:x:x"),
-    (b"%202001:db8::1", b"%xxxxxx:xxx::x"),
+    (b"%202001:db8::1", b"%202001:db8::"),
     # not addresses: byte for byte alone
     (b"13:55:36", b"13:55:36"),
     (b"[10/Oct/2000:13:55:36 -0700]", b"[10/Oct/2000:13:55:36 -0700]"),

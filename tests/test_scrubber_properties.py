@@ -157,6 +157,18 @@ fragments = st.one_of(
             b"\r",
             b"\n",
             b"\n\n",
+            b"\\",
+            b"\\x22",
+            b"\\x2",
+            b"\\u003c",
+            b"\\u00",
+            b"\\n",
+            b"\\b",
+            b"%3A",
+            b"%27",
+            b"ipv6:",
+            b":error",
+            b".Conn",
         ]
     ),
 )

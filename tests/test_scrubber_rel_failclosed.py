@@ -169,13 +169,28 @@ CONTEXTS = [
     (b"\x00", b"", b"", b"\x00"),
     (b"\xff", b"", b"", b"\xc3"),
     (b"\t", b"", b"", b"\r"),
+    # escapes a log writer puts around values: nginx/Apache \xHH, JSON \uHHHH, \n \t \"
+    (b"msg\\n", b"", b"", b"\\n"),
+    (b"\\x22", b"", b"", b"\\x22"),
+    (b'{"m":"\\u003c', b"", b"", b'\\u003e"}'),
+    (b"\\\\r", b"", b"", b"\\t"),
+    (b"\\\"", b"", b"", b"\\\""),
+    (b"\\x5B", b"", b":", b"\\x5D"),
 ]
+# an escape with random hex digits or letter before the address
+ESCAPE_BEFORE = st.one_of(
+    st.text("0123456789abcdefABCDEF", min_size=2, max_size=2).map(lambda h: b"\\x" + h.encode()),
+    st.text("0123456789abcdefABCDEF", min_size=4, max_size=4).map(lambda h: b"\\u" + h.encode()),
+    st.sampled_from("ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ").map(lambda c: b"\\" + c.encode()),
+)
 
 
 @st.composite
 def address_segment(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, list[bytes]]:
     a, before, text, after = draw(st.one_of(v4_form(), v6_form()))
     lit_b, glue_b, glue_a, lit_a = draw(st.sampled_from(CONTEXTS))
+    if draw(st.integers(0, 5)) == 0:
+        lit_b, glue_b = lit_b + draw(ESCAPE_BEFORE), b""
     if before or after:  # a bracketed/zoned/url-encoded form brings its own literals
         glue_b = glue_a = b""
     if glue_b == b":" and text.startswith(b":"):
@@ -281,11 +296,20 @@ def _parse6(s: bytes) -> int | None:
     return _PARSE_CACHE[s]
 
 
+ESCAPES = re.compile(rb"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[A-Za-z])")
+
+
 def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int], bytes]]:
-    """Every (secret, text) where the text in ``out`` parses back to a secret address."""
+    """Every (secret, text) where the text in ``out``, read as it is or with its
+    escapes decoded (to a separator), parses back to a secret address."""
+    found = _leaks_in(out, secret) if secret else []
+    if secret and b"\\" in out:
+        found += _leaks_in(ESCAPES.sub(b" ", out), secret)
+    return found
+
+
+def _leaks_in(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int], bytes]]:
     found = []
-    if not secret:
-        return found
     for w, v in _v4_windows(out):
         if (4, v) in secret:
             found.append(((4, v), b".".join(w)))

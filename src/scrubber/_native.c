@@ -19,6 +19,7 @@
 
 static unsigned char TOK[256];   /* [0-9A-Za-z_.:] */
 static unsigned char DIG[256];   /* [0-9] */
+static unsigned char HEX[256];   /* [0-9A-Fa-f] */
 
 static void init_tables(void) {
     int c;
@@ -26,6 +27,7 @@ static void init_tables(void) {
         TOK[c] = (unsigned char)((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
                                  (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == ':');
         DIG[c] = (unsigned char)(c >= '0' && c <= '9');
+        HEX[c] = (unsigned char)(DIG[c] || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
     }
 }
 
@@ -415,7 +417,17 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
     while (p < end) {
         const unsigned char *s;
         int colons = 0, dots = 0, dbl = 0;
-        while (p < end && !TOK[*p]) p++;
+        while (p < end && !TOK[*p]) {
+            /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
+             * \xHH, \uHHHH, a backslash and a letter g-z. */
+            if (*p == '\\' && end - p >= 2) {
+                unsigned char c = p[1];
+                if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]]) { p += 4; continue; }
+                if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]]) { p += 6; continue; }
+                if ((c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z')) { p += 2; continue; }
+            }
+            p++;
+        }
         if (p >= end) break;
         s = p;
         while (p < end && TOK[*p]) {

@@ -27,7 +27,7 @@ IPv6
     * a text valid both ways (``2001:db8::1:443``: an address, or 2001:db8::1
       port 443) is truncated as one address to 16 bits fewer than
       ``ipv6_prefix`` (at most 64), so that neither reading leaks;
-    * otherwise (``2001:db8::1::2``, ``12345::1``, ``1:2:3:4:5:6:7``) it is
+    * otherwise (``2001:db8::1::2``, ``1:2:3:4:5:6:7``) it is
       address-ish but malformed: fail closed, every hex digit becomes ``x``.
 
 IPv4
@@ -55,7 +55,13 @@ __all__ = [
 ]
 
 # Which bytes make up a token (must match _native.c's TOKEN table).
-TOKEN_RE = re.compile(rb"(?<![\w.:])[\w.:]*[.:][\w.:]*")
+# An escape before a token is a separator, as a decoder would read it: "\\x22",
+# "\\u003c", "\\n" (a backslash and a letter g-z).  A token may start right after one.
+_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[G-Zg-z])"
+TOKEN_RE = re.compile(
+    _ESCAPE
+    + rb"|(?:(?<![\w.:])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))[\w.:]*[.:][\w.:]*"
+)
 _HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
 _DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
 _PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
@@ -153,6 +159,18 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         addr = _parse_v6(m.group(1))
         if addr is not None:
             return policy.v6_text(addr) + b":" + m.group(2), 1
+    # A first group of more than four hex digits may be a group glued to an escape
+    # before it ("%222001:db8::7", "\\b2001:..."): read its longest valid suffix.  The
+    # readings share every other group; below /16 they differ, so fail closed.
+    head, colon, rest = core.partition(b":")
+    if len(head) > 4 and colon and policy.ipv6_prefix >= 16 and b"." not in head:
+        for k in (4, 3, 2, 1):
+            cand = head[-k:] + b":" + rest
+            if _parse_v6(cand) is not None or (
+                (pm := _PORT_RE.fullmatch(cand)) is not None and _parse_v6(pm.group(1)) is not None
+            ):
+                rep, c = _scrub_v6_core(cand, policy)
+                return head[:-k] + rep, c
     # Address-ish but malformed: fail closed.
     return _HEX_DIGIT_RE.sub(b"x", core), 1
 
@@ -311,7 +329,7 @@ def scrub_text_py(line: bytes, cache: TokenCache) -> tuple[bytes, int]:
     def repl(m: re.Match[bytes]) -> bytes:
         nonlocal count
         tok = m.group()
-        if not token_needs_check(tok):
+        if tok[0] == 0x5C or not token_needs_check(tok):  # an escape, or nothing to do
             return tok
         rep, c = cache.lookup(tok)
         count += c
