@@ -138,24 +138,29 @@ typedef struct {
     int64_t utc, naive, now_naive, now_year;
 } Cut;
 
+/* CLF: DD/Mon/YYYY:HH:MM:SS +HHMM (26 bytes) at p.  1: found. */
+static int clf_at(const unsigned char *p, const unsigned char *end, int *zoned, int64_t *secs) {
+    if (end - p >= 26 && p[2] == '/') {
+        int64_t d = dd_at(p, end), y, sod, oh, om;
+        int mon = month_at(p + 3, end);
+        if (d > 0 && mon && p[6] == '/' && (y = num_at(p + 7, end, 4)) >= 0 && p[11] == ':' &&
+            (sod = hms_at(p + 12, end)) >= 0 && p[20] == ' ' && (p[21] == '+' || p[21] == '-') &&
+            (oh = num_at(p + 22, end, 2)) >= 0 && (om = num_at(p + 24, end, 2)) >= 0) {
+            int64_t off = oh * 3600 + om * 60;
+            int64_t s = days_from_civil(y, mon, d) * 86400 + sod;
+            *zoned = 1;
+            *secs = p[21] == '+' ? s - off : s + off;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Try every format at p in grammar order.  1: found (*zoned, *secs set). */
 static int ts_at(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
     unsigned char c = *p;
     if (DIG[c]) {
-        /* CLF: DD/Mon/YYYY:HH:MM:SS +HHMM */
-        if (end - p >= 26 && p[2] == '/') {
-            int64_t d = dd_at(p, end), y, sod, oh, om;
-            int mon = month_at(p + 3, end);
-            if (d > 0 && mon && p[6] == '/' && (y = num_at(p + 7, end, 4)) >= 0 && p[11] == ':' &&
-                (sod = hms_at(p + 12, end)) >= 0 && p[20] == ' ' && (p[21] == '+' || p[21] == '-') &&
-                (oh = num_at(p + 22, end, 2)) >= 0 && (om = num_at(p + 24, end, 2)) >= 0) {
-                int64_t off = oh * 3600 + om * 60;
-                int64_t s = days_from_civil(y, mon, d) * 86400 + sod;
-                *zoned = 1;
-                *secs = p[21] == '+' ? s - off : s + off;
-                return 1;
-            }
-        }
+        if (clf_at(p, end, zoned, secs)) return 1;
         if (end - p >= 19 && (p[4] == '/' || p[4] == '-')) {
             int64_t y = num_at(p, end, 4), mo = num_at(p + 5, end, 2), d, sod;
             if (y >= 0 && mo >= 1 && mo <= 12 && p[7] == p[4] && (d = dd_at(p + 8, end)) > 0) {
@@ -244,10 +249,56 @@ static int ts_at(const unsigned char *p, const unsigned char *end, const Cut *cu
     return 0;
 }
 
+static const char *const JSON_TIME_KEYS[] = {
+    "\"ts\":", "\"time\":", "\"time_local\":", "\"time_iso8601\":", "\"timestamp\":", "\"@timestamp\":", NULL};
+
+/* The format's own time field (timestamps.py _format_time, in the same order):
+ * at the line's start, a JSON time key, CLF's `[time] "`.  1: found. */
+static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
+    const unsigned char *q = p, *r;
+    if (q < end && *q == '<') {
+        int nd = 0;
+        r = q + 1;
+        while (r < end && DIG[*r] && nd < 3) { r++; nd++; }
+        if (nd >= 1 && r < end && *r == '>') {
+            q = r + 1;
+            if (end - q >= 2 && q[0] == '1' && q[1] == ' ') q += 2;
+        }
+    }
+    if (q < end && *q == '[') q++;
+    if (q < end && ts_at(q, end, cut, zoned, secs)) return 1;
+    if (p < end && *p == '{') {
+        for (r = p; r < end; r++) {
+            int k;
+            if (*r != '"') continue;
+            for (k = 0; JSON_TIME_KEYS[k]; k++) {
+                size_t len = strlen(JSON_TIME_KEYS[k]);
+                if ((size_t)(end - r) >= len && memcmp(r, JSON_TIME_KEYS[k], len) == 0) {
+                    const unsigned char *v = r + len;
+                    if (k == 0) {
+                        if (ts_at(r, end, cut, zoned, secs)) return 1;
+                    } else {
+                        if (v < end && *v == ' ') v++;
+                        if (v < end && *v == '"') v++;
+                        if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
+                    }
+                    r += len - 1; /* like finditer: on after the key */
+                    break;
+                }
+            }
+        }
+    }
+    for (r = p; end - r >= 30; r++) {
+        if (*r == '[' && r[27] == ']' && r[28] == ' ' && r[29] == '"' && clf_at(r + 1, end, zoned, secs)) return 1;
+    }
+    return 0;
+}
+
 /* -1: no timestamp; 0: fresh; 1: expired */
 static int line_expired(const unsigned char *p, const unsigned char *end, const Cut *cut) {
     int zoned;
     int64_t secs;
+    if (format_ts(p, end, cut, &zoned, &secs)) return secs < (zoned ? cut->utc : cut->naive);
     for (; p < end; p++) {
         unsigned char c = *p;
         if (!(DIG[c] || c == '"' || (c >= 'A' && c <= 'Z'))) continue;
