@@ -143,6 +143,14 @@ FORMS = [
     (b"\\b2001:db8:85a3::7", b"\\b2001:db8:85a3::"),
     (b"\\x2", b"\\x2"),
     (b"\\std::vector", b"\\std::vector"),
+    # URL-encoded colons: read as a URL decoder sees them, written encoded
+    (b"GET /?ip=2001%3Adb8%3A85a3%3A%3A7&x=1", b"GET /?ip=2001%3Adb8%3A85a3%3A%3A&x=1"),
+    (b"r=%5B2001%3adb8%3a85a3%3a1%3a2%3a3%3a4%3a5%5D%3A8080", b"r=%5B2001%3adb8%3a85a3%3a%3a%5D%3A8080"),
+    (b"ip%3A2001%3Adb8%3A85a3%3A%3A7", b"ip%3A2001%3Adb8%3A85a3%3A%3A"),
+    (b"192.0.2.1%3A8080", b"192.0.2.0%3A8080"),
+    (b"%3A%3A1", b"%3A%3A"),
+    (b"a%3Ab%3Ac", b"a%3Ab%3Ac"),
+    (b"100%3A", b"100%3A"),
     # IPv4 right after a URL escape: the escape's digits glue to the first octet
     (b"q=%278.8.8.8%27", b"q=%278.8.8.0%27"),
     (b"q=%288.8.8.8%29", b"q=%288.8.8.0%29"),

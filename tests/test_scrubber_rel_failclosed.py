@@ -32,10 +32,10 @@ from scrubber.addresses import token_needs_check
 
 PATHS = [pytest.param(True, id="pure"), pytest.param(False, id="native")]
 TOKEN_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.:")
-TOKEN_RUN = re.compile(rb"[0-9A-Za-z_.:]+")
+TOKEN_RUN = re.compile(rb"(?:[0-9A-Za-z_.:]|%3[Aa])+")  # a URL-encoded colon is a colon
 # Bytes that are never part of a token: the library may never change them.
 SEPARATORS = [bytes([c]) for c in range(256) if c not in TOKEN_BYTES and c != 0x0A]
-GAP = rb"[0-9A-Za-z_.:]*"
+GAP = rb"(?:[0-9A-Za-z_.:]|%3[Aa])*"
 
 COUNTS: dict[str, dict[str, int]] = {}
 
@@ -50,7 +50,7 @@ def _count(name: str, **kw: int) -> None:
 def _defuse(b: bytes) -> bytes:
     """Junk must not itself look like an address: break runs the scrubber would examine."""
     b = b.replace(b"\n", b" ")
-    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/") if token_needs_check(m.group()) else m.group(), b)
+    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/").replace(b"%3", b"/3") if token_needs_check(m.group()) else m.group(), b)
 
 
 junk = st.one_of(
@@ -130,7 +130,7 @@ def _v6_spellings(a: ipaddress.IPv6Address, draw: st.DrawFn) -> bytes:
 def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes]:
     a = draw(v6_addr)
     text = _v6_spellings(a, draw)
-    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after"]))
+    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded"]))
     before = after = b""
     if wrap == "zone":
         after = b"%" + draw(st.sampled_from([b"eth0", b"1", b"en0", b"wlp2s0"]))
@@ -142,6 +142,8 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
         text = text + b":" + draw(port)
     elif wrap == "label" and not text.startswith(b":"):  # "ipv6:2001:db8::7", "remote:...", "[IPv6:...]": labels ending in hex
         text = draw(hostile_word) + b":" + text
+    elif wrap == "url-encoded":  # "?ip=2001%3Adb8%3A%3A7" in a query string or referer
+        text = text.replace(b":", draw(st.sampled_from([b"%3A", b"%3a"])))
     elif wrap == "glued-after" and not text.endswith(b"::"):  # "...::7.Connection", "...::7:error"
         text = text + draw(st.sampled_from([b":", b"."])) + draw(hostile_word)
     return a, before, text, after
@@ -177,6 +179,7 @@ CONTEXTS = [
     (b"\\\"", b"", b"", b"\\\""),
     (b"\\x5B", b"", b":", b"\\x5D"),
 ]
+HEX_ESCAPE_END = re.compile(rb"\\[xu]((?<=x)[0-9A-Fa-f]{2}|(?<=u)[0-9A-Fa-f]{4})$")
 # an escape with random hex digits or letter before the address
 ESCAPE_BEFORE = st.one_of(
     st.text("0123456789abcdefABCDEF", min_size=2, max_size=2).map(lambda h: b"\\x" + h.encode()),
@@ -191,13 +194,17 @@ def address_segment(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address | ipaddress.
     lit_b, glue_b, glue_a, lit_a = draw(st.sampled_from(CONTEXTS))
     if draw(st.integers(0, 5)) == 0:
         lit_b, glue_b = lit_b + draw(ESCAPE_BEFORE), b""
+    m = HEX_ESCAPE_END.search(lit_b + before)
+    if m and not before and (glue_b + text)[:1] in (b".", b":", b"%"):
+        # fail closed: the escape's digits may be the address's own ("\u2001:db8::7" raw)
+        lit_b, glue_b = lit_b[: m.start(1)], m.group(1) + glue_b
     if before or after:  # a bracketed/zoned/url-encoded form brings its own literals
         glue_b = glue_a = b""
-    if glue_b == b":" and text.startswith(b":"):
+    if glue_b == b":" and text.startswith((b":", b"%3")):
         # ":" + "::1" reads as "::" port 1 (netstat's ":::80"): a documented ambiguity,
         # see the report in docs/reliability.md.
         glue_b = b""
-    if isinstance(a, ipaddress.IPv6Address) and glue_a in (b":", b"...") and text.endswith(b"::"):
+    if isinstance(a, ipaddress.IPv6Address) and glue_a in (b":", b"...") and text.endswith((b"::", b"%3A%3A", b"%3a%3a")):
         glue_a = b""
     return a, [lit_b + before, glue_b + text + glue_a, after + lit_a]
 
@@ -302,10 +309,14 @@ ESCAPES = re.compile(rb"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[A-Za-z])")
 def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int], bytes]]:
     """Every (secret, text) where the text in ``out``, read as it is or with its
     escapes decoded (to a separator), parses back to a secret address."""
-    found = _leaks_in(out, secret) if secret else []
-    if secret and b"\\" in out:
-        found += _leaks_in(ESCAPES.sub(b" ", out), secret)
-    return found
+    if not secret:
+        return []
+    readings = {out}
+    if b"\\" in out:
+        readings.add(ESCAPES.sub(b" ", out))
+    if b"%3" in out:  # what a URL decoder sees
+        readings |= {r.replace(b"%3A", b":").replace(b"%3a", b":") for r in readings}
+    return [leak for r in readings for leak in _leaks_in(r, secret)]
 
 
 def _leaks_in(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int], bytes]]:

@@ -468,27 +468,38 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
     while (p < end) {
         const unsigned char *s;
         int colons = 0, dots = 0, dbl = 0;
-        while (p < end && !TOK[*p]) {
+#define PCT_COLON(q) ((q)[0] == '%' && end - (q) >= 3 && (q)[1] == '3' && ((q)[2] == 'A' || (q)[2] == 'a'))
+        while (p < end && !TOK[*p] && !PCT_COLON(p)) {
             /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
              * \xHH, \uHHHH, a backslash and a letter g-z. */
             if (*p == '\\' && end - p >= 2) {
                 unsigned char c = p[1];
-                if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]]) { p += 4; continue; }
-                if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]]) { p += 6; continue; }
+#define ESC_END_OK(q) ((q) >= end || (*(q) != '.' && *(q) != ':' && *(q) != '%'))
+                if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]] && ESC_END_OK(p + 4)) { p += 4; continue; }
+                if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]] && ESC_END_OK(p + 6)) {
+                    p += 6;
+                    continue;
+                }
                 if ((c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z')) { p += 2; continue; }
             }
             p++;
         }
         if (p >= end) break;
         s = p;
-        while (p < end && TOK[*p]) {
-            if (*p == ':') {
-                colons++;
-                if (p > s && p[-1] == ':') dbl = 1;
-            } else if (*p == '.') {
-                dots++;
+        {
+            int prev_colon = 0; /* a URL-encoded colon (addresses.py _UNIT) counts as one */
+            while (p < end && (TOK[*p] || PCT_COLON(p))) {
+                if (*p == ':' || *p == '%') {
+                    colons++;
+                    if (prev_colon) dbl = 1;
+                    prev_colon = 1;
+                    p += *p == '%' ? 3 : 1;
+                    continue;
+                }
+                if (*p == '.') dots++;
+                prev_colon = 0;
+                p++;
             }
-            p++;
         }
         if (dots == 3 && colons <= 1 && cx->v4mask >= 0) {
             char buf[64];

@@ -57,10 +57,16 @@ __all__ = [
 # Which bytes make up a token (must match _native.c's TOKEN table).
 # An escape before a token is a separator, as a decoder would read it: "\\x22",
 # "\\u003c", "\\n" (a backslash and a letter g-z).  A token may start right after one.
-_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[G-Zg-z])"
+# When '.', ':' or '%' follows, the hex digits may be the address's own ("\\u2001:db8::7"
+# raw): then only the backslash and the letter are a separator (fail closed).
+_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![.:%])|u[0-9A-Fa-f]{4}(?![.:%])|[G-Zg-z])"
+# A URL-encoded colon ("%3A", "%3a") is a colon inside a token: an IPv6 address in a
+# query string or referer is read as a URL decoder sees it, and rewritten encoded.
+_UNIT = rb"(?:[\w.:]|%3[Aa])"
 TOKEN_RE = re.compile(
     _ESCAPE
-    + rb"|(?:(?<![\w.:])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))[\w.:]*[.:][\w.:]*"
+    + rb"|(?:(?<![\w.:])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
+    + _UNIT + rb"*(?:[.:]|%3[Aa])" + _UNIT + rb"*"
 )
 _HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
 _DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
@@ -121,8 +127,13 @@ class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_k
         return ipaddress.IPv6Address(int(addr) & self.v6_mask).compressed.encode()
 
 
+def _url_decoded(tok: bytes) -> bytes:
+    return tok.replace(b"%3A", b":").replace(b"%3a", b":") if b"%" in tok else tok
+
+
 def token_needs_check(tok: bytes) -> bool:
     """The cheap pre-filter: can :func:`scrub_token` change this token at all?"""
+    tok = _url_decoded(tok)
     return b"::" in tok or tok.count(b":") >= 6 or tok.count(b".") >= 3
 
 
@@ -279,6 +290,11 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     """Rewrite every address inside one token; return (new token, addresses found)."""
     if not token_needs_check(tok):
         return tok, 0
+    if b"%" in tok:  # URL-encoded colons: scrub what a decoder sees, write it encoded
+        rep, c = scrub_token(_url_decoded(tok), policy)
+        if not c:
+            return tok, 0
+        return rep.replace(b":", b"%3A" if b"%3A" in tok else b"%3a"), c
     pieces: list[bytes] = []
     count = 0
     pos = 0
