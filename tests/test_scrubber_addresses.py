@@ -143,6 +143,22 @@ FORMS = [
     (b"\\b2001:db8:85a3::7", b"\\b2001:db8:85a3::"),
     (b"\\x2", b"\\x2"),
     (b"\\std::vector", b"\\std::vector"),
+    # host names made from addresses: truncated in the name's own order
+    (b"customer-187-141-143-180-sta.example.net", b"customer-187-141-143-0-sta.example.net"),
+    (b"ec2-198-51-100-7.compute-1.amazonaws.com", b"ec2-198-51-100-0.compute-1.amazonaws.com"),
+    (b"host-10-105-160-179", b"host-10-105-160-0"),
+    (b"ip-10-0-12-34.ec2.internal", b"ip-10-0-12-0.ec2.internal"),
+    (b"reverse mapping checking getaddrinfo for 198-51-100-7.dyn.example [198.51.100.7] failed",
+     b"reverse mapping checking getaddrinfo for 198-51-100-0.dyn.example [198.51.100.0] failed"),
+    (b"7.100.51.198.in-addr.arpa", b"0.100.51.198.in-addr.arpa"),
+    (b"7.100.51.198.IN-ADDR.ARPA.", b"0.100.51.198.IN-ADDR.ARPA."),
+    (b"100.51.198.in-addr.arpa", b"100.51.198.in-addr.arpa"),  # a /24 zone, not an address
+    (b"7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.a.5.8.8.b.d.0.1.0.0.2.ip6.arpa",
+     b"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.a.5.8.8.b.d.0.1.0.0.2.ip6.arpa"),
+    (b"2024-01-02", b"2024-01-02"),
+    (b"550e8400-e29b-41d4-a716-446655440000", b"550e8400-e29b-41d4-a716-446655440000"),
+    (b"ec2-1-2-3", b"ec2-1-2-3"),
+    (b"x1-2-3-4y", b"x1-2-3-4y"),  # numbers glued to words are not whole fields
     # URL-encoded colons: read as a URL decoder sees them, written encoded
     (b"GET /?ip=2001%3Adb8%3A85a3%3A%3A7&x=1", b"GET /?ip=2001%3Adb8%3A85a3%3A%3A&x=1"),
     (b"r=%5B2001%3adb8%3a85a3%3a1%3a2%3a3%3a4%3a5%5D%3A8080", b"r=%5B2001%3adb8%3a85a3%3a%3a%5D%3A8080"),

@@ -31,11 +31,11 @@ from scrubber import AddressPolicy, Settings, Streamer, native_available, scrub_
 from scrubber.addresses import token_needs_check
 
 PATHS = [pytest.param(True, id="pure"), pytest.param(False, id="native")]
-TOKEN_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.:")
-TOKEN_RUN = re.compile(rb"(?:[0-9A-Za-z_.:]|%3[Aa])+")  # a URL-encoded colon is a colon
+TOKEN_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.:-")
+TOKEN_RUN = re.compile(rb"(?:[0-9A-Za-z_.:-]|%3[Aa])+")  # a URL-encoded colon is a colon
 # Bytes that are never part of a token: the library may never change them.
 SEPARATORS = [bytes([c]) for c in range(256) if c not in TOKEN_BYTES and c != 0x0A]
-GAP = rb"(?:[0-9A-Za-z_.:]|%3[Aa])*"
+GAP = rb"(?:[0-9A-Za-z_.:-]|%3[Aa])*"
 
 COUNTS: dict[str, dict[str, int]] = {}
 
@@ -50,7 +50,7 @@ def _count(name: str, **kw: int) -> None:
 def _defuse(b: bytes) -> bytes:
     """Junk must not itself look like an address: break runs the scrubber would examine."""
     b = b.replace(b"\n", b" ")
-    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/").replace(b"%3", b"/3") if token_needs_check(m.group()) else m.group(), b)
+    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/").replace(b"%3", b"/3").replace(b"-", b"/") if token_needs_check(m.group()) else m.group(), b)
 
 
 junk = st.one_of(
@@ -87,7 +87,7 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
     """(address, literal before, token text, literal after)."""
     a = draw(st.ip_addresses(v=4))
     octets = str(a).split(".")
-    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc"]))
+    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc", "hostname", "in-addr"]))
     before = after = b""
     if form == "zeros":
         text = ".".join(o.zfill(3) for o in octets).encode()
@@ -99,6 +99,14 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
         text = draw(st.sampled_from([b"ip", b"x", b"_", b"client"])) + str(a).encode() + draw(st.sampled_from([b"", b"x", b"_z"]))
     elif form == "urlenc":
         before, text, after = b"%", b"20" + str(a).encode(), b"%2C"
+    elif form == "hostname":  # HostnameLookups, sshd, cloud names: the address dashed, in order
+        text = (
+            draw(st.sampled_from([b"customer-", b"ec2-", b"host-", b"ip-", b"", b"static-", b"a1-"]))
+            + "-".join(o.zfill(draw(st.integers(1, 3))) for o in octets).encode()
+            + draw(st.sampled_from([b"-sta.example.net", b".compute-1.amazonaws.com", b"", b".dyn", b"-x"]))
+        )
+    elif form == "in-addr":  # reverse name: the numbers in reverse order
+        text = a.reverse_pointer.encode() if draw(st.booleans()) else a.reverse_pointer.upper().encode()
     elif form == "urlesc":  # any %HH right before it: "q=%278.8.8.8%27", "%408.8.8.8"
         esc = draw(st.sampled_from([b"27", b"28", b"40", b"22", b"3C", b"5B"]) | st.text("0123456789ABCDEFabcdef", min_size=2, max_size=2).map(str.encode))
         before, text, after = b"%", esc + str(a).encode(), b"%" + esc
@@ -130,7 +138,7 @@ def _v6_spellings(a: ipaddress.IPv6Address, draw: st.DrawFn) -> bytes:
 def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes]:
     a = draw(v6_addr)
     text = _v6_spellings(a, draw)
-    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded"]))
+    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa"]))
     before = after = b""
     if wrap == "zone":
         after = b"%" + draw(st.sampled_from([b"eth0", b"1", b"en0", b"wlp2s0"]))
@@ -142,6 +150,8 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
         text = text + b":" + draw(port)
     elif wrap == "label" and not text.startswith(b":"):  # "ipv6:2001:db8::7", "remote:...", "[IPv6:...]": labels ending in hex
         text = draw(hostile_word) + b":" + text
+    elif wrap == "arpa":  # ip6.arpa: 32 reversed nibbles
+        text = a.reverse_pointer.encode()
     elif wrap == "url-encoded":  # "?ip=2001%3Adb8%3A%3A7" in a query string or referer
         text = text.replace(b":", draw(st.sampled_from([b"%3A", b"%3a"])))
     elif wrap == "glued-after" and not text.endswith(b"::"):  # "...::7.Connection", "...::7:error"
@@ -316,7 +326,21 @@ def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int
         readings.add(ESCAPES.sub(b" ", out))
     if b"%3" in out:  # what a URL decoder sees
         readings |= {r.replace(b"%3A", b":").replace(b"%3a", b":") for r in readings}
-    return [leak for r in readings for leak in _leaks_in(r, secret)]
+    if b"-" in out:  # host names: "host-10-105-160-179"
+        readings |= {r.replace(b"-", b".") for r in readings}
+    found = [leak for r in readings for leak in _leaks_in(r, secret)]
+    for m in (m for r in readings for m in ARPA.finditer(r)):  # reverse names, in their own order
+        labels = m.group(1)[:-1].split(b".")[::-1]
+        if m.group(2).lower() == b"ip6.arpa":
+            v = int(b"".join(labels), 16)
+            hits = [(6, v)] + ([(4, v & 0xFFFFFFFF)] if v >> 32 == 0xFFFF else [])
+        else:
+            hits = [(4, val) for w, val in _v4_windows(b".".join(labels))]
+        found += [(h, m.group()) for h in hits if h in secret]
+    return found
+
+
+ARPA = re.compile(rb"((?:[0-9]+\.){4,}|(?:[0-9A-Fa-f]\.){32})(in-addr\.arpa|ip6\.arpa)", re.I)
 
 
 def _leaks_in(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int], bytes]]:

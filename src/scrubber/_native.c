@@ -17,7 +17,7 @@
 #include <string.h>
 #include <stdint.h>
 
-static unsigned char TOK[256];   /* [0-9A-Za-z_.:] */
+static unsigned char TOK[256];   /* [0-9A-Za-z_.:-] */
 static unsigned char DIG[256];   /* [0-9] */
 static unsigned char HEX[256];   /* [0-9A-Fa-f] */
 
@@ -25,7 +25,7 @@ static void init_tables(void) {
     int c;
     for (c = 0; c < 256; c++) {
         TOK[c] = (unsigned char)((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-                                 (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == ':');
+                                 (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == ':' || c == '-');
         DIG[c] = (unsigned char)(c >= '0' && c <= '9');
         HEX[c] = (unsigned char)(DIG[c] || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
     }
@@ -467,7 +467,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
     const unsigned char *flushed = p;
     while (p < end) {
         const unsigned char *s;
-        int colons = 0, dots = 0, dbl = 0;
+        int colons = 0, dots = 0, dbl = 0, dashes = 0;
 #define PCT_COLON(q) ((q)[0] == '%' && end - (q) >= 3 && (q)[1] == '3' && ((q)[2] == 'A' || (q)[2] == 'a'))
         while (p < end && !TOK[*p] && !PCT_COLON(p)) {
             /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
@@ -497,11 +497,12 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                     continue;
                 }
                 if (*p == '.') dots++;
+                else if (*p == '-') dashes++;
                 prev_colon = 0;
                 p++;
             }
         }
-        if (dots == 3 && colons <= 1 && cx->v4mask >= 0) {
+        if (dots == 3 && colons <= 1 && !dashes && cx->v4mask >= 0) {
             char buf[64];
             int len = fast_v4(cx, s, p, buf);
             if (len >= 0) {
@@ -510,7 +511,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                 continue;
             }
         }
-        if (dots == 0 && (dbl || colons == 7) && cx->v6prefix >= 0 && cx->v4mask >= 0) {
+        if (dots == 0 && !dashes && (dbl || colons == 7) && cx->v6prefix >= 0 && cx->v4mask >= 0) {
             char buf[64];
             int len = fast_v6(cx, s, p, buf);
             if (len >= 0) {
@@ -519,7 +520,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                 continue;
             }
         }
-        if (dbl || colons >= 6 || dots >= 3) {
+        if (dbl || colons >= 6 || dots >= 3 || dashes >= 3) {
             PyObject *key, *val, *rep;
             long long n;
             key = PyBytes_FromStringAndSize((const char *)s, p - s);

@@ -62,12 +62,19 @@ __all__ = [
 _ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![.:%])|u[0-9A-Fa-f]{4}(?![.:%])|[G-Zg-z])"
 # A URL-encoded colon ("%3A", "%3a") is a colon inside a token: an IPv6 address in a
 # query string or referer is read as a URL decoder sees it, and rewritten encoded.
-_UNIT = rb"(?:[\w.:]|%3[Aa])"
+# '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
+_UNIT = rb"(?:[\w.:-]|%3[Aa])"
 TOKEN_RE = re.compile(
     _ESCAPE
-    + rb"|(?:(?<![\w.:])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
-    + _UNIT + rb"*(?:[.:]|%3[Aa])" + _UNIT + rb"*"
+    + rb"|(?:(?<![\w.:-])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
+    + _UNIT + rb"*(?:[.:-]|%3[Aa])" + _UNIT + rb"*"
 )
+# Host names made from addresses: four or more whole dash-separated numbers
+# ("customer-187-141-143-180-sta", "ec2-198-51-100-7"), and reverse names, whose
+# numbers are in reverse order ("7.100.51.198.in-addr.arpa", ip6.arpa nibbles).
+_DASHED_RE = re.compile(rb"(?<![0-9A-Za-z_])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z_])")
+_ARPA4_RE = re.compile(rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
+_ARPA6_RE = re.compile(rb"(?<![0-9A-Za-z])((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
 _HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
 _DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
 _PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
@@ -134,7 +141,7 @@ def _url_decoded(tok: bytes) -> bytes:
 def token_needs_check(tok: bytes) -> bool:
     """The cheap pre-filter: can :func:`scrub_token` change this token at all?"""
     tok = _url_decoded(tok)
-    return b"::" in tok or tok.count(b":") >= 6 or tok.count(b".") >= 3
+    return b"::" in tok or tok.count(b":") >= 6 or tok.count(b".") >= 3 or tok.count(b"-") >= 3
 
 
 def _parse_v6(core: bytes) -> ipaddress.IPv6Address | None:
@@ -186,8 +193,8 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     return _HEX_DIGIT_RE.sub(b"x", core), 1
 
 
-def _scrub_dotted(seq: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
-    parts = seq.split(b".")
+def _scrub_dotted(seq: bytes, policy: AddressPolicy, sep: bytes = b".", glue: bool = True) -> tuple[bytes, int]:
+    parts = seq.split(sep)
     n = len(parts)
     values: list[int | None] = []
     for p in parts:
@@ -196,13 +203,13 @@ def _scrub_dotted(seq: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         values.append(v if v <= 255 else None)
     if n == 4 and None not in values:
         v = (values[0] << 24) | (values[1] << 16) | (values[2] << 8) | values[3]  # type: ignore[operator]
-        return policy.v4_text(v), 1
+        return policy.v4_text(v).replace(b".", sep), 1
     # A first number over 255 may be an octet glued to digits before it, as in a
     # URL-encoded "%20192.0.2.1" or "%278.8.8.8" ("'8.8.8.8'"): use its longest
     # suffix <= 255.  Every reading shares the other three octets; below /8 the
     # readings' first octets differ, so the glued number is zeroed whole.
     glued = b""
-    if values[0] is None and len(parts[0]) > 1:
+    if glue and values[0] is None and len(parts[0]) > 1:
         p0 = parts[0]
         for k in (3, 2, 1):
             tail = p0[-k:]
@@ -231,7 +238,7 @@ def _scrub_dotted(seq: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     if not found:
         return seq, 0
     out = [parts[k] if new[k] == values[k] else str(new[k]).encode() for k in range(n)]
-    return glued + b".".join(out), found
+    return glued + sep.join(out), found
 
 
 def _scrub_v4_in(segment: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
@@ -290,6 +297,22 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     """Rewrite every address inside one token; return (new token, addresses found)."""
     if not token_needs_check(tok):
         return tok, 0
+    if b"arpa" in tok or b"ARPA" in tok or b"Arpa" in tok:
+        for rx, rev in ((_ARPA4_RE, _scrub_arpa4), (_ARPA6_RE, _scrub_arpa6)):
+            m = rx.search(tok)
+            if m is not None:
+                head, hc = scrub_token(tok[: m.start()], policy)
+                mid, mc = rev(m.group(1), policy)
+                tail, tc = scrub_token(tok[m.end(1) :], policy)
+                return head + mid + tail, hc + mc + tc
+    if b"-" in tok and tok.count(b"-") >= 3:
+        m = _DASHED_RE.search(tok)
+        if m is not None:
+            head, hc = scrub_token(tok[: m.start()], policy)
+            mid, mc = _scrub_dotted(m.group(), policy, b"-", glue=False)
+            tail, tc = scrub_token(tok[m.end() :], policy)
+            if mc:
+                return head + mid + tail, hc + mc + tc
     if b"%" in tok:  # URL-encoded colons: scrub what a decoder sees, write it encoded
         rep, c = scrub_token(_url_decoded(tok), policy)
         if not c:
@@ -315,6 +338,20 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         return tok, 0
     pieces.append(seg)
     return b"".join(pieces), count + c4
+
+
+def _scrub_arpa4(labels: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    """"7.100.51.198." (reverse order): truncate as 198.51.100.7, write reversed."""
+    nums = labels[:-1].split(b".")[::-1]
+    rep, c = _scrub_dotted(b".".join(nums), policy, glue=False)
+    return b".".join(rep.split(b".")[::-1]) + b".", c
+
+
+def _scrub_arpa6(nibbles: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    """32 reversed nibbles: truncate the address they spell, write it the same way."""
+    addr = ipaddress.IPv6Address(int(nibbles[::-1].replace(b".", b"").decode(), 16))
+    value = int(ipaddress.IPv6Address(policy.v6_text(addr).decode()))
+    return b"".join(c.encode() + b"." for c in reversed(f"{value:032x}")), 1
 
 
 class TokenCache:
