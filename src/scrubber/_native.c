@@ -469,9 +469,10 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
         const unsigned char *s;
         int colons = 0, dots = 0, dbl = 0, dashes = 0;
 #define PCT_COLON(q) ((q)[0] == '%' && end - (q) >= 3 && (q)[1] == '3' && ((q)[2] == 'A' || (q)[2] == 'a'))
-        while (p < end && !TOK[*p] && !PCT_COLON(p)) {
+        while (p < end && !TOK[*p]) {
             /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
              * \xHH, \uHHHH, a backslash and a letter g-z. */
+            if (*p == '%' && PCT_COLON(p)) break;
             if (*p == '\\' && end - p >= 2) {
                 unsigned char c = p[1];
 #define ESC_END_OK(q) ((q) >= end || (*(q) != '.' && *(q) != ':' && *(q) != '%'))
@@ -487,19 +488,28 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
         if (p >= end) break;
         s = p;
         {
-            int prev_colon = 0; /* a URL-encoded colon (addresses.py _UNIT) counts as one */
-            while (p < end && (TOK[*p] || PCT_COLON(p))) {
-                if (*p == ':' || *p == '%') {
+            const unsigned char *colon_end = NULL; /* just after the last colon */
+            while (p < end) {
+                unsigned char c = *p;
+                if (TOK[c]) {
+                    if (c == ':') {
+                        colons++;
+                        if (p == colon_end) dbl = 1;
+                        colon_end = p + 1;
+                    } else if (c == '.') {
+                        dots++;
+                    } else if (c == '-') {
+                        dashes++;
+                    }
+                    p++;
+                } else if (c == '%' && PCT_COLON(p)) { /* a URL-encoded colon (addresses.py _UNIT) */
                     colons++;
-                    if (prev_colon) dbl = 1;
-                    prev_colon = 1;
-                    p += *p == '%' ? 3 : 1;
-                    continue;
+                    if (p == colon_end) dbl = 1;
+                    p += 3;
+                    colon_end = p;
+                } else {
+                    break;
                 }
-                if (*p == '.') dots++;
-                else if (*p == '-') dashes++;
-                prev_colon = 0;
-                p++;
             }
         }
         if (dots == 3 && colons <= 1 && !dashes && cx->v4mask >= 0) {

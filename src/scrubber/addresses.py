@@ -1,9 +1,10 @@
 """Finding and truncating (or pseudonymising) IP addresses inside log lines.
 
-The unit of work is a *token*: a maximal run of bytes from ``[0-9A-Za-z_.:]``.
-Every other byte (space, quotes, brackets, ``/``, ``,``, ``=``, ``%``, ``-``,
+The unit of work is a *token*: a maximal run of bytes from ``[0-9A-Za-z_.:-]`` (and
+URL-encoded colons ``%3A``; escapes such as ``\\x22`` before it are separators).
+Every other byte (space, quotes, brackets, ``/``, ``,``, ``=``, ``%``,
 bytes >= 0x80 ...) separates tokens and is never changed.  A token can only
-change if it contains ``::``, at least six ``:`` or at least three ``.``; the
+change if it contains ``::``, at least six ``:``, three ``.`` or three ``-``; the
 native matcher (``scrubber._native``) uses exactly that test to decide which
 tokens it hands to :func:`scrub_token`, and caches the answer per token, so the
 rules below live in one place and the C and Python paths cannot disagree.
