@@ -387,10 +387,16 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
     }
     {
         int bits = cx->v6prefix, bs = -1, bl = 0, cs = -1, cl = 0;
+        unsigned int g5 = g[5];
         for (i = 0; i < 8; i++) {
             int keep = bits >= 16 ? 16 : (bits > 0 ? bits : 0);
             g[i] &= keep == 0 ? 0u : (0xFFFFu << (16 - keep)) & 0xFFFFu;
             bits -= 16;
+        }
+        if (g5 == 0xFFFF) { /* an IPv4 tail after ffff: truncated as IPv4 too (AddressPolicy.v6_text) */
+            unsigned long low = (((unsigned long)g[6] << 16) | g[7]) & (unsigned long)cx->v4mask;
+            g[6] = (unsigned int)(low >> 16);
+            g[7] = (unsigned int)(low & 0xFFFF);
         }
         for (i = 0; i < 8; i++) {
             if (g[i] == 0) {
@@ -475,7 +481,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
             if (*p == '%' && PCT_COLON(p)) break;
             if (*p == '\\' && end - p >= 2) {
                 unsigned char c = p[1];
-#define ESC_END_OK(q) ((q) >= end || (*(q) != '.' && *(q) != ':' && *(q) != '%'))
+#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%'))
                 if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]] && ESC_END_OK(p + 4)) { p += 4; continue; }
                 if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]] && ESC_END_OK(p + 6)) {
                     p += 6;

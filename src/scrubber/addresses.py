@@ -58,9 +58,10 @@ __all__ = [
 # Which bytes make up a token (must match _native.c's TOKEN table).
 # An escape before a token is a separator, as a decoder would read it: "\\x22",
 # "\\u003c", "\\n" (a backslash and a letter g-z).  A token may start right after one.
-# When '.', ':' or '%' follows, the hex digits may be the address's own ("\\u2001:db8::7"
-# raw): then only the backslash and the letter are a separator (fail closed).
-_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![.:%])|u[0-9A-Fa-f]{4}(?![.:%])|[G-Zg-z])"
+# When a hex digit, '.', ':' or '%' follows, the hex digits may be the address's own
+# ("\\u2001:db8::7", "\\x010.0.0.1" raw): then only the backslash and the letter are a
+# separator, and the glued-digit rules below read the token both ways (fail closed).
+_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%])|[G-Zg-z])"
 # A URL-encoded colon ("%3A", "%3a") is a colon inside a token: an IPv6 address in a
 # query string or referer is read as a URL decoder sees it, and rewritten encoded.
 # '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
@@ -75,7 +76,7 @@ TOKEN_RE = re.compile(
 # numbers are in reverse order ("7.100.51.198.in-addr.arpa", ip6.arpa nibbles).
 _DASHED_RE = re.compile(rb"(?<![0-9A-Za-z_])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z_])")
 _ARPA4_RE = re.compile(rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
-_ARPA6_RE = re.compile(rb"(?<![0-9A-Za-z])((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
+_ARPA6_RE = re.compile(rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
 _HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
 _DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
 _PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
@@ -132,7 +133,12 @@ class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_k
             d = int.from_bytes(self._digest(addr.compressed)[:12], "big")
             value = (0x20010DB8 << 96) | d
             return ipaddress.IPv6Address(value).compressed.encode()
-        return ipaddress.IPv6Address(int(addr) & self.v6_mask).compressed.encode()
+        value = int(addr) & self.v6_mask
+        if (int(addr) >> 32) & 0xFFFF == 0xFFFF:
+            # "5b::ffff:c000:a" after an escape "\\x5B" reads as ::ffff:192.0.0.10 too:
+            # its IPv4 tail is truncated as IPv4 as well (a no-op at /96 and below).
+            value = (value & ~0xFFFFFFFF) | (value & self.v4_mask)
+        return ipaddress.IPv6Address(value).compressed.encode()
 
 
 def _url_decoded(tok: bytes) -> bytes:
@@ -310,7 +316,7 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         m = _DASHED_RE.search(tok)
         if m is not None:
             head, hc = scrub_token(tok[: m.start()], policy)
-            mid, mc = _scrub_dotted(m.group(), policy, b"-", glue=False)
+            mid, mc = _scrub_dotted(m.group(), policy, b"-")  # "\\x2210-1-2-3.dyn": glued digits
             tail, tc = scrub_token(tok[m.end() :], policy)
             if mc:
                 return head + mid + tail, hc + mc + tc
@@ -343,9 +349,16 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
 
 def _scrub_arpa4(labels: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     """"7.100.51.198." (reverse order): truncate as 198.51.100.7, write reversed."""
-    nums = labels[:-1].split(b".")[::-1]
-    rep, c = _scrub_dotted(b".".join(nums), policy, glue=False)
-    return b".".join(rep.split(b".")[::-1]) + b".", c
+    nums = labels[:-1].split(b".")
+    glued = b""
+    first = nums[0].lstrip(b"0") or b"0"
+    if len(first) > 3 or int(first) > 255:  # digits glued in front, as after "\\x22"
+        for k in (3, 2, 1):
+            if int(nums[0][-k:]) <= 255:
+                glued, nums[0] = nums[0][:-k], nums[0][-k:]
+                break
+    rep, c = _scrub_dotted(b".".join(nums[::-1]), policy, glue=False)
+    return glued + b".".join(rep.split(b".")[::-1]) + b".", c
 
 
 def _scrub_arpa6(nibbles: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
