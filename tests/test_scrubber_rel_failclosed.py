@@ -23,7 +23,7 @@ import ipaddress
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from test_scrubber_reliability import record
 
@@ -404,20 +404,6 @@ def test_fail_closed_default_prefixes(sample, pure: bool) -> None:  # type: igno
         pytest.skip("scrubber._native is not built")
     addrs, pieces = sample
     check(addrs, pieces, 24, 48, pure, "fail_closed_defaults_" + ("pure" if pure else "native"))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("pure", PATHS)
-@settings(max_examples=5000)
-@given(sample=lines(), v4=st.sampled_from([0, 8, 16, 24, 24, 31]), v6=st.sampled_from([0, 32, 48, 48, 64, 127]))
-def test_fail_closed_thorough(request, sample, v4: int, v6: int, pure: bool) -> None:  # type: ignore[no-untyped-def]
-    """The thorough run (5,000 examples per path), opt-in: ``pytest -m slow``."""
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("thorough fuzz profile: run with -m slow")
-    if not pure and not native_available():
-        pytest.skip("scrubber._native is not built")
-    addrs, pieces = sample
-    check(addrs, pieces, v4, v6, pure, "thorough_" + ("pure" if pure else "native"))
 
 
 @pytest.mark.parametrize("pure", PATHS)
