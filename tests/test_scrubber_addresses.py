@@ -110,8 +110,69 @@ FORMS = [
     (b"::ffff:192.0.2.128", b"::ffff:192.0.2.0"),
     (b"::FFFF:192.0.2.128", b"::ffff:192.0.2.0"),
     (b"::ffff:c000:28a", b"::ffff:192.0.2.0"),
-    # valid as an address and as address:port: 16 bits fewer, so neither reading leaks
-    (b"2001:db8:85a3::1:443", b"2001:db8::"),
+    # valid as an address and as address:port: where both readings truncate alike the
+    # result is exact, else 16 bits fewer, so neither reading leaks
+    (b"2001:db8:85a3::1:443", b"2001:db8:85a3::"),
+    (b"[client 2001:db8:4f2e:17::d00d:443]", b"[client 2001:db8:4f2e::]"),
+    (b"[client 2001:db8:4f2e:17::d00d:51234]", b"[client 2001:db8:4f2e:::51234]"),
+    (b"2001:db8:4f2e:17:1:2:d00d:443", b"2001:db8:4f2e::"),
+    (b"2001:db8::d00d:443", b"2001:db8::"),
+    # a colon after a word (label) is a separator, whatever letters the label ends in
+    (b"ipv6:2001:db8:85a3::7", b"ipv6:2001:db8:85a3::"),
+    (b"remote:2001:db8:85a3::7", b"remote:2001:db8:85a3::"),
+    (b"id:2001:db8:85a3::7", b"id:2001:db8:85a3::"),
+    (b"source:2001:db8:85a3::7", b"source:2001:db8:85a3::"),
+    (b"[IPv6:2001:db8:85a3::7]", b"[IPv6:2001:db8:85a3::]"),
+    (b"peer_id:fe80::1:2:3:4", b"peer_id:fe80::"),
+    (b"ipv6:2001:db8:85a3:1:2:3:4:5", b"ipv6:2001:db8:85a3::"),
+    # text glued after: a word after ':' or '.'
+    (b"2001:db8:85a3::7.Connection refused", b"2001:db8:85a3::.Connection refused"),
+    (b"2001:db8:85a3::7:error", b"2001:db8:85a3:::error"),
+    (b"2001:db8:85a3::7:eof", b"2001:db8:85a3:::eof"),
+    (b"at ipv6:2001:db8:85a3::7:deadline", b"at ipv6:2001:db8:85a3:::deadline"),
+    (b"std::vector", b"std::vector"),
+    (b"std::chrono::duration", b"std::chrono::duration"),
+    # escapes around an address are separators, as a decoder reads them
+    (b"msg\\n2001:db8:85a3::7", b"msg\\n2001:db8:85a3::"),
+    (b"\\x222001:db8:85a3::7\\x22", b"\\x222001:db8:85a3::\\x22"),
+    (b"\\u003c2001:db8:85a3::7\\u003e", b"\\u003c2001:db8:85a3::\\u003e"),
+    (b"\\x22192.0.2.77\\x22", b"\\x22192.0.2.0\\x22"),
+    (b"\\t10.1.2.3\\r\\n", b"\\t10.1.2.0\\r\\n"),
+    (b"\\\\n2001:db8::7", b"\\\\n2001:db8::"),
+    (b"%222001:db8:85a3::7%22", b"%222001:db8:85a3::%22"),
+    (b"\\b2001:db8:85a3::7", b"\\b2001:db8:85a3::"),
+    (b"\\x2", b"\\x2"),
+    (b"\\std::vector", b"\\std::vector"),
+    # host names made from addresses: truncated in the name's own order
+    (b"customer-187-141-143-180-sta.example.net", b"customer-187-141-143-0-sta.example.net"),
+    (b"ec2-198-51-100-7.compute-1.amazonaws.com", b"ec2-198-51-100-0.compute-1.amazonaws.com"),
+    (b"host-10-105-160-179", b"host-10-105-160-0"),
+    (b"ip-10-0-12-34.ec2.internal", b"ip-10-0-12-0.ec2.internal"),
+    (b"reverse mapping checking getaddrinfo for 198-51-100-7.dyn.example [198.51.100.7] failed",
+     b"reverse mapping checking getaddrinfo for 198-51-100-0.dyn.example [198.51.100.0] failed"),
+    (b"7.100.51.198.in-addr.arpa", b"0.100.51.198.in-addr.arpa"),
+    (b"7.100.51.198.IN-ADDR.ARPA.", b"0.100.51.198.IN-ADDR.ARPA."),
+    (b"100.51.198.in-addr.arpa", b"100.51.198.in-addr.arpa"),  # a /24 zone, not an address
+    (b"7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.a.5.8.8.b.d.0.1.0.0.2.ip6.arpa",
+     b"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.a.5.8.8.b.d.0.1.0.0.2.ip6.arpa"),
+    (b"2024-01-02", b"2024-01-02"),
+    (b"550e8400-e29b-41d4-a716-446655440000", b"550e8400-e29b-41d4-a716-446655440000"),
+    (b"ec2-1-2-3", b"ec2-1-2-3"),
+    (b"x1-2-3-4y", b"x1-2-3-4y"),  # numbers glued to words are not whole fields
+    # URL-encoded colons: read as a URL decoder sees them, written encoded
+    (b"GET /?ip=2001%3Adb8%3A85a3%3A%3A7&x=1", b"GET /?ip=2001%3Adb8%3A85a3%3A%3A&x=1"),
+    (b"r=%5B2001%3adb8%3a85a3%3a1%3a2%3a3%3a4%3a5%5D%3A8080", b"r=%5B2001%3adb8%3a85a3%3a%3a%5D%3A8080"),
+    (b"ip%3A2001%3Adb8%3A85a3%3A%3A7", b"ip%3A2001%3Adb8%3A85a3%3A%3A"),
+    (b"192.0.2.1%3A8080", b"192.0.2.0%3A8080"),
+    (b"%3A%3A1", b"%3A%3A"),
+    (b"a%3Ab%3Ac", b"a%3Ab%3Ac"),
+    (b"100%3A", b"100%3A"),
+    # IPv4 right after a URL escape: the escape's digits glue to the first octet
+    (b"q=%278.8.8.8%27", b"q=%278.8.8.0%27"),
+    (b"q=%288.8.8.8%29", b"q=%288.8.8.0%29"),
+    (b"u=a%408.8.8.8", b"u=a%408.8.8.0"),
+    (b"u=a%4010.1.2.3", b"u=a%4010.1.2.0"),
+    (b"q=%2799.1.2.3", b"q=%2799.1.2.0"),
     (b"::ffff:c000:280", b"::"),
     (b"0:0:0:0:0:ffff:192.0.2.1", b"::ffff:192.0.2.0"),
     (b"64:ff9b::192.0.2.33", b"64:ff9b::"),
@@ -121,9 +182,10 @@ FORMS = [
     (b'"::1"', b'"::"'),
     # address-ish but malformed: masked, fail closed
     (b"2001:db8::1::2", b"xxxx:xxx::x::x"),
-    (b"12345::1", b"xxxxx::x"),
+    (b"12345::1", b"12345::"),  # "1" glued to 2345::1 (as after %22): every reading truncated
+    (b"123456789::1", b"123456789::"),
     (b"1:2:3:4:5:6:7", b"x:x:x:x:x:x:x"),
-    (b"%202001:db8::1", b"%xxxxxx:xxx::x"),
+    (b"%202001:db8::1", b"%202001:db8::"),
     # not addresses: byte for byte alone
     (b"13:55:36", b"13:55:36"),
     (b"[10/Oct/2000:13:55:36 -0700]", b"[10/Oct/2000:13:55:36 -0700]"),
@@ -134,7 +196,7 @@ FORMS = [
     (b"00:1a:2b:3c:4d:5e", b"00:1a:2b:3c:4d:5e"),
     (b"std::vector<int>", b"std::vector<int>"),
     (b"Foo::Bar::baz()", b"Foo::Bar::baz()"),
-    (b"999.1.1.1", b"999.1.1.1"),
+    (b"999.1.1.1", b"999.1.1.0"),  # "9" + 99.1.1.1 (a glued escape like %2799...): fail closed
     (b"www.example.co.uk", b"www.example.co.uk"),
     (b"a.b.c.d", b"a.b.c.d"),
     (b"1.2.3", b"1.2.3"),

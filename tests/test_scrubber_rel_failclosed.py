@@ -31,11 +31,11 @@ from scrubber import AddressPolicy, Settings, Streamer, native_available, scrub_
 from scrubber.addresses import token_needs_check
 
 PATHS = [pytest.param(True, id="pure"), pytest.param(False, id="native")]
-TOKEN_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.:")
-TOKEN_RUN = re.compile(rb"[0-9A-Za-z_.:]+")
+TOKEN_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.:-")
+TOKEN_RUN = re.compile(rb"(?:[0-9A-Za-z_.:-]|%3[Aa])+")  # a URL-encoded colon is a colon
 # Bytes that are never part of a token: the library may never change them.
 SEPARATORS = [bytes([c]) for c in range(256) if c not in TOKEN_BYTES and c != 0x0A]
-GAP = rb"[0-9A-Za-z_.:]*"
+GAP = rb"(?:[0-9A-Za-z_.:-]|%3[Aa])*"
 
 COUNTS: dict[str, dict[str, int]] = {}
 
@@ -50,7 +50,7 @@ def _count(name: str, **kw: int) -> None:
 def _defuse(b: bytes) -> bytes:
     """Junk must not itself look like an address: break runs the scrubber would examine."""
     b = b.replace(b"\n", b" ")
-    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/") if token_needs_check(m.group()) else m.group(), b)
+    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/").replace(b"%3", b"/3").replace(b"-", b"/") if token_needs_check(m.group()) else m.group(), b)
 
 
 junk = st.one_of(
@@ -60,6 +60,17 @@ junk = st.one_of(
 ).map(_defuse)
 sep = st.sampled_from(SEPARATORS)
 port = st.integers(1, 65535).map(lambda p: str(p).encode())
+
+# Words glued to an address by ':' or '.': any letters, digits and '_', at least one of
+# them not a hex digit (else the word and the address are one hex run).
+hostile_word = st.one_of(
+    st.sampled_from([b"ipv6", b"IPv6", b"remote", b"id", b"source", b"client", b"peer_id", b"error", b"eof", b"Connection"]),
+    st.tuples(
+        st.text("0123456789abcdefABCDEF_", max_size=4),
+        st.sampled_from("ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ_"),
+        st.text("0123456789abcdefABCDEF", max_size=4),
+    ).map(lambda t: (t[0] + t[1] + t[2]).encode()),
+)
 
 v6_addr = st.one_of(
     st.ip_addresses(v=6),
@@ -76,7 +87,7 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
     """(address, literal before, token text, literal after)."""
     a = draw(st.ip_addresses(v=4))
     octets = str(a).split(".")
-    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc"]))
+    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc", "hostname", "in-addr"]))
     before = after = b""
     if form == "zeros":
         text = ".".join(o.zfill(3) for o in octets).encode()
@@ -88,6 +99,17 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
         text = draw(st.sampled_from([b"ip", b"x", b"_", b"client"])) + str(a).encode() + draw(st.sampled_from([b"", b"x", b"_z"]))
     elif form == "urlenc":
         before, text, after = b"%", b"20" + str(a).encode(), b"%2C"
+    elif form == "hostname":  # HostnameLookups, sshd, cloud names: the address dashed, in order
+        text = (
+            draw(st.sampled_from([b"customer-", b"ec2-", b"host-", b"ip-", b"", b"static-", b"a1-"]))
+            + "-".join(o.zfill(draw(st.integers(1, 3))) for o in octets).encode()
+            + draw(st.sampled_from([b"-sta.example.net", b".compute-1.amazonaws.com", b"", b".dyn", b"-x"]))
+        )
+    elif form == "in-addr":  # reverse name: the numbers in reverse order
+        text = a.reverse_pointer.encode() if draw(st.booleans()) else a.reverse_pointer.upper().encode()
+    elif form == "urlesc":  # any %HH right before it: "q=%278.8.8.8%27", "%408.8.8.8"
+        esc = draw(st.sampled_from([b"27", b"28", b"40", b"22", b"3C", b"5B"]) | st.text("0123456789ABCDEFabcdef", min_size=2, max_size=2).map(str.encode))
+        before, text, after = b"%", esc + str(a).encode(), b"%" + esc
     else:
         text = str(a).encode()
     return a, before, text, after
@@ -116,7 +138,7 @@ def _v6_spellings(a: ipaddress.IPv6Address, draw: st.DrawFn) -> bytes:
 def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes]:
     a = draw(v6_addr)
     text = _v6_spellings(a, draw)
-    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache"]))
+    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa"]))
     before = after = b""
     if wrap == "zone":
         after = b"%" + draw(st.sampled_from([b"eth0", b"1", b"en0", b"wlp2s0"]))
@@ -126,6 +148,14 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
         before, after = b"[", b"]:" + draw(port)
     elif wrap == "apache":  # Apache 2.4: [client 2001:db8::1:51234], port glued with ':'
         text = text + b":" + draw(port)
+    elif wrap == "label" and not text.startswith(b":"):  # "ipv6:2001:db8::7", "remote:...", "[IPv6:...]": labels ending in hex
+        text = draw(hostile_word) + b":" + text
+    elif wrap == "arpa":  # ip6.arpa: 32 reversed nibbles
+        text = a.reverse_pointer.encode()
+    elif wrap == "url-encoded":  # "?ip=2001%3Adb8%3A%3A7" in a query string or referer
+        text = text.replace(b":", draw(st.sampled_from([b"%3A", b"%3a"])))
+    elif wrap == "glued-after" and not text.endswith(b"::"):  # "...::7.Connection", "...::7:error"
+        text = text + draw(st.sampled_from([b":", b"."])) + draw(hostile_word)
     return a, before, text, after
 
 
@@ -151,20 +181,44 @@ CONTEXTS = [
     (b"\x00", b"", b"", b"\x00"),
     (b"\xff", b"", b"", b"\xc3"),
     (b"\t", b"", b"", b"\r"),
+    # escapes a log writer puts around values: nginx/Apache \xHH, JSON \uHHHH, \n \t \"
+    (b"msg\\n", b"", b"", b"\\n"),
+    (b"\\x22", b"", b"", b"\\x22"),
+    (b'{"m":"\\u003c', b"", b"", b'\\u003e"}'),
+    (b"\\\\r", b"", b"", b"\\t"),
+    (b"\\\"", b"", b"", b"\\\""),
+    (b"\\x5B", b"", b":", b"\\x5D"),
 ]
+HEX_ESCAPE_END = re.compile(rb"\\[xu]((?<=x)[0-9A-Fa-f]{2}|(?<=u)[0-9A-Fa-f]{4})$")
+# an escape with random hex digits or letter before the address
+ESCAPE_BEFORE = st.one_of(
+    st.text("0123456789abcdefABCDEF", min_size=2, max_size=2).map(lambda h: b"\\x" + h.encode()),
+    st.text("0123456789abcdefABCDEF", min_size=4, max_size=4).map(lambda h: b"\\u" + h.encode()),
+    st.sampled_from("ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ").map(lambda c: b"\\" + c.encode()),
+)
 
 
 @st.composite
 def address_segment(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, list[bytes]]:
     a, before, text, after = draw(st.one_of(v4_form(), v6_form()))
     lit_b, glue_b, glue_a, lit_a = draw(st.sampled_from(CONTEXTS))
+    if draw(st.integers(0, 5)) == 0:
+        lit_b, glue_b = lit_b + draw(ESCAPE_BEFORE), b""
+    if isinstance(a, ipaddress.IPv4Address) and re.search(rb"\\[xu][0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*$", lit_b) and re.match(rb"[0-9]+-", text):
+        # Known gap (README): a dashed name right after an escape with a hex letter
+        # ("\x5B10-1-2-3.dyn") reads as one word.
+        lit_b += b" "
+    m = HEX_ESCAPE_END.search(lit_b + before)
+    if m and not before and re.match(rb"[0-9A-Fa-f.:%]", glue_b + text):
+        # fail closed: the escape's digits may be the address's own ("\u2001:db8::7" raw)
+        lit_b, glue_b = lit_b[: m.start(1)], m.group(1) + glue_b
     if before or after:  # a bracketed/zoned/url-encoded form brings its own literals
         glue_b = glue_a = b""
-    if glue_b == b":" and text.startswith(b":"):
+    if glue_b == b":" and text.startswith((b":", b"%3")):
         # ":" + "::1" reads as "::" port 1 (netstat's ":::80"): a documented ambiguity,
         # see the report in docs/reliability.md.
         glue_b = b""
-    if isinstance(a, ipaddress.IPv6Address) and glue_a in (b":", b"...") and text.endswith(b"::"):
+    if isinstance(a, ipaddress.IPv6Address) and glue_a in (b":", b"...") and text.endswith((b"::", b"%3A%3A", b"%3a%3a")):
         glue_a = b""
     return a, [lit_b + before, glue_b + text + glue_a, after + lit_a]
 
@@ -231,13 +285,15 @@ def _v6_candidates(run: bytes):  # type: ignore[no-untyped-def]
     leading or trailing punctuation, after any '.', and without a ':PORT' tail."""
     n = len(run)
     lead = len(run) - len(run.lstrip(b".:"))
-    starts = set(range(lead + 1)) | {k + 1 for k in range(n) if run[k] == 0x2E}
+    starts = set(range(lead + 1)) | {k + 1 for k in range(n) if run[k] in (0x2E, 0x3A)}
     # ":::1" reads as "::" port 1 (it is what "[client ::1:1]" becomes), not as "::1".
     starts -= {i for i in range(1, n - 1) if run[i - 1 : i + 2] == b":::"}
     trail = len(run) - len(run.rstrip(b".:"))
     ends = {n - t for t in range(trail + 1)}
     for k in range(n):
         if run[k] == 0x3A and PORT_TAIL.fullmatch(run, k):
+            ends.add(k)
+        if run[k] in (0x2E, 0x3A):  # a word glued after: "::7:e(rror)", "::7.C(onnection)"
             ends.add(k)
     for i in starts:
         for j in ends:
@@ -261,11 +317,38 @@ def _parse6(s: bytes) -> int | None:
     return _PARSE_CACHE[s]
 
 
+ESCAPES = re.compile(rb"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[A-Za-z])")
+
+
 def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int], bytes]]:
-    """Every (secret, text) where the text in ``out`` parses back to a secret address."""
-    found = []
+    """Every (secret, text) where the text in ``out``, read as it is or with its
+    escapes decoded (to a separator), parses back to a secret address."""
     if not secret:
-        return found
+        return []
+    readings = {out}
+    if b"\\" in out:
+        readings.add(ESCAPES.sub(b" ", out))
+    if b"%3" in out:  # what a URL decoder sees
+        readings |= {r.replace(b"%3A", b":").replace(b"%3a", b":") for r in readings}
+    if b"-" in out:  # host names: "host-10-105-160-179"
+        readings |= {r.replace(b"-", b".") for r in readings}
+    found = [leak for r in readings for leak in _leaks_in(r, secret)]
+    for m in (m for r in readings for m in ARPA.finditer(r)):  # reverse names, in their own order
+        labels = m.group(1)[:-1].split(b".")[::-1]
+        if m.group(2).lower() == b"ip6.arpa":
+            v = int(b"".join(labels), 16)
+            hits = [(6, v)] + ([(4, v & 0xFFFFFFFF)] if v >> 32 == 0xFFFF else [])
+        else:
+            hits = [(4, val) for w, val in _v4_windows(b".".join(labels))]
+        found += [(h, m.group()) for h in hits if h in secret]
+    return found
+
+
+ARPA = re.compile(rb"((?:[0-9]+\.){4,}|(?:[0-9A-Fa-f]\.){32})(in-addr\.arpa|ip6\.arpa)", re.I)
+
+
+def _leaks_in(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int], bytes]]:
+    found = []
     for w, v in _v4_windows(out):
         if (4, v) in secret:
             found.append(((4, v), b".".join(w)))

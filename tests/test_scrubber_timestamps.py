@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scrubber import Settings, Streamer, native_available, parse_duration, scrub_block
+from hypothesis import given
+from hypothesis import strategies as st
+
 from scrubber.timestamps import days_from_civil, make_cutoff
 
 PATHS = [True, False] if native_available() else [True]
@@ -181,3 +184,61 @@ def test_naive_cutoff_is_local_wall_clock() -> None:
 def test_days_from_civil_matches_datetime() -> None:
     for d in (dt.date(1970, 1, 1), dt.date(2000, 2, 29), dt.date(1969, 12, 31), dt.date(2400, 12, 31), dt.date(1, 1, 1)):
         assert days_from_civil(d.year, d.month, d.day) == (d - dt.date(1970, 1, 1)).days
+
+
+# ---- the format's own time field decides, never a field the client writes
+FORGED = ["2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "2000/01/01 00:00:00", "Jan  1 00:00:00",
+          "[01/Jan/2000:00:00:00 +0000]", "[01/Jan/2999:00:00:00 +0000]", '"ts":946684800']
+CLIENT_FIELD_LINES = [
+    # combined: remote_user (Basic auth, the client's) comes before [time]
+    lambda u, t: f'192.0.2.1 - {u} [{t:%d}/{MON[t.month - 1]}/{t:%Y:%H:%M:%S} +0000] "GET / HTTP/1.1" 200 1',
+    # vhost_combined
+    lambda u, t: f'www.example.com:443 192.0.2.1 - {u} [{t:%d}/{MON[t.month - 1]}/{t:%Y:%H:%M:%S} +0000] "GET /" 200 1',
+    # nginx escape=json, user before the time key; Caddy
+    lambda u, t: '{"remote_user":"' + u.replace('"', '\\"') + f'","time_local":"{t:%d}/{MON[t.month - 1]}/{t:%Y:%H:%M:%S} +0000"}}',
+    lambda u, t: '{"request":{"uri":"/' + u.replace('"', '\\"') + f'"}},"ts":{int(t.timestamp())}.5}}',
+    lambda u, t: '{"user":"' + u.replace('"', '\\"') + f'","@timestamp":"{t:%Y-%m-%dT%H:%M:%SZ}"}}',
+    # the request line, referer and user agent come after [time] anyway
+    lambda u, t: f'192.0.2.1 - - [{t:%d}/{MON[t.month - 1]}/{t:%Y:%H:%M:%S} +0000] "GET /{u} HTTP/1.1" 200 1 "{u}" "{u}"',
+    # syslog-wrapped: the syslog header's time
+    lambda u, t: f'<134>{MON[t.month - 1]} {t.day:2d} {t:%H:%M:%S} web1 apache2: 192.0.2.4 - {u} [01/Jan/2000:00:00:00 +0000] "GET /"',
+]
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+@pytest.mark.parametrize("make", range(len(CLIENT_FIELD_LINES)))
+@pytest.mark.parametrize("forged", FORGED)
+@pytest.mark.parametrize("real_days_ago", [29, 31])
+def test_a_client_controlled_field_never_decides_expiry(make: int, forged: str, real_days_ago: int, pure: bool) -> None:
+    s = Settings.create(max_age="30d", now=NOW, timezone="UTC")
+    real = NOW - dt.timedelta(days=real_days_ago)
+    line = CLIENT_FIELD_LINES[make](forged, real).encode() + b"\n"
+    _, stats, _ = scrub_block(line, s, pure=pure)
+    assert stats.lines_expired == (1 if real_days_ago > 30 else 0), line
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+def test_without_a_known_format_the_first_timestamp_counts(pure: bool) -> None:
+    s = Settings.create(max_age="30d", now=NOW, timezone="UTC")
+    line = b"app: job done at 2000-01-01T00:00:00Z (next 2024-06-30T00:00:00Z)\n"
+    assert scrub_block(line, s, pure=pure)[1].lines_expired == 1
+
+
+# Any text (quotes escaped as the servers do) in the client's fields, any real time.
+client_text = st.one_of(
+    st.sampled_from(FORGED),
+    st.lists(st.sampled_from(FORGED + ["-", " ", "[", "]", '"', "x", "\\", "{", "ts", ":"]), max_size=6).map("".join),
+).map(lambda u: u.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+@given(
+    make=st.integers(0, len(CLIENT_FIELD_LINES) - 1),
+    forged=client_text,
+    seconds_ago=st.integers(0, 90 * 86400),
+    pure=st.sampled_from(PATHS),
+)
+def test_client_text_never_decides_expiry_property(make: int, forged: str, seconds_ago: int, pure: bool) -> None:
+    s = Settings.create(max_age="30d", now=NOW, timezone="UTC")
+    real = (NOW - dt.timedelta(seconds=seconds_ago)).replace(microsecond=0)
+    line = CLIENT_FIELD_LINES[make](forged, real).encode() + b"\n"
+    assert scrub_block(line, s, pure=pure)[1].lines_expired == (1 if real < CUTOFF else 0), line

@@ -17,15 +17,17 @@
 #include <string.h>
 #include <stdint.h>
 
-static unsigned char TOK[256];   /* [0-9A-Za-z_.:] */
+static unsigned char TOK[256];   /* [0-9A-Za-z_.:-] */
 static unsigned char DIG[256];   /* [0-9] */
+static unsigned char HEX[256];   /* [0-9A-Fa-f] */
 
 static void init_tables(void) {
     int c;
     for (c = 0; c < 256; c++) {
         TOK[c] = (unsigned char)((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-                                 (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == ':');
+                                 (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == ':' || c == '-');
         DIG[c] = (unsigned char)(c >= '0' && c <= '9');
+        HEX[c] = (unsigned char)(DIG[c] || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
     }
 }
 
@@ -136,24 +138,29 @@ typedef struct {
     int64_t utc, naive, now_naive, now_year;
 } Cut;
 
+/* CLF: DD/Mon/YYYY:HH:MM:SS +HHMM (26 bytes) at p.  1: found. */
+static int clf_at(const unsigned char *p, const unsigned char *end, int *zoned, int64_t *secs) {
+    if (end - p >= 26 && p[2] == '/') {
+        int64_t d = dd_at(p, end), y, sod, oh, om;
+        int mon = month_at(p + 3, end);
+        if (d > 0 && mon && p[6] == '/' && (y = num_at(p + 7, end, 4)) >= 0 && p[11] == ':' &&
+            (sod = hms_at(p + 12, end)) >= 0 && p[20] == ' ' && (p[21] == '+' || p[21] == '-') &&
+            (oh = num_at(p + 22, end, 2)) >= 0 && (om = num_at(p + 24, end, 2)) >= 0) {
+            int64_t off = oh * 3600 + om * 60;
+            int64_t s = days_from_civil(y, mon, d) * 86400 + sod;
+            *zoned = 1;
+            *secs = p[21] == '+' ? s - off : s + off;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Try every format at p in grammar order.  1: found (*zoned, *secs set). */
 static int ts_at(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
     unsigned char c = *p;
     if (DIG[c]) {
-        /* CLF: DD/Mon/YYYY:HH:MM:SS +HHMM */
-        if (end - p >= 26 && p[2] == '/') {
-            int64_t d = dd_at(p, end), y, sod, oh, om;
-            int mon = month_at(p + 3, end);
-            if (d > 0 && mon && p[6] == '/' && (y = num_at(p + 7, end, 4)) >= 0 && p[11] == ':' &&
-                (sod = hms_at(p + 12, end)) >= 0 && p[20] == ' ' && (p[21] == '+' || p[21] == '-') &&
-                (oh = num_at(p + 22, end, 2)) >= 0 && (om = num_at(p + 24, end, 2)) >= 0) {
-                int64_t off = oh * 3600 + om * 60;
-                int64_t s = days_from_civil(y, mon, d) * 86400 + sod;
-                *zoned = 1;
-                *secs = p[21] == '+' ? s - off : s + off;
-                return 1;
-            }
-        }
+        if (clf_at(p, end, zoned, secs)) return 1;
         if (end - p >= 19 && (p[4] == '/' || p[4] == '-')) {
             int64_t y = num_at(p, end, 4), mo = num_at(p + 5, end, 2), d, sod;
             if (y >= 0 && mo >= 1 && mo <= 12 && p[7] == p[4] && (d = dd_at(p + 8, end)) > 0) {
@@ -242,10 +249,56 @@ static int ts_at(const unsigned char *p, const unsigned char *end, const Cut *cu
     return 0;
 }
 
+static const char *const JSON_TIME_KEYS[] = {
+    "\"ts\":", "\"time\":", "\"time_local\":", "\"time_iso8601\":", "\"timestamp\":", "\"@timestamp\":", NULL};
+
+/* The format's own time field (timestamps.py _format_time, in the same order):
+ * at the line's start, a JSON time key, CLF's `[time] "`.  1: found. */
+static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
+    const unsigned char *q = p, *r;
+    if (q < end && *q == '<') {
+        int nd = 0;
+        r = q + 1;
+        while (r < end && DIG[*r] && nd < 3) { r++; nd++; }
+        if (nd >= 1 && r < end && *r == '>') {
+            q = r + 1;
+            if (end - q >= 2 && q[0] == '1' && q[1] == ' ') q += 2;
+        }
+    }
+    if (q < end && *q == '[') q++;
+    if (q < end && ts_at(q, end, cut, zoned, secs)) return 1;
+    if (p < end && *p == '{') {
+        for (r = p; r < end; r++) {
+            int k;
+            if (*r != '"') continue;
+            for (k = 0; JSON_TIME_KEYS[k]; k++) {
+                size_t len = strlen(JSON_TIME_KEYS[k]);
+                if ((size_t)(end - r) >= len && memcmp(r, JSON_TIME_KEYS[k], len) == 0) {
+                    const unsigned char *v = r + len;
+                    if (k == 0) {
+                        if (ts_at(r, end, cut, zoned, secs)) return 1;
+                    } else {
+                        if (v < end && *v == ' ') v++;
+                        if (v < end && *v == '"') v++;
+                        if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
+                    }
+                    r += len - 1; /* like finditer: on after the key */
+                    break;
+                }
+            }
+        }
+    }
+    for (r = p; end - r >= 30; r++) {
+        if (*r == '[' && r[27] == ']' && r[28] == ' ' && r[29] == '"' && clf_at(r + 1, end, zoned, secs)) return 1;
+    }
+    return 0;
+}
+
 /* -1: no timestamp; 0: fresh; 1: expired */
 static int line_expired(const unsigned char *p, const unsigned char *end, const Cut *cut) {
     int zoned;
     int64_t secs;
+    if (format_ts(p, end, cut, &zoned, &secs)) return secs < (zoned ? cut->utc : cut->naive);
     for (; p < end; p++) {
         unsigned char c = *p;
         if (!(DIG[c] || c == '"' || (c >= 'A' && c <= 'Z'))) continue;
@@ -334,10 +387,16 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
     }
     {
         int bits = cx->v6prefix, bs = -1, bl = 0, cs = -1, cl = 0;
+        unsigned int g5 = g[5];
         for (i = 0; i < 8; i++) {
             int keep = bits >= 16 ? 16 : (bits > 0 ? bits : 0);
             g[i] &= keep == 0 ? 0u : (0xFFFFu << (16 - keep)) & 0xFFFFu;
             bits -= 16;
+        }
+        if (g5 == 0xFFFF) { /* an IPv4 tail after ffff: truncated as IPv4 too (AddressPolicy.v6_text) */
+            unsigned long low = (((unsigned long)g[6] << 16) | g[7]) & (unsigned long)cx->v4mask;
+            g[6] = (unsigned int)(low >> 16);
+            g[7] = (unsigned int)(low & 0xFFFF);
         }
         for (i = 0; i < 8; i++) {
             if (g[i] == 0) {
@@ -414,20 +473,52 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
     const unsigned char *flushed = p;
     while (p < end) {
         const unsigned char *s;
-        int colons = 0, dots = 0, dbl = 0;
-        while (p < end && !TOK[*p]) p++;
-        if (p >= end) break;
-        s = p;
-        while (p < end && TOK[*p]) {
-            if (*p == ':') {
-                colons++;
-                if (p > s && p[-1] == ':') dbl = 1;
-            } else if (*p == '.') {
-                dots++;
+        int colons = 0, dots = 0, dbl = 0, dashes = 0;
+#define PCT_COLON(q) ((q)[0] == '%' && end - (q) >= 3 && (q)[1] == '3' && ((q)[2] == 'A' || (q)[2] == 'a'))
+        while (p < end && !TOK[*p]) {
+            /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
+             * \xHH, \uHHHH, a backslash and a letter g-z. */
+            if (*p == '%' && PCT_COLON(p)) break;
+            if (*p == '\\' && end - p >= 2) {
+                unsigned char c = p[1];
+#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%'))
+                if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]] && ESC_END_OK(p + 4)) { p += 4; continue; }
+                if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]] && ESC_END_OK(p + 6)) {
+                    p += 6;
+                    continue;
+                }
+                if ((c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z')) { p += 2; continue; }
             }
             p++;
         }
-        if (dots == 3 && colons <= 1 && cx->v4mask >= 0) {
+        if (p >= end) break;
+        s = p;
+        {
+            const unsigned char *colon_end = NULL; /* just after the last colon */
+            while (p < end) {
+                unsigned char c = *p;
+                if (TOK[c]) {
+                    if (c == ':') {
+                        colons++;
+                        if (p == colon_end) dbl = 1;
+                        colon_end = p + 1;
+                    } else if (c == '.') {
+                        dots++;
+                    } else if (c == '-') {
+                        dashes++;
+                    }
+                    p++;
+                } else if (c == '%' && PCT_COLON(p)) { /* a URL-encoded colon (addresses.py _UNIT) */
+                    colons++;
+                    if (p == colon_end) dbl = 1;
+                    p += 3;
+                    colon_end = p;
+                } else {
+                    break;
+                }
+            }
+        }
+        if (dots == 3 && colons <= 1 && !dashes && cx->v4mask >= 0) {
             char buf[64];
             int len = fast_v4(cx, s, p, buf);
             if (len >= 0) {
@@ -436,7 +527,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                 continue;
             }
         }
-        if (dots == 0 && (dbl || colons == 7) && cx->v6prefix >= 0 && cx->v4mask >= 0) {
+        if (dots == 0 && !dashes && (dbl || colons == 7) && cx->v6prefix >= 0 && cx->v4mask >= 0) {
             char buf[64];
             int len = fast_v6(cx, s, p, buf);
             if (len >= 0) {
@@ -445,7 +536,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                 continue;
             }
         }
-        if (dbl || colons >= 6 || dots >= 3) {
+        if (dbl || colons >= 6 || dots >= 3 || dashes >= 3) {
             PyObject *key, *val, *rep;
             long long n;
             key = PyBytes_FromStringAndSize((const char *)s, p - s);

@@ -1,9 +1,10 @@
 """Finding and truncating (or pseudonymising) IP addresses inside log lines.
 
-The unit of work is a *token*: a maximal run of bytes from ``[0-9A-Za-z_.:]``.
-Every other byte (space, quotes, brackets, ``/``, ``,``, ``=``, ``%``, ``-``,
+The unit of work is a *token*: a maximal run of bytes from ``[0-9A-Za-z_.:-]`` (and
+URL-encoded colons ``%3A``; escapes such as ``\\x22`` before it are separators).
+Every other byte (space, quotes, brackets, ``/``, ``,``, ``=``, ``%``,
 bytes >= 0x80 ...) separates tokens and is never changed.  A token can only
-change if it contains ``::``, at least six ``:`` or at least three ``.``; the
+change if it contains ``::``, at least six ``:``, three ``.`` or three ``-``; the
 native matcher (``scrubber._native``) uses exactly that test to decide which
 tokens it hands to :func:`scrub_token`, and caches the answer per token, so the
 rules below live in one place and the C and Python paths cannot disagree.
@@ -27,7 +28,7 @@ IPv6
     * a text valid both ways (``2001:db8::1:443``: an address, or 2001:db8::1
       port 443) is truncated as one address to 16 bits fewer than
       ``ipv6_prefix`` (at most 64), so that neither reading leaks;
-    * otherwise (``2001:db8::1::2``, ``12345::1``, ``1:2:3:4:5:6:7``) it is
+    * otherwise (``2001:db8::1::2``, ``1:2:3:4:5:6:7``) it is
       address-ish but malformed: fail closed, every hex digit becomes ``x``.
 
 IPv4
@@ -55,7 +56,27 @@ __all__ = [
 ]
 
 # Which bytes make up a token (must match _native.c's TOKEN table).
-TOKEN_RE = re.compile(rb"(?<![\w.:])[\w.:]*[.:][\w.:]*")
+# An escape before a token is a separator, as a decoder would read it: "\\x22",
+# "\\u003c", "\\n" (a backslash and a letter g-z).  A token may start right after one.
+# When a hex digit, '.', ':' or '%' follows, the hex digits may be the address's own
+# ("\\u2001:db8::7", "\\x010.0.0.1" raw): then only the backslash and the letter are a
+# separator, and the glued-digit rules below read the token both ways (fail closed).
+_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%])|[G-Zg-z])"
+# A URL-encoded colon ("%3A", "%3a") is a colon inside a token: an IPv6 address in a
+# query string or referer is read as a URL decoder sees it, and rewritten encoded.
+# '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
+_UNIT = rb"(?:[\w.:-]|%3[Aa])"
+TOKEN_RE = re.compile(
+    _ESCAPE
+    + rb"|(?:(?<![\w.:-])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
+    + _UNIT + rb"*(?:[.:-]|%3[Aa])" + _UNIT + rb"*"
+)
+# Host names made from addresses: four or more whole dash-separated numbers
+# ("customer-187-141-143-180-sta", "ec2-198-51-100-7"), and reverse names, whose
+# numbers are in reverse order ("7.100.51.198.in-addr.arpa", ip6.arpa nibbles).
+_DASHED_RE = re.compile(rb"(?<![0-9A-Za-z_])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z_])")
+_ARPA4_RE = re.compile(rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
+_ARPA6_RE = re.compile(rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
 _HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
 _DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
 _PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
@@ -112,12 +133,22 @@ class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_k
             d = int.from_bytes(self._digest(addr.compressed)[:12], "big")
             value = (0x20010DB8 << 96) | d
             return ipaddress.IPv6Address(value).compressed.encode()
-        return ipaddress.IPv6Address(int(addr) & self.v6_mask).compressed.encode()
+        value = int(addr) & self.v6_mask
+        if (int(addr) >> 32) & 0xFFFF == 0xFFFF:
+            # "5b::ffff:c000:a" after an escape "\\x5B" reads as ::ffff:192.0.0.10 too:
+            # its IPv4 tail is truncated as IPv4 as well (a no-op at /96 and below).
+            value = (value & ~0xFFFFFFFF) | (value & self.v4_mask)
+        return ipaddress.IPv6Address(value).compressed.encode()
+
+
+def _url_decoded(tok: bytes) -> bytes:
+    return tok.replace(b"%3A", b":").replace(b"%3a", b":") if b"%" in tok else tok
 
 
 def token_needs_check(tok: bytes) -> bool:
     """The cheap pre-filter: can :func:`scrub_token` change this token at all?"""
-    return b"::" in tok or tok.count(b":") >= 6 or tok.count(b".") >= 3
+    tok = _url_decoded(tok)
+    return b"::" in tok or tok.count(b":") >= 6 or tok.count(b".") >= 3 or tok.count(b"-") >= 3
 
 
 def _parse_v6(core: bytes) -> ipaddress.IPv6Address | None:
@@ -138,7 +169,12 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
             and _parse_v6(m.group(1)) is not None
         ):
             # Ambiguous: "2001:db8::1:80" is an address, and also 2001:db8::1 port 80.
-            # Keep 16 bits fewer (at most 64), so that neither reading leaks.
+            # Where both readings truncate to the same text, that text is exact
+            # ("[client 2001:db8:4f2e:17::d00d:443]" at /48); else keep 16 bits
+            # fewer (at most 64), so that neither reading leaks.
+            exact = policy.v6_text(addr)
+            if exact == policy.v6_text(_parse_v6(m.group(1))):  # type: ignore[arg-type]
+                return exact, 1
             cap = max(0, min(policy.ipv6_prefix - 16, 64))
             full = (1 << 128) - 1
             value = int(addr) & ((full << (128 - cap)) & full)
@@ -148,12 +184,24 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         addr = _parse_v6(m.group(1))
         if addr is not None:
             return policy.v6_text(addr) + b":" + m.group(2), 1
+    # A first group of more than four hex digits may be a group glued to an escape
+    # before it ("%222001:db8::7", "\\b2001:..."): read its longest valid suffix.  The
+    # readings share every other group; below /16 they differ, so fail closed.
+    head, colon, rest = core.partition(b":")
+    if len(head) > 4 and colon and policy.ipv6_prefix >= 16 and b"." not in head:
+        for k in (4, 3, 2, 1):
+            cand = head[-k:] + b":" + rest
+            if _parse_v6(cand) is not None or (
+                (pm := _PORT_RE.fullmatch(cand)) is not None and _parse_v6(pm.group(1)) is not None
+            ):
+                rep, c = _scrub_v6_core(cand, policy)
+                return head[:-k] + rep, c
     # Address-ish but malformed: fail closed.
     return _HEX_DIGIT_RE.sub(b"x", core), 1
 
 
-def _scrub_dotted(seq: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
-    parts = seq.split(b".")
+def _scrub_dotted(seq: bytes, policy: AddressPolicy, sep: bytes = b".", glue: bool = True) -> tuple[bytes, int]:
+    parts = seq.split(sep)
     n = len(parts)
     values: list[int | None] = []
     for p in parts:
@@ -162,17 +210,21 @@ def _scrub_dotted(seq: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         values.append(v if v <= 255 else None)
     if n == 4 and None not in values:
         v = (values[0] << 24) | (values[1] << 16) | (values[2] << 8) | values[3]  # type: ignore[operator]
-        return policy.v4_text(v), 1
-    # A first number with more than three digits may be an octet glued to digits
-    # before it, as in a URL-encoded "%20192.0.2.1": use its longest suffix <= 255.
+        return policy.v4_text(v).replace(b".", sep), 1
+    # A first number over 255 may be an octet glued to digits before it, as in a
+    # URL-encoded "%20192.0.2.1" or "%278.8.8.8" ("'8.8.8.8'"): use its longest
+    # suffix <= 255.  Every reading shares the other three octets; below /8 the
+    # readings' first octets differ, so the glued number is zeroed whole.
     glued = b""
-    if values[0] is None and len(parts[0]) > 3:
+    if glue and values[0] is None and len(parts[0]) > 1:
         p0 = parts[0]
         for k in (3, 2, 1):
             tail = p0[-k:]
-            if int(tail) <= 255:
+            if len(tail) == k and int(tail) <= 255:
                 glued, parts[0], values[0] = p0[:-k], tail, int(tail)
                 break
+        if glued and policy.ipv4_prefix < 8 and policy.hash_key is None:
+            glued, parts[0], values[0] = b"0" * len(glued), b"0" * len(parts[0]), 0
     # Zero the host bits of every window of four numbers that is an address.
     new = list(values)
     found = 0
@@ -193,7 +245,7 @@ def _scrub_dotted(seq: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     if not found:
         return seq, 0
     out = [parts[k] if new[k] == values[k] else str(new[k]).encode() for k in range(n)]
-    return glued + b".".join(out), found
+    return glued + sep.join(out), found
 
 
 def _scrub_v4_in(segment: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
@@ -221,6 +273,16 @@ def _scrub_v4_in(segment: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
 def _v6_core_span(tok: bytes, start: int, end: int) -> tuple[int, int] | None:
     """Given a hex run tok[start:end], return the span of its IPv6 candidate core."""
     s, e = start, end
+    # A colon after a word is a separator: in "ipv6:2001:db8::7" or "source:..." the
+    # run starts inside the label ("6:", "ce:"); the label's hex tail is not address.
+    if s > 0 and tok[s - 1] in _WORD_BYTES:
+        while s < e and tok[s] != 0x3A:
+            s += 1
+    # Likewise text glued after ("...::7:error", "...::7.Connection"): the hex head
+    # of the word is not address.
+    if e < len(tok) and tok[e] in _WORD_BYTES:
+        while e > s and tok[e - 1] not in (0x3A, 0x2E):
+            e -= 1
     while e > s and tok[e - 1] == 0x2E:  # trailing dots
         e -= 1
     if e - s >= 1 and tok[s] == 0x3A and not (e - s >= 2 and tok[s + 1] == 0x3A):
@@ -232,9 +294,8 @@ def _v6_core_span(tok: bytes, start: int, end: int) -> tuple[int, int] | None:
     core = tok[s:e]
     if b"::" not in core and core.count(b":") < 6:
         return None
-    if s > 0 and tok[s - 1] in _WORD_BYTES:
-        return None
-    if e < len(tok) and tok[e] in _WORD_BYTES:
+    glued = (s > 0 and tok[s - 1] in _WORD_BYTES) or (e < len(tok) and tok[e] in _WORD_BYTES)
+    if glued and core == b"::":  # "std::vector": nothing of an address is left
         return None
     return s, e
 
@@ -243,6 +304,27 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     """Rewrite every address inside one token; return (new token, addresses found)."""
     if not token_needs_check(tok):
         return tok, 0
+    if b"arpa" in tok or b"ARPA" in tok or b"Arpa" in tok:
+        for rx, rev in ((_ARPA4_RE, _scrub_arpa4), (_ARPA6_RE, _scrub_arpa6)):
+            m = rx.search(tok)
+            if m is not None:
+                head, hc = scrub_token(tok[: m.start()], policy)
+                mid, mc = rev(m.group(1), policy)
+                tail, tc = scrub_token(tok[m.end(1) :], policy)
+                return head + mid + tail, hc + mc + tc
+    if b"-" in tok and tok.count(b"-") >= 3:
+        m = _DASHED_RE.search(tok)
+        if m is not None:
+            head, hc = scrub_token(tok[: m.start()], policy)
+            mid, mc = _scrub_dotted(m.group(), policy, b"-")  # "\\x2210-1-2-3.dyn": glued digits
+            tail, tc = scrub_token(tok[m.end() :], policy)
+            if mc:
+                return head + mid + tail, hc + mc + tc
+    if b"%" in tok:  # URL-encoded colons: scrub what a decoder sees, write it encoded
+        rep, c = scrub_token(_url_decoded(tok), policy)
+        if not c:
+            return tok, 0
+        return rep.replace(b":", b"%3A" if b"%3A" in tok else b"%3a"), c
     pieces: list[bytes] = []
     count = 0
     pos = 0
@@ -263,6 +345,27 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         return tok, 0
     pieces.append(seg)
     return b"".join(pieces), count + c4
+
+
+def _scrub_arpa4(labels: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    """"7.100.51.198." (reverse order): truncate as 198.51.100.7, write reversed."""
+    nums = labels[:-1].split(b".")
+    glued = b""
+    first = nums[0].lstrip(b"0") or b"0"
+    if len(first) > 3 or int(first) > 255:  # digits glued in front, as after "\\x22"
+        for k in (3, 2, 1):
+            if int(nums[0][-k:]) <= 255:
+                glued, nums[0] = nums[0][:-k], nums[0][-k:]
+                break
+    rep, c = _scrub_dotted(b".".join(nums[::-1]), policy, glue=False)
+    return glued + b".".join(rep.split(b".")[::-1]) + b".", c
+
+
+def _scrub_arpa6(nibbles: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    """32 reversed nibbles: truncate the address they spell, write it the same way."""
+    addr = ipaddress.IPv6Address(int(nibbles[::-1].replace(b".", b"").decode(), 16))
+    value = int(ipaddress.IPv6Address(policy.v6_text(addr).decode()))
+    return b"".join(c.encode() + b"." for c in reversed(f"{value:032x}")), 1
 
 
 class TokenCache:
@@ -293,7 +396,7 @@ def scrub_text_py(line: bytes, cache: TokenCache) -> tuple[bytes, int]:
     def repl(m: re.Match[bytes]) -> bytes:
         nonlocal count
         tok = m.group()
-        if not token_needs_check(tok):
+        if tok[0] == 0x5C or not token_needs_check(tok):  # an escape, or nothing to do
             return tok
         rep, c = cache.lookup(tok)
         count += c

@@ -1,7 +1,8 @@
 """Finding the timestamp of a log line, and the retention cut-off.
 
-A line's timestamp is the leftmost match, anywhere in the line, of one of these
-forms (at one position they are tried in this order; ``_native.c`` implements
+A line's timestamp is its format's own time field (see ``_format_time``; only
+where no format matches, the leftmost match anywhere) in one of these forms (at
+one position they are tried in this order; ``_native.c`` implements
 the same grammar by hand and the differential tests hold both to it):
 
 =====  =================================================  ============================
@@ -190,13 +191,55 @@ def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | N
     )
 
 
+# Where a format keeps its own time field (see find_timestamp).
+_LEAD_RE = re.compile(rb"(?:<[0-9]{1,3}>(?:1 )?)?\[?")
+_JSON_TIME_KEY_RE = re.compile(rb'"(ts|time|time_local|time_iso8601|timestamp|@timestamp)":')
+_CLF_FIELD_RE = re.compile(rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
+
+
+def _format_time(line: bytes) -> re.Match[bytes] | None:
+    """The format's own time field, so that a field a client writes (CLF's
+    ``remote_user``, a JSON value, a request) never decides expiry:
+
+    1. a timestamp at the line's start, after an optional syslog ``<PRI>`` (and
+       RFC 5424 ``1 ``) and an optional ``[`` (syslog, Apache and nginx error logs,
+       ISO-prefixed lines);
+    2. in a line starting with ``{``, the first time key (``ts``, ``time``,
+       ``time_local``, ``time_iso8601``, ``timestamp``, ``@timestamp``) whose value
+       is a timestamp (keys cannot be forged inside JSON string values);
+    3. common/combined ``[time] "``: the server quotes the request after it and
+       escapes quotes in ``remote_user``, so a forged ``[time]`` there is not
+       followed by `` "``;
+    4. only where none of these matches, the leftmost timestamp anywhere.
+    """
+    pos = _LEAD_RE.match(line).end()  # type: ignore[union-attr]
+    m = TS_RE.match(line, pos)
+    if m is not None:
+        return m
+    if line[:1] == b"{":
+        for k in _JSON_TIME_KEY_RE.finditer(line):
+            if k.group(1) == b"ts":
+                m = TS_RE.match(line, k.start())
+            else:
+                v = k.end()
+                v += line[v : v + 1] == b" "
+                v += line[v : v + 1] == b'"'
+                m = TS_RE.match(line, v)
+            if m is not None:
+                return m
+    c = _CLF_FIELD_RE.search(line)
+    if c is not None:
+        return TS_RE.match(line, c.end())
+    return TS_RE.search(line)
+
+
 def find_timestamp(line: bytes, cutoff: Cutoff) -> tuple[bool, int] | None:
-    """``(zoned, seconds)`` of the line's leftmost timestamp, or None.
+    """``(zoned, seconds)`` of the line's own timestamp (:func:`_format_time`), or None.
 
     ``zoned`` True: Unix seconds (compare with ``cutoff.utc``); False: local
     wall-clock seconds (compare with ``cutoff.naive``).
     """
-    m = TS_RE.search(line)
+    m = _format_time(line)
     if m is None:
         return None
     g = m.group
