@@ -23,11 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .compile import DERIVED_ANCHORS, CompiledPolicy
 from .dates import DEFAULT_ZONE, get_zone
 from ..language.diagnostics import PolicyError, did_you_mean
+from .. import safe_yaml
 
 # Every field a record can carry, in a fixed order.
 NAME_FIELDS = ("key", "purpose", "subject", "categories", "recipients", "recipient_country")
@@ -164,11 +163,9 @@ def load_binding(path: str) -> Binding:
     except UnicodeDecodeError:
         raise BindingError(f"{path}: the binding is not UTF-8") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else path
-        raise BindingError(f"{where}: not valid YAML: {getattr(err, 'problem', err)}") from None
+        data = safe_yaml.load(text, path)
+    except safe_yaml.YamlRefused as err:
+        raise BindingError(str(err)) from None
     return parse_binding(data, path)
 
 

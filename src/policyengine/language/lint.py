@@ -31,14 +31,16 @@ class LintConfig:
 
     @classmethod
     def load(cls, path: Path) -> "LintConfig":
-        import yaml  # only when a config exists: start-up counts under pre-commit
+        from .. import safe_yaml  # only when a config exists: start-up counts under pre-commit
 
         try:
-            data = yaml.safe_load(path.read_text("utf-8")) or {}
+            data = safe_yaml.load(path.read_text("utf-8"), str(path)) or {}
         except OSError as err:
             raise PolicyError(f"cannot read config {path}: {err.strerror}") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as err:
-            raise PolicyError(f"{path}: not valid YAML: {err}") from None
+        except UnicodeDecodeError:
+            raise PolicyError(f"{path}: not valid YAML: the file is not UTF-8") from None
+        except safe_yaml.YamlRefused as err:
+            raise PolicyError(str(err)) from None
         rules = data.get("rules", {}) if isinstance(data, dict) else None
         if not isinstance(rules, dict):
             raise PolicyError(f"{path}: expected a mapping 'rules: {{PE212: off, ...}}'")

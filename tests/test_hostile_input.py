@@ -1,0 +1,60 @@
+"""Hostile and careless input (issue 10): every case gets a clean error or a clean result,
+in bounded time, never a traceback. Each test here is one reported case; the fuzzers for
+the classes are in test_hostile_fuzz.py."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from check_support import POLICY, write_policy
+from policyengine.cli import main
+
+CLEAN = (Path(__file__).parent / "golden" / "lint" / "clean.policy").read_text(encoding="utf-8")
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+
+
+def run(*args: str, cwd: Path, timeout: float = 30, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "policyengine", *args], cwd=cwd, input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def invoke(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(main, list(args), input=stdin)
+
+
+# ---- YAML ---------------------------------------------------------------------
+@pytest.mark.parametrize("text, problem", [
+    (BOMB, "anchors (&name) are not accepted"),
+    ("columns: {key: id}\nother: *a\n", "aliases (*name) are not accepted"),
+    ("columns: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than"),
+    ("columns:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 200)), "nested deeper than"),
+], ids=["alias-bomb", "alias", "deep-flow", "deep-block"])
+def test_binding_yaml_bombs_are_refused_quickly(tmp_path: Path, text: str, problem: str) -> None:
+    write_policy(tmp_path)
+    (tmp_path / "b.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "r.csv").write_text("id,purpose,collected\n", encoding="utf-8")
+    result = run("check", "test.policy", "--binding", "b.yaml", "--records", "r.csv", cwd=tmp_path, timeout=20)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"b.yaml:" in result.stderr and problem in result.stderr
+
+
+@pytest.mark.parametrize("text, problem", [
+    (BOMB, "anchors (&name) are not accepted"),
+    ("rules: {PE212: off}\nx: *a\n", "aliases (*name) are not accepted"),
+    ("rules: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", "nested deeper than"),
+], ids=["alias-bomb", "alias", "deep"])
+def test_config_yaml_bombs_are_refused_quickly(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / ".policyengine.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "a.policy").write_text(CLEAN, encoding="utf-8")
+    result = run("lint", "a.policy", cwd=tmp_path, timeout=20)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert ".policyengine.yaml:" in result.stderr and problem in result.stderr
