@@ -58,3 +58,33 @@ def test_config_yaml_bombs_are_refused_quickly(tmp_path: Path, text: str, proble
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert ".policyengine.yaml:" in result.stderr and problem in result.stderr
+
+
+# ---- huge numbers ---------------------------------------------------------------
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize("statement", [
+    f"retain at most {HUGE} days from collected",
+    f"legal hold {HUGE} years from collected \"law\"",
+    f"logs access {{ truncate ipv4 /{HUGE} ipv6 /48 }}",
+    f"logs access {{ truncate ipv4 /24 ipv6 /{HUGE} }}",
+    f"logs access {{ keep at most {HUGE} days }}",
+], ids=["retain", "legal-hold", "ipv4", "ipv6", "keep"])
+def test_a_huge_number_is_pe207_in_lint_and_a_clean_error_in_fmt(tmp_path: Path, statement: str) -> None:
+    text = ('controller "X" {\n  authority IMY\n}\npurpose p {\n  basis contract\n'
+            f'  {statement}\n}}\n')
+    (tmp_path / "big.policy").write_text(text, encoding="utf-8")
+    lint = run("lint", "big.policy", cwd=tmp_path)
+    assert lint.returncode == 1 and "Traceback" not in lint.stderr
+    assert "big.policy:6:" in lint.stdout and "PE207" in lint.stdout and "5,000 digits" in lint.stdout
+    fmt = run("fmt", "big.policy", cwd=tmp_path)
+    assert fmt.returncode == 2 and "Traceback" not in fmt.stderr
+    assert "PE207" in fmt.stderr and fmt.stdout == ""
+
+
+def test_leading_zeros_are_not_a_huge_number(tmp_path: Path) -> None:
+    text = CLEAN.replace("retain at most 1 year", "retain at most " + "0" * 4000 + "1 year")
+    assert text != CLEAN
+    (tmp_path / "z.policy").write_text(text, encoding="utf-8")
+    assert run("lint", "z.policy", cwd=tmp_path).returncode == 0

@@ -151,6 +151,23 @@ def _unquote(tok: Token) -> str:
     return re.sub(r'\\([\\"])', r"\1", body)  # only \\ and \" are escapes; keep others as written
 
 
+# No number in a policy means anything past a few digits (150 years is 54,787 days, a prefix
+# at most 128): longer ones are refused before int(), which would be slow, or raise past
+# Python's 4,300-digit limit.
+MAX_DIGITS = 9
+
+
+def _number(tok: Token, file: str) -> int:
+    digits = str(tok).lstrip("0") or "0"
+    if len(digits) > MAX_DIGITS:
+        span = _tok_span(file, tok)
+        raise ParseFailed(Diagnostic(
+            "PE207", f"a number of {len(digits):,} digits; no duration, prefix or day has more than "
+                     f"{MAX_DIGITS}", ast.Span(file, span.line, span.column, span.line,
+                                              span.column + min(len(tok), 80))))
+    return int(digits)
+
+
 _BOUNDS = {("at", "most"): "at_most", ("up", "to"): "at_most", ("at", "least"): "at_least"}
 
 
@@ -176,7 +193,7 @@ class _ToAst(Transformer):
         return tuple(self._name(n) for n in names)
 
     def duration(self, meta, amount, unit):
-        return ast.Duration(int(amount), str(unit).rstrip("s"), self._span(meta))
+        return ast.Duration(_number(amount, self.file), str(unit).rstrip("s"), self._span(meta))
 
     def bound(self, meta, first, second):
         return _BOUNDS[(str(first), str(second))]
@@ -201,7 +218,7 @@ class _ToAst(Transformer):
         return ast.Jurisdiction(self._name(name), self._span(meta))
 
     def financial_year_end(self, meta, month_day):
-        month, day = (int(x) for x in str(month_day).split("-"))
+        month, day = (int(x) for x in str(month_day).split("-"))  # \d\d-\d\d: two digits each
         return ast.FinancialYearEnd(month, day, self._span(meta))
 
     def category(self, meta, name, *rest):
@@ -274,7 +291,7 @@ class _ToAst(Transformer):
         return ast.LogKeep(bound, items[-1], self._span(meta))
 
     def log_truncate(self, meta, v4, v6):
-        return ast.LogTruncate(int(v4), int(v6), self._span(meta),
+        return ast.LogTruncate(_number(v4, self.file), _number(v6, self.file), self._span(meta),
                                _tok_span(self.file, v4), _tok_span(self.file, v6))
 
     # -- requests
