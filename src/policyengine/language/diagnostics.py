@@ -72,9 +72,12 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
-def excerpt(source: str, span: Span) -> str:
-    """The offending line with a caret under the span, as compilers print it."""
-    lines = source.splitlines()
+def excerpt(source: str | list[str], span: Span) -> str:
+    """The offending line with a caret under the span, as compilers print it.
+
+    ``source`` is the text, or its lines (``source_lines``): a caller rendering many
+    diagnostics of one file splits it once, so the output stays linear in their number."""
+    lines = source_lines(source) if isinstance(source, str) else source
     if not (1 <= span.line <= len(lines)):
         return ""
     text = lines[span.line - 1].expandtabs(1)
@@ -91,7 +94,12 @@ def excerpt(source: str, span: Span) -> str:
     return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (col - 1)}{'^' * width}"
 
 
-def render_text(diagnostic: Diagnostic, source: str | None) -> str:
+def source_lines(text: str) -> list[str]:
+    """A file's lines as spans count them (``\n`` ends a line, as in the grammar)."""
+    return text.splitlines()
+
+
+def render_text(diagnostic: Diagnostic, source: str | list[str] | None) -> str:
     parts = [f"{diagnostic.span}: {diagnostic.code}: {diagnostic.level}: {diagnostic.message}"]
     if source:
         shown = excerpt(source, diagnostic.span)
@@ -119,5 +127,6 @@ class PolicyInvalid(PolicyError):
 
     def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str]):
         self.diagnostics = diagnostics
-        shown = "\n".join(render_text(d, sources.get(d.span.file)) for d in diagnostics)
+        lines = {file: source_lines(text) for file, text in sources.items()}
+        shown = "\n".join(render_text(d, lines.get(d.span.file)) for d in diagnostics)
         super().__init__(f"the policy has errors:\n{shown}")

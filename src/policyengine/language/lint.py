@@ -9,7 +9,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import ast
-from .diagnostics import CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, render_text
+from .diagnostics import (CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, render_text,
+                          source_lines)
 from .parser import ParseFailed, decode, parse
 from .validate import validate
 
@@ -129,7 +130,8 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
 
 # ---- output formats ---------------------------------------------------------
 def format_text(result: LintResult) -> str:
-    blocks = [render_text(d, result.sources.get(d.span.file)) for d in result.diagnostics]
+    lines = {file: source_lines(text) for file, text in result.sources.items()}  # split once per file
+    blocks = [render_text(d, lines.get(d.span.file)) for d in result.diagnostics]
     errors = sum(d.level == ERROR for d in result.diagnostics)
     warnings = sum(d.level == WARNING for d in result.diagnostics)
     files = result.files
