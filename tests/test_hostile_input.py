@@ -4,6 +4,7 @@ the classes are in test_hostile_fuzz.py."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,63 @@ def test_leading_zeros_are_not_a_huge_number(tmp_path: Path) -> None:
     assert text != CLEAN
     (tmp_path / "z.policy").write_text(text, encoding="utf-8")
     assert run("lint", "z.policy", cwd=tmp_path).returncode == 0
+
+
+# ---- output a record can forge -----------------------------------------------------
+SMALL = ('controller "X" {\n  authority IMY\n}\ncategory c "C"\nsubject s "S"\n'
+         'purpose backups "B" {\n  subjects s\n  categories c\n  basis contract\n'
+         '  retain at most 1 month from collected\n}\n'
+         'requests {\n  respond within 1 month\n}\n')
+BINDING = "columns: {key: id, purpose: purpose, collected: collected}\n"
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\tTAB", "\rCR"]
+
+
+def _csv_records(tmp_path: Path, keys: list[str], purpose: str = "cctv") -> Path:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")  # so that a cell's bare CR is quoted
+    writer.writerow(["id", "purpose", "collected"])
+    for key in keys:
+        writer.writerow([key, purpose, "2020-01-01"])
+    path = tmp_path / "r.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(BINDING, encoding="utf-8")
+    write_policy(tmp_path, SMALL)
+    return path
+
+
+@pytest.mark.parametrize("purpose", ["backups", "=cmd|x"], ids=["known-purpose", "formula-purpose"])
+def test_check_csv_neutralises_formula_cells(tmp_path: Path, purpose: str) -> None:
+    import csv
+    import io
+
+    _csv_records(tmp_path, FORMULAS, purpose)
+    result = subprocess.run([sys.executable, "-m", "policyengine", "check", "test.policy", "-b", "b.yaml",
+                             "-r", "r.csv", "--now", "2026-01-01", "--format", "csv"],
+                            cwd=tmp_path, capture_output=True, timeout=30)
+    assert result.returncode == 1, result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout.decode(), newline="")))
+    keys = [row[3] for row in rows[1:]]
+    assert sorted(keys) == sorted("'" + k for k in FORMULAS)
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), row
+            assert not cell.startswith("-") or cell.lstrip("-").isdigit(), row  # days: a number
+
+
+def test_check_csv_quotes_a_bare_cr_so_no_row_is_forged(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    write_policy(tmp_path, SMALL)
+    (tmp_path / "b.yaml").write_text(BINDING, encoding="utf-8")
+    forged = "a\rPC101,erase,forged,x,y"
+    (tmp_path / "r.jsonl").write_text(json.dumps({"id": forged, "purpose": "backups",
+                                                  "collected": "2020-01-01"}) + "\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "policyengine", "check", "test.policy", "-b", "b.yaml",
+                             "-r", "r.jsonl", "--now", "2026-01-01", "--format", "csv"],
+                            cwd=tmp_path, capture_output=True, timeout=30)
+    rows = list(csv.reader(io.StringIO(result.stdout.decode(), newline="")))
+    assert len(rows) == 2 and rows[1][3] == forged, rows

@@ -13,6 +13,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from ..escaping import csv_cell
 from .findings import CODES, Finding
 
 from .records import PURE_JSON
@@ -48,6 +49,25 @@ class RunInfo:
                 "counts": {code: self.counts[code] for code in sorted(self.counts)}}
 
 
+class CsvRows:
+    """Findings as CSV rows. Text a spreadsheet would run as a formula is neutralised
+    (``escaping.csv_cell``). The csv module quotes a cell holding the line terminator
+    ("\\n") but not a bare CR, which readers take as a row end too: a row with a CR in a
+    cell is written fully quoted, so a record cannot forge rows."""
+
+    def __init__(self, out):
+        self.minimal = csv.writer(out, lineterminator="\n")
+        self.quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def header(self) -> None:
+        self.minimal.writerow(CSV_COLUMNS)
+
+    def write(self, d: dict) -> None:
+        row = [csv_cell("" if d[c] is None else d[c]) for c in CSV_COLUMNS]
+        cr = any(isinstance(cell, str) and "\r" in cell for cell in row)
+        (self.quoted if cr else self.minimal).writerow(row)
+
+
 def render_chunk(render: str | None, findings: list[Finding]):
     """Findings rendered where they are found (a worker process of ``check --jobs``), for
     ``Reporter.add_chunk`` of the reporter whose ``chunk_format`` is ``render``: the text
@@ -56,10 +76,9 @@ def render_chunk(render: str | None, findings: list[Finding]):
         return "".join([_line(f.to_dict()) + "\n" for f in findings])
     if render == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        rows = CsvRows(buffer)
         for f in findings:
-            d = f.to_dict()
-            writer.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+            rows.write(f.to_dict())
         return buffer.getvalue()
     if render == "json":
         return [_line(f.to_dict()) for f in findings]
@@ -105,12 +124,11 @@ class CsvReporter(Reporter):
 
     def __init__(self, out, info):
         super().__init__(out, info)
-        self.writer = csv.writer(out, lineterminator="\n")
-        self.writer.writerow(CSV_COLUMNS)
+        self.rows = CsvRows(out)
+        self.rows.header()
 
     def add(self, finding: Finding) -> None:
-        d = finding.to_dict()
-        self.writer.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+        self.rows.write(finding.to_dict())
 
 
 class JsonReporter(Reporter):
