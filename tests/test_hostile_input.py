@@ -149,3 +149,62 @@ def test_check_csv_quotes_a_bare_cr_so_no_row_is_forged(tmp_path: Path) -> None:
                             cwd=tmp_path, capture_output=True, timeout=30)
     rows = list(csv.reader(io.StringIO(result.stdout.decode(), newline="")))
     assert len(rows) == 2 and rows[1][3] == forged, rows
+
+
+HOSTILE = ["\x1b]0;pwned\x07", "a\nPC101 erase: forged line", "b\rover", "\x9b31m", "\u202eevil", "\x00nul",
+           "\u2028ls", "\x7fdel"]
+
+
+def assert_no_control(text: str) -> None:
+    """Nothing but line breaks from us: no C0/C1 control, no bidi override, no U+2028."""
+    from policyengine.escaping import UNSAFE
+
+    for line in text.split("\n"):
+        assert not UNSAFE.search(line), repr(line)
+
+
+def test_check_text_and_explain_escape_record_values(tmp_path: Path) -> None:
+    write_policy(tmp_path, SMALL)
+    (tmp_path / "b.yaml").write_text(BINDING, encoding="utf-8")
+    records = [{"id": key, "purpose": purpose, "collected": "2020-01-01"}
+               for key in HOSTILE for purpose in ("backups", key)]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    base = ["test.policy", "-b", "b.yaml", "-r", "r.jsonl", "--now", "2026-01-01"]
+    for args in (["check", *base], ["check", *base, "--summary"], ["check", *base, "--explain", HOSTILE[0]],
+                 ["explain", *base, "--record", HOSTILE[1]], ["explain", *base, "--record", "\x1bnone"]):
+        result = subprocess.run([sys.executable, "-m", "policyengine", *args], cwd=tmp_path,
+                                capture_output=True, timeout=30)
+        out, err = result.stdout.decode(), result.stderr.decode()
+        assert result.returncode in (1, 2) and "Traceback" not in err, err
+        assert_no_control(out)
+        assert_no_control(err)
+    text = subprocess.run([sys.executable, "-m", "policyengine", "check", *base], cwd=tmp_path,
+                          capture_output=True, timeout=30).stdout.decode()
+    assert "\\e]0;pwned\\x07" in text and "a\\nPC101 erase: forged line" in text
+    assert not any(line.startswith("PC101 erase: forged") for line in text.splitlines())
+
+
+def test_lint_and_fmt_escape_policy_text(tmp_path: Path) -> None:
+    bad = 'controller "X\x1b]0;t\x07" {\n  authority IM\x1bY\n}\npurpose p "\u202eabc" { basis c\x9bonsent }\n'
+    name = "e\x1b[2Jvil.policy"
+    (tmp_path / name).write_text(bad, encoding="utf-8")
+    for args in (["lint", name], ["fmt", name], ["fmt", "--check", name]):
+        result = subprocess.run([sys.executable, "-m", "policyengine", *args], cwd=tmp_path,
+                                capture_output=True, timeout=30)
+        assert "Traceback" not in result.stderr.decode()
+        assert_no_control(result.stderr.decode())
+        if args[0] == "lint":
+            assert result.returncode == 1
+            assert_no_control(result.stdout.decode())
+            assert "\\e[2Jvil.policy" in result.stdout.decode()
+
+
+def test_excerpt_caret_follows_escaped_characters() -> None:
+    from policyengine.language.ast import Span
+    from policyengine.language.diagnostics import excerpt
+
+    shown = excerpt('a\x1b\x1bb  bad', Span("f", 1, 7, 1, 10))
+    line, caret = shown.split("\n")
+    assert line.endswith("a\\e\\eb  bad")
+    assert caret.index("^") - caret.index("|") - 2 == line.index("bad") - line.index("|") - 2
+    assert caret.count("^") == 3

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from .escaping import printable
 from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
 from .language.lint import FORMATTERS, LintConfig, lint_paths, read_policy_text
 
@@ -122,7 +123,7 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_
             continue
         changed += 1
         if list_only or check:
-            click.echo(name)
+            click.echo(printable(name))
         if show_diff:
             diff = difflib.unified_diff(original.splitlines(True), formatted.splitlines(True),
                                         f"a/{name}", f"b/{name}")

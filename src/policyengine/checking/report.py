@@ -13,7 +13,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from ..escaping import csv_cell
+from ..escaping import csv_cell, printable
 from .findings import CODES, Finding
 
 from .records import PURE_JSON
@@ -170,7 +170,7 @@ class SummaryReporter(Reporter):
 
 def summary_text(info: RunInfo) -> str:
     total = sum(info.counts.values())
-    lines = [f"{info.records} record{'s' if info.records != 1 else ''} checked against {info.policy} "
+    lines = [f"{info.records} record{'s' if info.records != 1 else ''} checked against {printable(info.policy)} "
              f"on {info.today} ({info.timezone}): {total} finding{'s' if total != 1 else ''}"]
     for code in sorted(info.counts):
         action, title = CODES[code]
@@ -193,15 +193,16 @@ class TextReporter(Reporter):
             action, title = CODES[code]
             w(f"{code} {action}: {title} ({len(found)})\n")
             rows = [("record", "purpose", "due", "days", "rule", "record at")]
-            for f in found:
-                rows.append((f.record, f.purpose or "-", f.due.isoformat() if f.due else "-",
-                             "-" if f.days is None else str(f.days), f.rule or "-", f.location))
+            for f in found:  # record values are escaped: a key cannot forge a line or drive the terminal
+                rows.append((printable(str(f.record)), printable(f.purpose or "-"),
+                             f.due.isoformat() if f.due else "-", "-" if f.days is None else str(f.days),
+                             printable(f.rule or "-"), printable(f.location)))
             widths = [max(len(r[i]) for r in rows) for i in range(6)]
             for n, row in enumerate(rows):
                 cells = [row[i].rjust(widths[i]) if i == 3 else row[i].ljust(widths[i]) for i in range(6)]
                 w("  " + "  ".join(cells).rstrip() + "\n")
                 if n:
-                    w(f"      {found[n - 1].message}\n")
+                    w(f"      {printable(found[n - 1].message)}\n")
             w("\n")
         w(summary_text(self.info))
 

@@ -8,6 +8,7 @@ from typing import Iterable
 
 import click
 
+from ..escaping import printable, printable_lines, width_of
 from .ast import Span
 
 ERROR = "error"
@@ -90,8 +91,11 @@ def excerpt(source: str | list[str], span: Span) -> str:
     if span.end_line == span.line and span.end_column > span.column:
         width = span.end_column - span.column
     width = max(1, min(width, len(text) - col + 2))
+    # Control characters are shown escaped (\\e, \\x07): the caret moves with them.
+    lead, marked = width_of(text[:col - 1]) + max(0, col - 1 - len(text)), width_of(text[col - 1:col - 1 + width])
+    width = max(1, marked + max(0, width - len(text[col - 1:col - 1 + width])))
     gutter = f"{span.line:>5} | "
-    return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (col - 1)}{'^' * width}"
+    return f"{gutter}{printable(text)}\n{' ' * (len(gutter) - 2)}| {' ' * lead}{'^' * width}"
 
 
 def source_lines(text: str) -> list[str]:
@@ -100,13 +104,13 @@ def source_lines(text: str) -> list[str]:
 
 
 def render_text(diagnostic: Diagnostic, source: str | list[str] | None) -> str:
-    parts = [f"{diagnostic.span}: {diagnostic.code}: {diagnostic.level}: {diagnostic.message}"]
+    parts = [printable(f"{diagnostic.span}: {diagnostic.code}: {diagnostic.level}: {diagnostic.message}")]
     if source:
         shown = excerpt(source, diagnostic.span)
         if shown:
             parts.append(shown)
     if diagnostic.hint:
-        parts.append(f"  hint: {diagnostic.hint}")
+        parts.append(printable(f"  hint: {diagnostic.hint}"))
     return "\n".join(parts)
 
 
@@ -120,6 +124,11 @@ class PolicyError(click.ClickException):
     """The tool could not do its job (unreadable file, bad option, bad config)."""
 
     exit_code = EXIT_TOOL_ERROR
+
+    def format_message(self) -> str:
+        # Messages quote file names, binding keys and record values: nothing in them may
+        # drive the terminal. Our own line breaks stay.
+        return printable_lines(super().format_message())
 
 
 class PolicyInvalid(PolicyError):
