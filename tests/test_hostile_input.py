@@ -5,6 +5,7 @@ the classes are in test_hostile_fuzz.py."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,65 @@ def test_excerpt_caret_follows_escaped_characters() -> None:
     assert line.endswith("a\\e\\eb  bad")
     assert caret.index("^") - caret.index("|") - 2 == line.index("bad") - line.index("|") - 2
     assert caret.count("^") == 3
+
+
+# ---- ignores and configuration ---------------------------------------------------
+@pytest.mark.parametrize("statement", [
+    "retain at most 1 month from collected\n  logs access {\n    truncate ipv4 /32 ipv6 /128  # lint-ignore: PE207\n  }",
+    "retain at most 0 days from collected  # lint-ignore: PE207",
+    "retain at most 200 years from collected  # lint-ignore: PE207",
+    "retain at most 1 year from bogus  # lint-ignore: PE101",
+], ids=["truncate-32-128", "zero-days", "200-years", "unknown-anchor"])
+def test_an_ignored_impossible_value_passes_lint_but_cannot_be_used(tmp_path: Path, statement: str) -> None:
+    text = SMALL.replace("  retain at most 1 month from collected\n", f"  {statement}\n")
+    assert text != SMALL
+    (tmp_path / "p.policy").write_text(text, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(BINDING, encoding="utf-8")
+    (tmp_path / "r.csv").write_text("id,purpose,collected\n1,backups,2020-01-01\n", encoding="utf-8")
+    assert run("lint", "p.policy", cwd=tmp_path).returncode == 0
+    checked = run("check", "p.policy", "-b", "b.yaml", "-r", "r.csv", cwd=tmp_path)
+    assert checked.returncode == 2 and "Traceback" not in checked.stderr
+    assert re.search(r"p.policy:\d+:\d+: PE(207|101)", checked.stderr), checked.stderr
+    assert "cannot be used until this is fixed" in checked.stderr
+    from policyengine.language.diagnostics import PolicyInvalid
+    from policyengine.language.loading import scrubber_settings
+
+    with pytest.raises(PolicyInvalid, match="cannot be used until this is fixed"):
+        scrubber_settings(str(tmp_path / "p.policy"), "backups")
+
+
+def test_scrubber_refuses_a_policy_whose_whole_address_truncation_was_ignored(tmp_path: Path) -> None:
+    text = SMALL.replace("  retain at most 1 month from collected\n", "  retain at most 1 month from collected\n"
+                         "  logs access {\n    truncate ipv4 /32 ipv6 /128  # lint-ignore: PE207\n  }\n")
+    (tmp_path / "p.policy").write_text(text, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "scrubber", "--policy", "p.policy", "--purpose", "backups"],
+                            cwd=tmp_path, input="192.0.2.77 - - x\n", capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result
+    assert "192.0.2.77" not in result.stdout and "cannot be used until this is fixed" in result.stderr
+
+
+@pytest.mark.parametrize("config, message", [
+    ("rule:\n  PE212: off\n", "unknown key 'rule'; did you mean 'rules'?"),
+    ("rules: {PE212: off}\nlevels: {}\n", "unknown key 'levels' (known: rules)"),
+    ("rules: {1: off}\n", "unknown code 1"),
+])
+def test_config_unknown_keys_are_errors(tmp_path: Path, config: str, message: str) -> None:
+    (tmp_path / ".policyengine.yaml").write_text(config, encoding="utf-8")
+    (tmp_path / "a.policy").write_text(CLEAN, encoding="utf-8")
+    result = run("lint", "a.policy", cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_is_found_from_the_linted_files_folder(tmp_path: Path) -> None:
+    tree = tmp_path / "repo" / "rules"
+    tree.mkdir(parents=True)
+    (tmp_path / "repo" / ".policyengine.yaml").write_text("rules: {PE212: off}\n", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / ".policyengine.yaml").write_text("rules: {}\n", encoding="utf-8")
+    unused = CLEAN.replace('category email "E-mail address"', 'category email "E-mail address"\ncategory fax "Fax"')
+    (tree / "a.policy").write_text(unused, encoding="utf-8")
+    (tmp_path / "elsewhere" / "b.policy").write_text(unused, encoding="utf-8")
+    result = run("lint", str(tree / "a.policy"), cwd=tmp_path / "elsewhere")
+    assert result.returncode == 0, result.stdout
+    both = run("lint", str(tree / "a.policy"), "b.policy", cwd=tmp_path / "elsewhere")
+    assert both.returncode == 1 and "b.policy:" in both.stdout and "a.policy:" not in both.stdout

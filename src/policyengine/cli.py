@@ -50,14 +50,15 @@ def main() -> None:
 @click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text",
               show_default=True, help="Output format (sarif is SARIF 2.1.0 for code scanning).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="YAML config setting rule levels (default: .policyengine.yaml found upward).")
+              help="YAML config setting rule levels (default: .policyengine.yaml found from each "
+                   "file's folder upwards).")
 def lint(files: tuple[str, ...], output_format: str, config_path: str | None) -> None:
     """Report every error and warning in policy FILES.
 
     Silence one finding with a comment `# lint-ignore: PE212` on its line (or
     alone on the line above). Exit 0 clean, 1 findings, 2 the tool failed.
     """
-    config = LintConfig.load(Path(config_path)) if config_path else LintConfig.discover(Path.cwd())
+    config = LintConfig.load(Path(config_path)) if config_path else None  # None: each file's own
     result = lint_paths(list(files), config)
     click.echo(FORMATTERS[output_format](result), nl=False)
     sys.exit(EXIT_FINDINGS if result.failed else EXIT_OK)

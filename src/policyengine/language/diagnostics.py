@@ -40,6 +40,8 @@ CODES: dict[str, tuple[str, str]] = {
     "PE212": (WARNING, "declared but never used"),
     "PE213": (WARNING, "withdrawal handling on a purpose not based on consent"),
     "PE214": (WARNING, "no deadline for data-subject requests"),
+    "PE215": (WARNING, "lint-ignore comment not understood"),
+    "PE216": (WARNING, "lint-ignore that silences nothing"),
 }
 
 

@@ -9,18 +9,69 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import ast
-from .diagnostics import (CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, render_text,
+from .diagnostics import (CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, did_you_mean,
+                          render_text,
                           source_lines)
 from .parser import ParseFailed, decode, parse
 from .validate import validate
 
 CONFIG_NAMES = (".policyengine.yaml", ".policyengine.yml")
+CONFIG_KEYS = ("rules",)
 UNSILENCEABLE = frozenset({"PE001", "PE002", "PE003"})
 OFF = "off"
 
-# `# lint-ignore: PE212` silences PE212 on its own line, or on the next line
-# when the comment stands alone on its line.
-_IGNORE = re.compile(r"#\s*lint-ignore:\s*((?:PE\d{3}[\s,]*)+)")
+# `# lint-ignore: PE212` silences PE212 on its own line, or on the next line when the
+# comment stands alone on its line. Codes are listed with commas or spaces; anything after
+# them (`-- the notice states no period`) is the reason.
+_IGNORE_WORD = re.compile(r"#\s*lint-ignore\b(:?)\s*(.*)", re.IGNORECASE)
+_CODE_LIST = re.compile(r"(?:[A-Za-z]{2}\d{3}\b[\s,]*)*")
+_CODE = re.compile(r"[A-Za-z]{2}\d{3}\b")
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """One code named by one `# lint-ignore:` comment, and the line it silences."""
+
+    code: str
+    line: int  # the line it silences
+    span: ast.Span  # the comment
+
+
+def parse_ignores(comments: tuple[ast.Comment, ...], file: str) -> tuple[list[Ignore], list[Diagnostic]]:
+    """The ignores of a file, and PE215 for every `lint-ignore` comment not understood
+    (no colon, no code, a code that does not exist): it silences nothing and says so."""
+    ignores, problems = [], []
+    for c in comments:
+        m = _IGNORE_WORD.search(c.text)
+        if not m:
+            continue
+        start = c.column + m.start()
+        span = ast.Span(file, c.line, start, c.line, c.column + len(c.text))
+        line = c.line + 1 if c.own_line else c.line
+        listed = _CODE_LIST.match(m.group(2)).group()
+        codes = _CODE.findall(listed)
+        if not m.group(1):
+            problems.append(Diagnostic("PE215", "'lint-ignore' without a colon silences nothing", span,
+                                       "write: # lint-ignore: PE212"))
+            continue
+        if not codes:
+            problems.append(Diagnostic("PE215", "'lint-ignore:' names no code", span,
+                                       "write: # lint-ignore: PE212 (the codes are listed in the README)"))
+            continue
+        for code in codes:
+            if code not in CODES:
+                problems.append(Diagnostic("PE215", f"'lint-ignore:' names an unknown code '{code}'", span,
+                                           did_you_mean(code.upper(), CODES)))
+            else:
+                ignores.append(Ignore(code, line, span))
+    return ignores, problems
+
+
+def ignored_lines(comments: tuple[ast.Comment, ...]) -> dict[int, set[str]]:
+    ignored: dict[int, set[str]] = {}
+    for ignore in parse_ignores(comments, "")[0]:
+        ignored.setdefault(ignore.line, set()).add(ignore.code)
+    return ignored
 
 
 @dataclass(frozen=True)
@@ -42,11 +93,19 @@ class LintConfig:
             raise PolicyError(f"{path}: not valid YAML: the file is not UTF-8") from None
         except safe_yaml.YamlRefused as err:
             raise PolicyError(str(err)) from None
+        if isinstance(data, dict):
+            for key in data:
+                if key not in CONFIG_KEYS:
+                    hint = did_you_mean(str(key), CONFIG_KEYS)
+                    raise PolicyError(f"{path}: unknown key {str(key)!r}"
+                                      + (f"; {hint}" if hint else f" (known: {', '.join(CONFIG_KEYS)})"))
         rules = data.get("rules", {}) if isinstance(data, dict) else None
         if not isinstance(rules, dict):
             raise PolicyError(f"{path}: expected a mapping 'rules: {{PE212: off, ...}}'")
         levels = {}
         for code, level in rules.items():
+            if not isinstance(code, str):
+                raise PolicyError(f"{path}: unknown code {code!r} (known: {', '.join(CODES)})")
             if code in UNSILENCEABLE and level != ERROR:
                 raise PolicyError(f"{path}: {code} cannot be set to {level!r}: a file that cannot be "
                                   "read or parsed is never clean")
@@ -60,11 +119,19 @@ class LintConfig:
 
     @classmethod
     def discover(cls, start: Path) -> "LintConfig":
+        """The config of the nearest folder from ``start`` upwards that has one (as Regal
+        finds its config): a policy is linted by the rules of its own tree, wherever lint
+        runs from."""
+        start = start.absolute()
         for folder in (start, *start.parents):
             for name in CONFIG_NAMES:
                 if (folder / name).is_file():
                     return cls.load(folder / name)
         return cls()
+
+    @classmethod
+    def for_file(cls, path: str) -> "LintConfig":
+        return cls.discover(Path.cwd() if path == "-" else Path(path).absolute().parent)
 
 
 @dataclass
@@ -76,16 +143,6 @@ class LintResult:
     @property
     def failed(self) -> bool:
         return any(d.level in (ERROR, WARNING) for d in self.diagnostics)
-
-
-def ignored_lines(comments: tuple[ast.Comment, ...]) -> dict[int, set[str]]:
-    ignored: dict[int, set[str]] = {}
-    for c in comments:
-        m = _IGNORE.search(c.text)
-        if m:
-            line = c.line + 1 if c.own_line else c.line
-            ignored.setdefault(line, set()).update(re.findall(r"PE\d{3}", m.group(1)))
-    return ignored
 
 
 def lint_text(text: str, file: str) -> tuple[list[Diagnostic], ast.PolicyFile | None]:
@@ -107,10 +164,16 @@ def read_policy_text(path: str) -> str:
 
 
 def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult:
-    config = config or LintConfig.discover(Path.cwd())
+    """Lint files; ``config`` for all, or (None) each file's own, found from its folder up."""
+    given, configs = config, {}
     found: list[Diagnostic] = []
     sources: dict[str, str] = {}
     for path in paths:
+        if given is None:
+            folder = str(Path(path).absolute().parent) if path != "-" else "-"
+            if folder not in configs:
+                configs[folder] = LintConfig.for_file(path)
+            config = configs[folder]
         try:
             text = read_policy_text(path)
         except ParseFailed as failed:
@@ -118,12 +181,21 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
             continue
         sources[path] = text
         diagnostics, policy = lint_text(text, path)
-        ignored = ignored_lines(policy.comments) if policy else {}
+        ignores, problems = parse_ignores(policy.comments, path) if policy else ([], [])
+        ignored = {(i.line, i.code): i for i in ignores}
+        used = set()
         for d in diagnostics:
             level = config.level_of(d.code)
-            if d.code not in UNSILENCEABLE and (level == OFF or d.code in ignored.get(d.span.line, ())):
+            if d.code not in UNSILENCEABLE and (d.span.line, d.code) in ignored:
+                used.add((d.span.line, d.code))
                 continue
-            found.append(replace(d, level=level))
+            if level != OFF:
+                found.append(replace(d, level=level))
+        problems += [Diagnostic("PE216", f"'lint-ignore: {i.code}' silences nothing on line {i.line}", i.span,
+                                "remove it, or move it onto (or just above) the line it is for")
+                     for key, i in ignored.items() if key not in used]
+        found += [replace(d, level=config.level_of(d.code)) for d in problems
+                  if config.level_of(d.code) != OFF]
     found.sort(key=lambda d: d.sort_key)
     return LintResult(found, sources, len(paths))
 
