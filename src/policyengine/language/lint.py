@@ -22,7 +22,9 @@ OFF = "off"
 
 # `# lint-ignore: PE212` silences PE212 on its own line, or on the next line when the
 # comment stands alone on its line. Codes are listed with commas or spaces; anything after
-# them (`-- the notice states no period`) is the reason.
+# them (`-- the notice states no period`) is the reason. A line of a statement written over
+# several lines stands for the whole statement (its first line): fmt joins such a
+# statement onto one line, and what an ignore silences must not change with it.
 _IGNORE_WORD = re.compile(r"#\s*lint-ignore\b(:?)\s*(.*)", re.IGNORECASE)
 _CODE_LIST = re.compile(r"(?:[A-Za-z]{2}\d{3}\b[\s,]*)*")
 _CODE = re.compile(r"[A-Za-z]{2}\d{3}\b")
@@ -67,11 +69,34 @@ def parse_ignores(comments: tuple[ast.Comment, ...], file: str) -> tuple[list[Ig
     return ignores, problems
 
 
-def ignored_lines(comments: tuple[ast.Comment, ...]) -> dict[int, set[str]]:
+def statement_lines(policy: ast.PolicyFile) -> dict[int, int]:
+    """For each line of a statement written over several lines, the statement's first line
+    (blocks: their header only; what is inside a block is its own statements)."""
+    first: dict[int, int] = {}
+    todo = list(policy.declarations)
+    while todo:
+        node = todo.pop()
+        body = getattr(node, "body", None)
+        if body is not None:
+            todo.extend(body)
+            continue
+        span = node.span
+        for line in range(span.line + 1, span.end_line + 1):
+            first[line] = span.line
+    return first
+
+
+def ignored_lines(policy: ast.PolicyFile) -> dict[int, set[str]]:
+    """Codes silenced per line, keyed like ``silenced_line`` (a statement's first line)."""
     ignored: dict[int, set[str]] = {}
-    for ignore in parse_ignores(comments, "")[0]:
-        ignored.setdefault(ignore.line, set()).add(ignore.code)
+    first = statement_lines(policy)
+    for ignore in parse_ignores(policy.comments, "")[0]:
+        ignored.setdefault(first.get(ignore.line, ignore.line), set()).add(ignore.code)
     return ignored
+
+
+def silenced_line(d: Diagnostic, first: dict[int, int]) -> int:
+    return first.get(d.span.line, d.span.line)
 
 
 @dataclass(frozen=True)
@@ -182,12 +207,14 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
         sources[path] = text
         diagnostics, policy = lint_text(text, path)
         ignores, problems = parse_ignores(policy.comments, path) if policy else ([], [])
-        ignored = {(i.line, i.code): i for i in ignores}
+        first = statement_lines(policy) if policy else {}
+        ignored = {(first.get(i.line, i.line), i.code): i for i in ignores}
         used = set()
         for d in diagnostics:
             level = config.level_of(d.code)
-            if d.code not in UNSILENCEABLE and (d.span.line, d.code) in ignored:
-                used.add((d.span.line, d.code))
+            key = (silenced_line(d, first), d.code)
+            if d.code not in UNSILENCEABLE and key in ignored:
+                used.add(key)
                 continue
             if level != OFF:
                 found.append(replace(d, level=level))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from . import ast
 from .diagnostics import ERROR, PolicyError, PolicyInvalid
-from .lint import ignored_lines, read_policy_text
+from .lint import ignored_lines, read_policy_text, silenced_line, statement_lines
 from .parser import ParseFailed, parse
 from .validate import validate
 
@@ -31,12 +31,12 @@ def load_policy(path: str) -> ast.PolicyFile:
         policy = parse(text, path)
     except ParseFailed as failed:
         raise PolicyInvalid([failed.diagnostic], {path: locals().get("text", "")}) from None
-    ignored = ignored_lines(policy.comments)
+    ignored, first = ignored_lines(policy), statement_lines(policy)
     errors = []
     for d in validate(policy):
         if d.level != ERROR:
             continue
-        if d.code in ignored.get(d.span.line, ()):
+        if d.code in ignored.get(silenced_line(d, first), ()):
             if d.code not in NOT_IGNORABLE_FOR_USE:
                 continue
             d = replace(d, message=d.message + f" (a '# lint-ignore: {d.code}' silences lint's report, "
