@@ -271,3 +271,93 @@ def test_config_is_found_from_the_linted_files_folder(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout
     both = run("lint", str(tree / "a.policy"), "b.policy", cwd=tmp_path / "elsewhere")
     assert both.returncode == 1 and "b.policy:" in both.stdout and "a.policy:" not in both.stdout
+
+
+# ---- files: unreadable, directories, stdin, symlinks, permissions --------------------
+UNUSED = CLEAN.replace('category email "E-mail address"', 'category email "E-mail address"\ncategory fax "Fax"')
+
+
+def test_lint_goes_on_past_an_unreadable_file(tmp_path: Path) -> None:
+    (tmp_path / ".policyengine.yaml").write_text("rules: {}\n", encoding="utf-8")
+    (tmp_path / "b.policy").write_text(UNUSED, encoding="utf-8")
+    result = run("lint", "gone.policy", "b.policy", "also-gone.policy", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cannot read gone.policy" in result.stderr and "cannot read also-gone.policy" in result.stderr
+    assert "b.policy:12:" in result.stdout and "PE212" in result.stdout
+    assert "in 1 file(s)" in result.stdout
+
+
+def test_lint_walks_directories_and_reads_stdin(tmp_path: Path) -> None:
+    (tmp_path / ".policyengine.yaml").write_text("rules: {}\n", encoding="utf-8")
+    (tmp_path / "rules" / "sub").mkdir(parents=True)
+    (tmp_path / "rules" / "a.policy").write_text(CLEAN, encoding="utf-8")
+    (tmp_path / "rules" / "sub" / "b.policy").write_text(UNUSED, encoding="utf-8")
+    (tmp_path / "rules" / "notes.txt").write_text("not a policy {", encoding="utf-8")
+    (tmp_path / "rules" / ".hidden.policy").write_text("garbage {", encoding="utf-8")
+    (tmp_path / "outside.policy").write_text("garbage {", encoding="utf-8")
+    (tmp_path / "rules" / "link.policy").symlink_to(tmp_path / "outside.policy")
+    result = run("lint", "rules", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "rules/sub/b.policy:12:" in result.stdout and "in 2 file(s)" in result.stdout
+    assert "PE001" not in result.stdout
+    piped = run("lint", "-", cwd=tmp_path, stdin=UNUSED)
+    assert piped.returncode == 1 and "<stdin>:12:" in piped.stdout
+    assert run("lint", "-", cwd=tmp_path, stdin=CLEAN).returncode == 0
+
+
+def test_fmt_walks_directories_and_refuses_check_with_write(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    messy = CLEAN.replace("  authority IMY\n", "authority   IMY\n")
+    (tmp_path / "d" / "a.policy").write_text(messy, encoding="utf-8")
+    (tmp_path / "d" / "b.policy").write_text(CLEAN, encoding="utf-8")
+    listed = run("fmt", "--check", "d", cwd=tmp_path)
+    assert listed.returncode == 1 and listed.stdout == "d/a.policy\n"
+    both = run("fmt", "--check", "--write", "d", cwd=tmp_path)
+    assert both.returncode == 2 and "give one" in both.stderr
+    assert (tmp_path / "d" / "a.policy").read_text(encoding="utf-8") == messy
+    assert run("fmt", "-w", "d", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "d" / "a.policy").read_text(encoding="utf-8") == CLEAN
+
+
+def test_fmt_write_on_a_symlink_rewrites_the_target_and_keeps_the_link(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "a.policy"
+    target.write_text(CLEAN.replace("  authority IMY\n", "authority   IMY\n"), encoding="utf-8")
+    link = tmp_path / "link.policy"
+    link.symlink_to(target)
+    result = run("fmt", "-w", "link.policy", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_text(encoding="utf-8") == CLEAN
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["a.policy"]
+
+
+def test_fmt_write_in_a_folder_the_user_cannot_write() -> None:
+    """Run as an unprivileged user (the suite runs as root, who may write anywhere)."""
+    import os
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root to switch to an unprivileged user with setpriv")
+    base = Path(tempfile.mkdtemp(prefix="pe-ro-"))  # under /tmp: pytest's tmp_path is 0700
+    try:
+        folder = base / "ro"
+        folder.mkdir()
+        messy = CLEAN.replace("  authority IMY\n", "authority   IMY\n")
+        (folder / "a.policy").write_text(messy, encoding="utf-8")
+        os.chmod(folder / "a.policy", 0o666)
+        os.chmod(folder, 0o555)
+        os.chmod(base, 0o755)
+        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                 sys.executable, "-m", "policyengine", "fmt", "-w", "a.policy"],
+                                cwd=folder, capture_output=True, text=True, timeout=30,
+                                env={**os.environ, "HOME": "/nonexistent"})
+        assert result.returncode == 2, result
+        assert "Traceback" not in result.stderr
+        assert "cannot write" in result.stderr and "Permission denied" in result.stderr
+        assert (folder / "a.policy").read_text(encoding="utf-8") == messy
+        assert sorted(p.name for p in folder.iterdir()) == ["a.policy"]
+    finally:
+        os.chmod(base / "ro", 0o755)
+        shutil.rmtree(base)

@@ -164,6 +164,7 @@ class LintResult:
     diagnostics: list[Diagnostic]
     sources: dict[str, str]  # file -> text, for excerpts
     files: int = 0  # files linted, including those that could not be decoded
+    unreadable: list[str] = field(default_factory=list)  # tool errors (exit 2); the rest was linted
 
     @property
     def failed(self) -> bool:
@@ -179,18 +180,47 @@ def lint_text(text: str, file: str) -> tuple[list[Diagnostic], ast.PolicyFile | 
     return validate(policy), policy
 
 
+STDIN = "-"
+
+
 def read_policy_text(path: str) -> str:
-    """The file's text; unreadable is a tool error, a bad byte a PE002 (raised as ParseFailed)."""
+    """The file's text ('-': stdin); unreadable is a tool error, a bad byte a PE002
+    (raised as ParseFailed)."""
     try:
+        if path == STDIN:
+            import sys
+
+            return decode(sys.stdin.buffer.read(), "<stdin>")
         data = Path(path).read_bytes()
     except OSError as err:
-        raise PolicyError(f"cannot read {path}: {err.strerror}") from None
+        raise PolicyError(f"cannot read {path}: {err.strerror or err}") from None
     return decode(data, path)
+
+
+def policy_files(args) -> list[str]:
+    """The files named, with each directory replaced by the ``*.policy`` files under it
+    (sorted; hidden entries and symbolic links are skipped, so nothing outside the tree
+    is read). '-' stays: stdin."""
+    import os
+
+    found: list[str] = []
+    for arg in args:
+        if arg == STDIN or not os.path.isdir(arg):
+            found.append(arg)
+            continue
+        for folder, dirs, files in os.walk(arg):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                             and not os.path.islink(os.path.join(folder, d)))
+            found.extend(os.path.join(folder, f) for f in sorted(files)
+                         if f.endswith(".policy") and not f.startswith(".")
+                         and not os.path.islink(os.path.join(folder, f)))
+    return found
 
 
 def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult:
     """Lint files; ``config`` for all, or (None) each file's own, found from its folder up."""
     given, configs = config, {}
+    unreadable: list[str] = []
     found: list[Diagnostic] = []
     sources: dict[str, str] = {}
     for path in paths:
@@ -199,14 +229,18 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
             if folder not in configs:
                 configs[folder] = LintConfig.for_file(path)
             config = configs[folder]
+        name = "<stdin>" if path == STDIN else path
         try:
             text = read_policy_text(path)
         except ParseFailed as failed:
             found.append(failed.diagnostic)
             continue
-        sources[path] = text
-        diagnostics, policy = lint_text(text, path)
-        ignores, problems = parse_ignores(policy.comments, path) if policy else ([], [])
+        except PolicyError as err:  # unreadable: said, and the other files are still linted
+            unreadable.append(err.format_message())
+            continue
+        sources[name] = text
+        diagnostics, policy = lint_text(text, name)
+        ignores, problems = parse_ignores(policy.comments, name) if policy else ([], [])
         first = statement_lines(policy) if policy else {}
         ignored = {(first.get(i.line, i.line), i.code): i for i in ignores}
         used = set()
@@ -224,7 +258,7 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
         found += [replace(d, level=config.level_of(d.code)) for d in problems
                   if config.level_of(d.code) != OFF]
     found.sort(key=lambda d: d.sort_key)
-    return LintResult(found, sources, len(paths))
+    return LintResult(found, sources, len(paths) - len(unreadable), unreadable)
 
 
 # ---- output formats ---------------------------------------------------------
