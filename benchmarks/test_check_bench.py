@@ -25,7 +25,8 @@ from check_data import NOW, write_policy, write_records  # noqa: E402
 from policyengine.checking.binding import load_binding  # noqa: E402
 from policyengine import load_policy  # noqa: E402
 from policyengine.checking.compile import compile_policy  # noqa: E402
-from policyengine.checking.evaluate import Stats, check_source  # noqa: E402
+from policyengine.checking.reading import Stats  # noqa: E402
+from policyengine.checking.run import check_source  # noqa: E402
 from policyengine.checking.records import open_source  # noqa: E402
 
 N = int(os.environ.get("CHECK_BENCH_RECORDS", "20000"))

@@ -14,6 +14,7 @@ from policyengine import check
 from policyengine.checking.binding import Binding
 from policyengine.checking.dates import financial_year_end, get_zone, local_day
 from policyengine.checking.evaluate import lower_to_python
+from policyengine.checking.reading import check_lines
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +143,6 @@ def test_screen_agrees_with_evaluate(policy, anchor, offset_minutes, today, zone
     out: list = []
     line = json.dumps(record).encode()
     cold = lower_to_python(policy, binding, datetime.combine(today, datetime.min.time()).isoformat())
-    n = cold.check_lines("t", 1, [line, line] if twice else [line], 0, cold.columns, out)
+    n = check_lines(cold, "t", 1, [line, line] if twice else [line], 0, cold.columns, out)
     assert n == (2 if twice else 1)
     assert out == expected

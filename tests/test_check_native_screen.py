@@ -18,7 +18,9 @@ from test_check_parallel import BINDING, FIELDS, PURPOSES, records, write_jsonl
 
 from policyengine.checking.binding import Binding
 from policyengine.cli import main
-from policyengine.checking.evaluate import _native_screen, lower_to_python
+from policyengine.checking.evaluate import lower_to_python
+from policyengine.checking.reading import check_lines
+from policyengine.checking.screens import _native_screen
 
 pytestmark = pytest.mark.skipif(_native_screen is None, reason="the native screen was not built")
 
@@ -200,7 +202,7 @@ def a_line(draw, days: list[date]) -> bytes:
 def run_lines(lowered, lines: list[bytes]):
     out: list = []
     try:
-        n = lowered.check_lines("t", 1, list(lines), len(lines), lowered.columns, out)
+        n = check_lines(lowered, "t", 1, list(lines), len(lines), lowered.columns, out)
     except Exception as err:  # noqa: BLE001 - a LineError: compared as text
         return out, f"{type(err).__name__}: {err}"
     return out, n

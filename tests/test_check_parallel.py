@@ -3,6 +3,8 @@ process, byte for byte, in every format; the IR the workers get is plain, pickla
 
 from __future__ import annotations
 
+from collections import Counter
+
 import json
 import pickle
 import random
@@ -14,8 +16,10 @@ from click.testing import CliRunner
 from policyengine import compile_policy, load_policy
 from policyengine.checking.binding import load_binding
 from policyengine.cli import main
-from policyengine.cli_check import jobs_for
-from policyengine.checking.evaluate import Stats, check_source, lower_to_python
+from policyengine.checking.evaluate import lower_to_python
+from policyengine.checking.reading import Stats
+from policyengine.checking.findings import Finding, as_tuples
+from policyengine.checking.run import check_source, jobs_for, run_check
 from policyengine.checking.records import line_ranges, open_source, read_range
 
 NOW = "2026-11-21T12:00:00+00:00"
@@ -155,6 +159,43 @@ def test_library_check_source_with_jobs(setup, monkeypatch):
         with open_source(str(source)) as s:
             found.append((list(check_source(compiled, s, bound, NOW, stats, jobs=jobs)), stats.records))
     assert found[0] == found[1] and found[0][1] == 600
+
+
+class _ListSink:
+    """A sink that keeps findings (chunks from workers come as plain tuples)."""
+
+    def __init__(self):
+        self.findings = []
+
+    def add(self, finding):
+        self.findings.append(finding)
+
+    def add_chunk(self, payload):
+        self.findings.extend(Finding(*t) for t in payload)
+
+    def chunk_renderer(self):
+        return as_tuples
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_run_check_is_check_source_over_every_source(setup, monkeypatch, jobs):
+    tmp, policy, binding = setup
+    first, second = tmp / "a.jsonl", tmp / "b.jsonl"
+    write_jsonl(first, records(400))
+    write_jsonl(second, records(250, seed=11))
+    monkeypatch.setenv("POLICYENGINE_CHUNK_BYTES", "5000")
+    compiled, bound = compile_policy(load_policy(str(policy))), load_binding(str(binding))
+    expected, stats = [], Stats()
+    for path in (first, second):
+        with open_source(str(path)) as s:
+            expected += list(check_source(compiled, s, bound, NOW, stats))
+    sink = _ListSink()
+    with open_source(str(first)) as a, open_source(str(second)) as b:
+        records_read, counts = run_check(compiled, [a, b], bound, lower_to_python(compiled, bound, NOW).now,
+                                         sink, jobs=jobs)
+    assert sink.findings == expected and expected
+    assert records_read == stats.records == 650
+    assert counts == Counter(f.code for f in expected)
 
 
 def test_spawned_workers_get_the_ir_pickled(setup, monkeypatch):

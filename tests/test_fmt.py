@@ -342,3 +342,13 @@ def test_fmt_does_not_change_what_lint_ignores(tmp_path: Path, monkeypatch: pyte
 
 def test_no_blank_line_after_an_opening_brace_with_a_comment() -> None:
     assert fmt_text("purpose p { # h\n\n  subjects s\n}\n") == "purpose p {  # h\n  subjects s\n}\n"
+
+
+def test_format_text_is_the_library_call_fmt_makes():
+    from policyengine import PolicyError, format_text
+
+    text = 'subject   a  "A"\ncategory c "C"   # note\n'
+    assert format_text(text) == format_policy(parse(text))
+    assert format_text(format_text(text)) == format_text(text)
+    with pytest.raises(PolicyError, match=r"cannot format:\n<string>:1:8: PE001"):
+        format_text("subject\n")

@@ -149,3 +149,42 @@ def test_validate_reports_sorted_and_complete() -> None:
         ("PE212", 3, 10), ("PE212", 4, 9), ("PE101", 5, 22), ("PE101", 5, 35), ("PE101", 5, 43),
         ("PE207", 5, 60), ("PE101", 5, 72)]
     assert found == sorted(found, key=lambda d: d.sort_key)
+
+
+def test_closed_sets_are_enums_equal_to_their_strings():
+    from policyengine.checking.compile import Comparison, RuleKind, compile_policy
+    from policyengine.language import vocabulary
+
+    assert tuple(ast.Unit) == vocabulary.DURATION_UNITS
+    policy = parse('controller "A" {\n}\ncategory c "C" is special health\nrecipient r {\n}\n'
+                   'purpose p {\n  retain up to 2 months from collected\n}\n')
+    retain = policy.purposes[0].retention[0]
+    assert retain.bound is ast.Bound.AT_MOST and retain.bound == "at_most"
+    assert retain.duration.unit is ast.Unit.MONTH
+    assert policy.categories[0].kind is ast.CategoryKind.SPECIAL
+    assert policy.recipients[0].role is ast.RecipientRole.RECIPIENT
+    rule = compile_policy(policy).purposes[0].erase[0]
+    assert rule.kind is RuleKind.MAX_RETENTION and rule.comparison is Comparison.OVERDUE
+    assert rule.to_dict()["kind"] == "max_retention"
+
+
+def test_public_stages_and_ast_classes_say_what_they_are():
+    import dataclasses
+    import inspect
+
+    from policyengine.language import lint, parser
+
+    for fn in (parser.text_to_cst, parser.cst_to_ast, parser.parse, lint.lint_paths, lint.lint_text):
+        assert (fn.__doc__ or "").strip(), fn.__name__
+    for name, cls in vars(ast).items():
+        if inspect.isclass(cls) and dataclasses.is_dataclass(cls):
+            assert cls.__doc__ and not cls.__doc__.startswith(name + "("), name  # not the generated one
+
+
+def test_literal_types_match_the_vocabulary_tables():
+    from policyengine.language import vocabulary as vocab
+
+    assert vocab.literal_names(vocab.Basis) == tuple(vocab.LAWFUL_BASES)
+    assert vocab.literal_names(vocab.ClockAnchor) == tuple(vocab.CLOCK_ANCHORS)
+    assert vocab.literal_names(vocab.RuleAnchor) == (*vocab.CLOCK_ANCHORS, "erasure_requested",
+                                                     "request_received")

@@ -3,12 +3,13 @@
 Stages, each a public function, data flowing one way:
 text -> ``parse`` -> AST -> ``validate`` -> diagnostics / ``load_policy`` ->
 ``compile_policy`` -> ``check`` -> findings -> report.
+The language half is ``policyengine.language``, the check half ``policyengine.checking``
+(not ``check``: a subpackage of that name would replace the function ``check`` here).
 """
 
 import importlib
 
-# Eager on purpose: the function shares its name with its module, and a lazy
-# attribute would be replaced by the module as soon as anything imports it.
+# Eager, as before the split into subpackages (lint needs it anyway).
 from .language.validate import validate
 
 # The public API, imported on first use: `policyengine lint` under pre-commit
@@ -18,10 +19,10 @@ _EXPORTS = {
     "Binding": "checking.binding", "BindingError": "checking.binding", "load_binding": "checking.binding",
     "CompiledPolicy": "checking.compile", "compile_policy": "checking.compile",
     "Diagnostic": "language.diagnostics", "PolicyError": "language.diagnostics", "PolicyInvalid": "language.diagnostics",
-    "check": "checking.evaluate", "check_source": "checking.evaluate", "lower_to_python": "checking.evaluate",
+    "check": "checking.run", "check_source": "checking.run", "lower_to_python": "checking.evaluate",
     "explain_record": "checking.explain",
     "Finding": "checking.findings", "FINDING_CODES": "checking.findings:CODES",
-    "format_policy": "language.fmt",
+    "format_policy": "language.fmt", "format_text": "language.fmt",
     "lint_paths": "language.lint",
     "ScrubberSettings": "language.loading", "find_purpose": "language.loading", "load_policy": "language.loading",
     "scrubber_settings": "language.loading",

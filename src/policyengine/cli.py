@@ -16,7 +16,8 @@ import click
 
 from .escaping import printable
 from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
-from .language.lint import FORMATTERS, LintConfig, lint_paths, policy_files, read_policy_text
+from .language.lint import FORMATTERS, LintConfig, lint_paths
+from .language.source import policy_files, read_policy_text
 
 
 class _LazyGroup(click.Group):
@@ -68,23 +69,6 @@ def lint(files: tuple[str, ...], output_format: str, config_path: str | None) ->
     sys.exit(EXIT_TOOL_ERROR if result.unreadable else EXIT_FINDINGS if result.failed else EXIT_OK)
 
 
-def _format_text(text: str, name: str) -> str:
-    from .language.fmt import format_policy
-    from .language.parser import ParseFailed, parse
-
-    try:
-        policy = parse(text, name)
-    except ParseFailed as failed:
-        raise PolicyError("cannot format:\n" + render_text(failed.diagnostic, text)) from None
-    formatted = format_policy(policy)
-    # Never hand back text that means something else: re-parse and compare.
-    again = parse(formatted, name)
-    if again != policy:
-        raise PolicyError(f"{name}: internal error: formatting would change the policy's meaning; "
-                          "file left unchanged (please report this)")
-    return formatted
-
-
 def _write_atomically(path: Path, text: str) -> None:
     """Replace the file's text (through a temporary file and a rename). A symbolic link is
     kept: the file it points to is rewritten. A folder that cannot be written is a clean
@@ -123,6 +107,8 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_
     Exit 0 formatted or already canonical, 1 with --check/--diff/--list when
     something would change, 2 a file could not be read or parsed.
     """
+    from .language.fmt import format_text
+
     if write and not files:
         raise PolicyError("--write needs FILES (stdin is formatted to stdout)")
     if write and (check or show_diff or list_only):
@@ -135,7 +121,7 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_
             continue
         try:
             original = _source(name)
-            formatted = _format_text(original, "<stdin>" if name == "-" else name)
+            formatted = format_text(original, "<stdin>" if name == "-" else name)
         except PolicyError as err:
             click.echo(f"policyengine fmt: {err.format_message()}", err=True)
             failed += 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import sys
 
 import click
@@ -18,11 +17,11 @@ from .checking.binding import Binding, find_binding, load_binding
 from .checking.compile import compile_policy
 from .checking.dates import get_zone, parse_now
 from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, PolicyError
-from .checking.evaluate import Stats, bind_source, check_file_parallel, check_source
 from .checking.explain import explain_record
 from .language.loading import load_policy
-from .checking.records import JsonLinesSource, open_source
+from .checking.records import open_source
 from .checking.report import FORMATS, RunInfo, reporter
+from .checking.run import bind_source, run_check
 
 
 def _setup(policy_path: str, binding_path: str | None, timezone: str | None, now_text: str | None):
@@ -108,47 +107,12 @@ def check(policy, sources, binding_path, now_text, timezone, output_format, summ
         _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs)
 
 
-PARALLEL_BYTES = 32 << 20  # --jobs 0: files from this size are split over the CPUs
-
-
-def jobs_for(source, jobs: int) -> int:
-    """--jobs N as given, or (0) one per CPU for a JSON Lines file of PARALLEL_BYTES or more
-    (POLICYENGINE_PARALLEL_BYTES overrides, for tests)."""
-    if jobs:
-        return jobs
-    path = getattr(source.closer, "name", None)
-    if not isinstance(source, JsonLinesSource) or not isinstance(path, str):
-        return 1  # CSV (quoted newlines), stdin and SQLite are read by one process
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
-    threshold = int(os.environ.get("POLICYENGINE_PARALLEL_BYTES") or PARALLEL_BYTES)
-    return cpus if cpus > 1 and os.path.getsize(path) >= threshold else 1
-
-
 def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs=0):
     info = RunInfo(policy, now.astimezone(zone).date().isoformat(), now.isoformat(), binding.timezone,
                    list(sources))
     out = sys.stdout
     report = reporter(output_format, out, info, summary)
-    stats = Stats()
-    counts = info.counts
-    add = report.add
-    for source in opened:
-        n, path = jobs_for(source, jobs), getattr(source.closer, "name", None)
-        if n > 1 and isinstance(source, JsonLinesSource) and isinstance(path, str) and source.first:
-            # several processes: findings come rendered for the reporter, with their counts
-            lowered = bind_source(compiled, source, binding, now)
-            for payload, found in check_file_parallel(lowered, path, source.label, n,
-                                                      stats, report.chunk_format):
-                counts.update(found)
-                report.add_chunk(payload)
-            continue
-        for finding in check_source(compiled, source, binding, now, stats):
-            counts[finding.code] += 1
-            add(finding)
-    info.records = stats.records
+    info.records, counts = run_check(compiled, opened, binding, now, report, jobs=jobs, counts=info.counts)
     report.finish()
     out.flush()
     sys.exit(EXIT_FINDINGS if counts else EXIT_OK)

@@ -10,13 +10,34 @@ them, and the same IR can later be lowered to SQL. ``to_dict()`` shows it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
 
 from ..language import ast
 from ..language import vocabulary as vocab
 
-# Comparisons a rule can make between today and due = anchor + offset.
-OVERDUE = "overdue"  # today > due: the action (erase, answer) is late
-PROTECTED = "protected"  # today < due: the record must not be erased yet
+
+class Comparison(StrEnum):
+    """What a rule asks of today against due = anchor + offset."""
+
+    OVERDUE = "overdue"  # today > due: the action (erase, answer) is late
+    PROTECTED = "protected"  # today < due: the record must not be erased yet
+
+
+OVERDUE = Comparison.OVERDUE
+PROTECTED = Comparison.PROTECTED
+
+
+class RuleKind(StrEnum):
+    """Where a rule comes from in the policy."""
+
+    MAX_RETENTION = "max_retention"  # retain at most ... (erase after)
+    BACKUP_RETENTION = "backup_retention"  # retain at most ... from deleted (backups)
+    WITHDRAWAL_ERASE = "withdrawal_erase"  # on withdrawal erase [within ...]
+    ERASURE_REQUEST = "erasure_request"  # an erasure request, answered by the request deadline
+    MIN_RETENTION = "min_retention"  # retain at least ... (keep until)
+    LEGAL_HOLD = "legal_hold"  # legal hold ... (keep until, despite erasure)
+    REQUEST_DEADLINE = "request_deadline"  # respond within ... [extendable by ...]
 
 # Anchors a record carries as a date column; financial_year_end is derived.
 DERIVED_ANCHORS = {"financial_year_end"}
@@ -24,11 +45,11 @@ DERIVED_ANCHORS = {"financial_year_end"}
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # max_retention | backup_retention | withdrawal_erase | erasure_request | min_retention | legal_hold | request_deadline
+    kind: RuleKind
     code: str  # the finding code it raises
-    anchor: str  # the clock start: a record date field, or financial_year_end
+    anchor: vocab.RuleAnchor  # the clock start: a record date field, or financial_year_end
     offset: ast.Duration
-    comparison: str  # OVERDUE | PROTECTED
+    comparison: Comparison
     span: ast.Span
     clause: str  # the clause as written in the policy
     citation: str | None = None
@@ -49,7 +70,7 @@ class Rule:
 class CompiledPurpose:
     name: str
     span: ast.Span
-    basis: str
+    basis: vocab.Basis | Literal[""]  # "": none stated
     consent: bool  # consent-based: a record needs consent given and not withdrawn
     special_condition: str | None
     subjects: frozenset[str]
@@ -129,7 +150,7 @@ def clause_text(policy: ast.PolicyFile, span: ast.Span) -> str:
     return line[span.column - 1:end].strip()
 
 
-ZERO_DAYS = ast.Duration(0, "day")
+ZERO_DAYS = ast.Duration(0, ast.Unit.DAY)
 
 
 def compile_policy(policy: ast.PolicyFile) -> CompiledPolicy:
@@ -148,23 +169,23 @@ def compile_policy(policy: ast.PolicyFile) -> CompiledPolicy:
     for p in policy.purposes:
         erase, keep = [], []
         for r in p.retention:
-            if r.bound == "at_most":
+            if r.bound == ast.Bound.AT_MOST:
                 backup = r.anchor.value == "deleted"
-                erase.append(rule("backup_retention" if backup else "max_retention",
+                erase.append(rule(RuleKind.BACKUP_RETENTION if backup else RuleKind.MAX_RETENTION,
                                   "PC103" if backup else "PC101", r.anchor.value, r.duration, OVERDUE, r))
             else:
-                keep.append(rule("min_retention", "PC201", r.anchor.value, r.duration, PROTECTED, r))
+                keep.append(rule(RuleKind.MIN_RETENTION, "PC201", r.anchor.value, r.duration, PROTECTED, r))
         withdrawal = p.on_withdrawal or p.until_withdrawn
         if withdrawal is not None:
             # No period stated: erase without undue delay, at the latest by the
             # request deadline (GDPR Art. 17(1)(b) with Art. 12(3)).
             within = p.on_withdrawal.within if p.on_withdrawal and p.on_withdrawal.within else None
             offset = within or (respond.duration if respond else ZERO_DAYS)
-            erase.append(rule("withdrawal_erase", "PC102", "consent_withdrawn", offset, OVERDUE,
+            erase.append(rule(RuleKind.WITHDRAWAL_ERASE, "PC102", "consent_withdrawn", offset, OVERDUE,
                               withdrawal))
         hold = p.legal_hold
         if hold is not None:
-            keep.append(rule("legal_hold", "PC202", hold.anchor.value, hold.duration, PROTECTED, hold,
+            keep.append(rule(RuleKind.LEGAL_HOLD, "PC202", hold.anchor.value, hold.duration, PROTECTED, hold,
                              hold.citation))
         basis = p.basis.kind.value if p.basis else ""
         purposes.append(CompiledPurpose(
@@ -177,9 +198,9 @@ def compile_policy(policy: ast.PolicyFile) -> CompiledPolicy:
 
     erasure = deadline = None
     if respond is not None:
-        erasure = rule("erasure_request", "PC104", "erasure_requested", respond.duration, OVERDUE,
+        erasure = rule(RuleKind.ERASURE_REQUEST, "PC104", "erasure_requested", respond.duration, OVERDUE,
                        respond, extension=extend.duration if extend else None)
-        deadline = rule("request_deadline", "PC601", "request_received", respond.duration, OVERDUE,
+        deadline = rule(RuleKind.REQUEST_DEADLINE, "PC601", "request_received", respond.duration, OVERDUE,
                         respond, extension=extend.duration if extend else None)
     return CompiledPolicy(
         policy.path, controller.name if controller else "",
@@ -187,7 +208,7 @@ def compile_policy(policy: ast.PolicyFile) -> CompiledPolicy:
         tuple(purposes),
         frozenset(s.name.value for s in policy.subjects),
         frozenset(c.name.value for c in policy.categories),
-        frozenset(c.name.value for c in policy.categories if c.kind == "special"),
+        frozenset(c.name.value for c in policy.categories if c.kind == ast.CategoryKind.SPECIAL),
         tuple(CompiledRecipient(r.name.value, r.country.code.value if r.country else None,
                                 r.transfer.safeguard.value if r.transfer else None, r.span)
               for r in policy.recipients),

@@ -10,7 +10,8 @@ from __future__ import annotations
 from ..escaping import printable
 from .compile import OVERDUE
 from .dates import BadDate
-from .evaluate import LoweredPolicy, LoweredRule
+from .evaluate import LoweredPolicy
+from .lower_python import LoweredRule
 
 
 def _plural(n: int, word: str = "day") -> str:

@@ -68,3 +68,9 @@ class Finding:
             "due": self.due.isoformat() if self.due else None, "days": self.days,
             "message": self.message,
         }
+
+
+def as_tuples(findings: list[Finding]) -> list[tuple]:
+    """Findings as plain tuples (cheap to send from a worker process): ``Finding(*t)`` again."""
+    return [(f.code, f.record, f.location, f.purpose, f.rule, f.clause, f.due, f.days, f.message)
+            for f in findings]

@@ -49,13 +49,13 @@ try:
     if PURE_JSON:
         raise ImportError("POLICYENGINE_PURE_JSON")
     from orjson import JSONDecodeError as _OrjsonError
-    from orjson import loads as _loads
+    from orjson import loads as loads_json
 
-    _JSON_ERRORS: tuple[type[Exception], ...] = (_OrjsonError, ValueError)
+    JSON_ERRORS: tuple[type[Exception], ...] = (_OrjsonError, ValueError)
 except ImportError:
     PURE_JSON = True
-    _loads = _json_loads
-    _JSON_ERRORS = (ValueError,)
+    loads_json = _json_loads
+    JSON_ERRORS = (ValueError,)
 
 BLOCK = 1 << 20  # bytes read at a time by the batched JSON Lines reader
 
@@ -68,7 +68,7 @@ class RecordError(PolicyError):
     """Records that cannot be read (exit 2): the message names file and line."""
 
 
-def _getter(indices):
+def column_getter(indices):
     """A function picking ``indices`` out of a row, always returning a tuple."""
     if len(indices) == 1:
         (only,) = indices
@@ -121,7 +121,7 @@ class CsvSource(Source):
 
     def read(self, wanted):
         reader, width = self.reader, len(self.columns)
-        pick = _getter([self.columns.index(c) for c in wanted])
+        pick = column_getter([self.columns.index(c) for c in wanted])
         try:
             for row in reader:
                 if len(row) != width:
@@ -155,8 +155,8 @@ class JsonLinesSource(Source):
 
     def _parse(self, number: int, line) -> dict:
         try:
-            record = _loads(line)
-        except _JSON_ERRORS as err:
+            record = loads_json(line)
+        except JSON_ERRORS as err:
             raise RecordError(f"{self.label}:{number}: not valid JSON: {err}") from None
         if not isinstance(record, dict):
             raise RecordError(f"{self.label}:{number}: a record must be a JSON object")
@@ -165,7 +165,7 @@ class JsonLinesSource(Source):
     def read(self, wanted):
         if self.first is None:
             return
-        pick, loads, errors, label = _getter(wanted), _loads, _JSON_ERRORS, self.label
+        pick, loads, errors, label = column_getter(wanted), loads_json, JSON_ERRORS, self.label
         number, record = self.first
         try:
             yield number, pick(record)
@@ -222,8 +222,8 @@ def json_error(line, restore: bool) -> str:
     if restore:
         line = line + (b"\n" if isinstance(line, bytes) else "\n")
     try:
-        _loads(line)
-    except _JSON_ERRORS as err:
+        loads_json(line)
+    except JSON_ERRORS as err:
         return f"not valid JSON: {err}"
     return "not valid JSON"  # pragma: no cover - only called for lines that failed
 

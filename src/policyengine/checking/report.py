@@ -8,13 +8,14 @@ findings, so they hold them until the end.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from ..escaping import csv_cell, printable
-from .findings import CODES, Finding
+from .findings import CODES, Finding, as_tuples
 
 from .records import PURE_JSON
 
@@ -84,8 +85,7 @@ def render_chunk(render: str | None, findings: list[Finding]):
         return [_line(f.to_dict()) for f in findings]
     if render == "summary":
         return None
-    return [(f.code, f.record, f.location, f.purpose, f.rule, f.clause, f.due, f.days, f.message)
-            for f in findings]
+    return as_tuples(findings)
 
 
 class Reporter:
@@ -96,6 +96,10 @@ class Reporter:
 
     def add(self, finding: Finding) -> None:
         raise NotImplementedError
+
+    def chunk_renderer(self):
+        """The function a worker process renders its findings with, for ``add_chunk``."""
+        return functools.partial(render_chunk, self.chunk_format)
 
     def add_chunk(self, payload) -> None:
         """Findings rendered by ``render_chunk(self.chunk_format, ...)``."""
@@ -226,7 +230,7 @@ class SarifReporter(Reporter):
         })
 
     def finish(self) -> None:
-        from ..language.lint import tool_version
+        from ..version import tool_version
 
         rules = [{"id": code, "name": title.replace(" ", "_"),
                   "shortDescription": {"text": f"{action}: {title}"}}

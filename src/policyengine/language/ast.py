@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
+from .kinds import Bound, CategoryKind, RecipientRole, Unit  # noqa: F401 - part of the AST's vocabulary
+
 
 @dataclass(frozen=True)
 class Span:
+    """Where a node is in its file: 1-based line and column, end exclusive."""
+
     file: str
     line: int
     column: int
@@ -44,8 +48,10 @@ class Name:
 
 @dataclass(frozen=True)
 class Duration:
+    """A period as written: ``amount`` calendar units (months and years are calendar months and years)."""
+
     amount: int
-    unit: str  # day | week | month | year (singular)
+    unit: Unit
     span: Span = _span()
 
     def __str__(self) -> str:
@@ -59,30 +65,40 @@ class Duration:
 # ---- controller -------------------------------------------------------------
 @dataclass(frozen=True)
 class Contact:
+    """``contact "..."``: how to reach the controller."""
+
     value: str
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Dpo:
+    """``dpo "..."``: the data protection officer."""
+
     value: str
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Authority:
+    """``authority NAME``: the supervisory authority (IMY, Datatilsynet, ...)."""
+
     name: Name
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Jurisdiction:
+    """``jurisdiction CC``: the controller's country."""
+
     name: Name
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class FinancialYearEnd:
+    """``financial year ends MM-DD``: the clock of bookkeeping retention."""
+
     month: int
     day: int
     span: Span = _span()
@@ -93,6 +109,8 @@ ControllerStatement = Union[Contact, Dpo, Authority, Jurisdiction, FinancialYear
 
 @dataclass(frozen=True)
 class Controller:
+    """``controller "Name" { ... }``: who decides on the processing."""
+
     name: str
     body: tuple[ControllerStatement, ...]
     span: Span = _span()
@@ -104,15 +122,19 @@ class Controller:
 # ---- vocabulary -------------------------------------------------------------
 @dataclass(frozen=True)
 class Category:
+    """``category NAME "label" [is special KIND | is national identifier]``."""
+
     name: Name
     label: str | None
-    kind: str  # "plain" | "special" | "national_identifier"
+    kind: CategoryKind
     special: Name | None = None  # which Art. 9(1) category, when kind == "special"
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Subject:
+    """``subject NAME "label"``: a kind of data subject."""
+
     name: Name
     label: str | None
     span: Span = _span()
@@ -120,12 +142,16 @@ class Subject:
 
 @dataclass(frozen=True)
 class Country:
+    """``country CC``: where a recipient is."""
+
     code: Name
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Transfer:
+    """``transfer SAFEGUARD "note"``: the safeguard of a transfer out of the EU/EEA."""
+
     safeguard: Name
     note: str | None
     span: Span = _span()
@@ -136,7 +162,9 @@ RecipientStatement = Union[Country, Transfer]
 
 @dataclass(frozen=True)
 class Recipient:
-    role: str  # "recipient" | "processor"
+    """``recipient|processor NAME "label" { ... }``: who receives the data."""
+
+    role: RecipientRole
     name: Name
     label: str | None
     body: tuple[RecipientStatement, ...]
@@ -154,24 +182,32 @@ class Recipient:
 # ---- purposes ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Subjects:
+    """``subjects a, b``: the data subjects of a purpose."""
+
     names: tuple[Name, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Categories:
+    """``categories a, b``: the data categories of a purpose."""
+
     names: tuple[Name, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Recipients:
+    """``recipients a, b``: who a purpose's data goes to."""
+
     names: tuple[Name, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Basis:
+    """``basis KIND ["citation"]``: the lawful basis (GDPR Art. 6(1))."""
+
     kind: Name  # an Art. 6(1) basis
     citation: str | None  # the law, task or interest relied on
     span: Span = _span()
@@ -179,6 +215,8 @@ class Basis:
 
 @dataclass(frozen=True)
 class SpecialCondition:
+    """``special condition KIND``: the Art. 9(2) condition for special categories."""
+
     kind: Name  # an Art. 9(2) condition
     note: str | None
     span: Span = _span()
@@ -186,7 +224,9 @@ class SpecialCondition:
 
 @dataclass(frozen=True)
 class Retain:
-    bound: str  # "at_most" | "at_least"
+    """``retain at most|at least D from ANCHOR``: a maximum or minimum retention."""
+
+    bound: Bound
     duration: Duration
     anchor: Name  # what the clock starts from
     span: Span = _span()
@@ -194,11 +234,15 @@ class Retain:
 
 @dataclass(frozen=True)
 class RetainUntilWithdrawn:
+    """``retain until withdrawn``: consent-based data kept until consent is withdrawn."""
+
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class LegalHold:
+    """``legal hold D from ANCHOR "law"``: kept despite erasure, until ANCHOR + D."""
+
     duration: Duration
     anchor: Name
     citation: str | None
@@ -207,19 +251,25 @@ class LegalHold:
 
 @dataclass(frozen=True)
 class OnWithdrawal:
+    """``on withdrawal erase [within D]``: erasure after consent is withdrawn."""
+
     within: Duration | None
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class LogKeep:
-    bound: str  # "at_most" | "at_least"
+    """``keep at most D``: how long log lines are kept."""
+
+    bound: Bound
     duration: Duration
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class LogTruncate:
+    """``truncate ipv4 /N ipv6 /M``: the address prefixes the scrubber keeps."""
+
     ipv4_prefix: int
     ipv6_prefix: int
     span: Span = _span()
@@ -232,6 +282,8 @@ LogStatement = Union[LogKeep, LogTruncate]
 
 @dataclass(frozen=True)
 class Logs:
+    """``logs KIND, ... { ... }``: the log rules the scrubber applies."""
+
     kinds: tuple[Name, ...]
     body: tuple[LogStatement, ...]
     span: Span = _span()
@@ -253,6 +305,8 @@ PurposeStatement = Union[
 
 @dataclass(frozen=True)
 class Purpose:
+    """``purpose NAME "label" { ... }``: one purpose of processing and its rules."""
+
     name: Name
     label: str | None
     body: tuple[PurposeStatement, ...]
@@ -299,18 +353,24 @@ class Purpose:
 # ---- data-subject requests --------------------------------------------------
 @dataclass(frozen=True)
 class RespondWithin:
+    """``respond within D``: the deadline for data-subject requests (Art. 12(3))."""
+
     duration: Duration
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class ExtendableBy:
+    """``extendable by D``: how far that deadline may be extended."""
+
     duration: Duration
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Requests:
+    """``requests { ... }``: the data-subject request deadlines."""
+
     body: tuple[RespondWithin | ExtendableBy, ...]
     span: Span = _span()
 
@@ -328,6 +388,8 @@ Declaration = Union[Controller, Category, Subject, Recipient, Purpose, Requests]
 
 @dataclass(frozen=True)
 class Comment:
+    """A ``#`` comment: its text, position, and whether it stands alone on its line."""
+
     text: str  # including the leading '#'
     line: int
     column: int
@@ -336,6 +398,8 @@ class Comment:
 
 @dataclass(frozen=True)
 class PolicyFile:
+    """One parsed policy file: its declarations, comments and source text."""
+
     path: str
     declarations: tuple[Declaration, ...]
     comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)

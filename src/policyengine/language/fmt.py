@@ -195,3 +195,20 @@ def format_policy(policy: ast.PolicyFile) -> str:
         writer.out.append(c.text)
     text = "\n".join(writer.out).rstrip("\n")
     return text + "\n" if text else ""
+
+
+def format_text(text: str, name: str = "<string>") -> str:
+    """Policy text -> its canonical text; PolicyError if it cannot be parsed, or if the
+    formatted text would not parse back to the same policy (never hand back a changed meaning)."""
+    from .diagnostics import PolicyError, render_text
+    from .parser import ParseFailed, parse
+
+    try:
+        policy = parse(text, name)
+    except ParseFailed as failed:
+        raise PolicyError("cannot format:\n" + render_text(failed.diagnostic, text)) from None
+    formatted = format_policy(policy)
+    if parse(formatted, name) != policy:
+        raise PolicyError(f"{name}: internal error: formatting would change the policy's meaning; "
+                          "file left unchanged (please report this)")
+    return formatted

@@ -3,101 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
 from . import ast
 from .diagnostics import (CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, did_you_mean,
-                          render_text,
-                          source_lines)
-from .parser import ParseFailed, decode, parse
+                          render_text, source_lines)
+from .parser import ParseFailed, parse
+from .source import STDIN, parse_ignores, read_policy_text, silenced_line, statement_lines
 from .validate import validate
 
 CONFIG_NAMES = (".policyengine.yaml", ".policyengine.yml")
 CONFIG_KEYS = ("rules",)
 UNSILENCEABLE = frozenset({"PE001", "PE002", "PE003"})
 OFF = "off"
-
-# `# lint-ignore: PE212` silences PE212 on its own line, or on the next line when the
-# comment stands alone on its line. Codes are listed with commas or spaces; anything after
-# them (`-- the notice states no period`) is the reason. A line of a statement written over
-# several lines stands for the whole statement (its first line): fmt joins such a
-# statement onto one line, and what an ignore silences must not change with it.
-_IGNORE_WORD = re.compile(r"#\s*lint-ignore\b(:?)\s*(.*)", re.IGNORECASE)
-_CODE_LIST = re.compile(r"(?:[A-Za-z]{2}\d{3}\b[\s,]*)*")
-_CODE = re.compile(r"[A-Za-z]{2}\d{3}\b")
-
-
-@dataclass(frozen=True)
-class Ignore:
-    """One code named by one `# lint-ignore:` comment, and the line it silences."""
-
-    code: str
-    line: int  # the line it silences
-    span: ast.Span  # the comment
-
-
-def parse_ignores(comments: tuple[ast.Comment, ...], file: str) -> tuple[list[Ignore], list[Diagnostic]]:
-    """The ignores of a file, and PE215 for every `lint-ignore` comment not understood
-    (no colon, no code, a code that does not exist): it silences nothing and says so."""
-    ignores, problems = [], []
-    for c in comments:
-        m = _IGNORE_WORD.search(c.text)
-        if not m:
-            continue
-        start = c.column + m.start()
-        span = ast.Span(file, c.line, start, c.line, c.column + len(c.text))
-        line = c.line + 1 if c.own_line else c.line
-        listed = _CODE_LIST.match(m.group(2)).group()
-        codes = _CODE.findall(listed)
-        if not m.group(1):
-            problems.append(Diagnostic("PE215", "'lint-ignore' without a colon silences nothing", span,
-                                       "write: # lint-ignore: PE212"))
-            continue
-        if not codes:
-            problems.append(Diagnostic("PE215", "'lint-ignore:' names no code", span,
-                                       "write: # lint-ignore: PE212 (the codes are listed in the README)"))
-            continue
-        for code in codes:
-            if code not in CODES:
-                problems.append(Diagnostic("PE215", f"'lint-ignore:' names an unknown code '{code}'", span,
-                                           did_you_mean(code.upper(), CODES)))
-            else:
-                ignores.append(Ignore(code, line, span))
-    return ignores, problems
-
-
-def statement_lines(policy: ast.PolicyFile) -> dict[int, int]:
-    """For each line of a statement written over several lines, the statement's first line
-    (blocks: their header only; what is inside a block is its own statements)."""
-    first: dict[int, int] = {}
-    todo = list(policy.declarations)
-    while todo:
-        node = todo.pop()
-        body = getattr(node, "body", None)
-        if body is not None:
-            todo.extend(body)
-            continue
-        span = node.span
-        for line in range(span.line + 1, span.end_line + 1):
-            first[line] = span.line
-    return first
-
-
-def ignored_lines(policy: ast.PolicyFile) -> dict[int, set[str]]:
-    """Codes silenced per line, keyed like ``silenced_line`` (a statement's first line)."""
-    ignored: dict[int, set[str]] = {}
-    first = statement_lines(policy)
-    for ignore in parse_ignores(policy.comments, "")[0]:
-        ignored.setdefault(first.get(ignore.line, ignore.line), set()).add(ignore.code)
-    return ignored
-
-
-def silenced_line(d: Diagnostic, first: dict[int, int]) -> int:
-    return first.get(d.span.line, d.span.line)
-
 
 @dataclass(frozen=True)
 class LintConfig:
@@ -176,45 +96,8 @@ def lint_text(text: str, file: str) -> tuple[list[Diagnostic], ast.PolicyFile | 
     try:
         policy = parse(text, file)
     except ParseFailed as failed:
-        return [failed.diagnostic], None
+        return list(failed.diagnostics), None
     return validate(policy), policy
-
-
-STDIN = "-"
-
-
-def read_policy_text(path: str) -> str:
-    """The file's text ('-': stdin); unreadable is a tool error, a bad byte a PE002
-    (raised as ParseFailed)."""
-    try:
-        if path == STDIN:
-            import sys
-
-            return decode(sys.stdin.buffer.read(), "<stdin>")
-        data = Path(path).read_bytes()
-    except OSError as err:
-        raise PolicyError(f"cannot read {path}: {err.strerror or err}") from None
-    return decode(data, path)
-
-
-def policy_files(args) -> list[str]:
-    """The files named, with each directory replaced by the ``*.policy`` files under it
-    (sorted; hidden entries and symbolic links are skipped, so nothing outside the tree
-    is read). '-' stays: stdin."""
-    import os
-
-    found: list[str] = []
-    for arg in args:
-        if arg == STDIN or not os.path.isdir(arg):
-            found.append(arg)
-            continue
-        for folder, dirs, files in os.walk(arg):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                             and not os.path.islink(os.path.join(folder, d)))
-            found.extend(os.path.join(folder, f) for f in sorted(files)
-                         if f.endswith(".policy") and not f.startswith(".")
-                         and not os.path.islink(os.path.join(folder, f)))
-    return found
 
 
 def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult:
@@ -263,6 +146,7 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
 
 # ---- output formats ---------------------------------------------------------
 def format_text(result: LintResult) -> str:
+    """The text report: each diagnostic with its excerpt, then the counts."""
     lines = {file: source_lines(text) for file, text in result.sources.items()}  # split once per file
     blocks = [render_text(d, lines.get(d.span.file)) for d in result.diagnostics]
     errors = sum(d.level == ERROR for d in result.diagnostics)
@@ -279,16 +163,8 @@ def _as_dict(d: Diagnostic) -> dict:
 
 
 def format_json(result: LintResult) -> str:
+    """The diagnostics as a JSON array."""
     return json.dumps([_as_dict(d) for d in result.diagnostics], indent=2, ensure_ascii=False) + "\n"
-
-
-def tool_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("privacy-promises")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
 
 
 def _artifact(file: str) -> dict:
@@ -307,6 +183,8 @@ _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 def format_sarif(result: LintResult) -> str:
     """SARIF 2.1.0 as GitHub code scanning takes it (relative URIs, 1-based regions)."""
+    from ..version import tool_version  # only here: start-up counts under pre-commit
+
     codes = sorted(CODES)
     rules = [{"id": code, "name": CODES[code][1].title().replace(" ", "").replace(".", ""),
               "shortDescription": {"text": CODES[code][1]},

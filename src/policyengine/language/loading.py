@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 
 from . import ast
 from .diagnostics import ERROR, PolicyError, PolicyInvalid
-from .lint import ignored_lines, read_policy_text, silenced_line, statement_lines
 from .parser import ParseFailed, parse
+from .source import ignored_lines, read_policy_text, silenced_line, statement_lines
 from .validate import validate
 
 
@@ -77,11 +77,11 @@ def scrubber_settings(path: str, purpose_name: str) -> ScrubberSettings:
                           "addresses (logs ... { truncate ipv4 /24 ipv6 /48 })")
     logs = rules[0]
     keep = logs.keep
-    if keep is not None and keep.bound == "at_most":
+    if keep is not None and keep.bound == ast.Bound.AT_MOST:
         age = keep.duration
     else:  # no keep line: the purpose's own maximum retention from collection
         age = next((r.duration for r in purpose.retention
-                    if r.bound == "at_most" and r.anchor.value == "collected"), None)
+                    if r.bound == ast.Bound.AT_MOST and r.anchor.value == "collected"), None)
     max_age = f"{age.amount}{_UNIT_SUFFIX[age.unit]}" if age is not None else None
     return ScrubberSettings(logs.truncate.ipv4_prefix, logs.truncate.ipv6_prefix, max_age,
                             str(logs.span))

@@ -1,145 +1,17 @@
-"""Parsing in two steps: text -> lark tree (``text_to_cst``) -> AST (``cst_to_ast``)."""
+"""Parsing in two steps: text -> lark tree (``text_to_cst``, in ``cst``) -> AST (``cst_to_ast``)."""
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import re
-from importlib import resources
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Token, Transformer, Tree, v_args
+from lark.exceptions import VisitError
 
 from . import ast
-from .diagnostics import Diagnostic, did_you_mean
+from .cst import ParseFailed, text_to_cst
+from .diagnostics import Diagnostic
 
-GRAMMAR_FILE = "policy.lark"
-
-
-class ParseFailed(Exception):
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(diagnostic.headline())
-        self.diagnostic = diagnostic
-
-
-@functools.lru_cache(maxsize=1)
-def grammar_text() -> str:
-    return resources.files("policyengine.grammar").joinpath(GRAMMAR_FILE).read_text("utf-8")
-
-
-class _GluedWord(Exception):
-    def __init__(self, token: Token):
-        self.token = token
-
-
-# The text being parsed, for the word-boundary check below (one parse at a time per context).
-_current_text: contextvars.ContextVar[str] = contextvars.ContextVar("policy_text", default="")
-_WORD_CHAR = re.compile(r"[A-Za-z0-9_]")
-
-
-def _word_boundary(token: Token) -> Token:
-    """Keywords and numbers must end where a word ends: `1 yearsfromcollected` is an error."""
-    text = _current_text.get()
-    end = token.end_pos
-    if end is not None and end < len(text) and _WORD_CHAR.match(text, end):
-        raise _GluedWord(token)
-    return token
-
-
-def _keyword_terminals() -> list[str]:
-    names = re.findall(r'"([a-z]+)"', grammar_text())
-    return sorted({n.upper() for n in names} | {"UNIT", "INT"})
-
-
-@functools.lru_cache(maxsize=1)
-def get_parser() -> Lark:
-    # cache=True stores the analysed LALR tables in the temp dir, keyed by the
-    # grammar's hash: start-up matters because pre-commit runs lint per commit.
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True,
-                maybe_placeholders=False, cache=True,
-                lexer_callbacks={name: _word_boundary for name in _keyword_terminals()})
-
-
-@functools.lru_cache(maxsize=1)
-def _terminal_display() -> dict[str, str]:
-    shown = {}
-    for term in get_parser().terminals:
-        if term.pattern.type == "str":
-            shown[term.name] = f"'{term.pattern.value}'"
-    shown.update({
-        "NAME": "a name", "STRING": 'a "quoted string"', "INT": "a number",
-        "UNIT": "a unit (days, weeks, months, years)", "MONTH_DAY": "a month-day like 12-31",
-        "RECIPIENT_ROLE": "'recipient' or 'processor'", "$END": "end of file",
-    })
-    return shown
-
-
-def _expected(names) -> list[str]:
-    shown = _terminal_display()
-    return sorted({shown.get(n, n) for n in names})
-
-
-_WORD_RUN = re.compile(r"[A-Za-z0-9_]+")
-
-
-def _syntax_error(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
-    line, column = err.line, err.column
-    if isinstance(err, UnexpectedEOF) or line in (None, -1):
-        lines = text.splitlines() or [""]
-        line, column = len(lines), len(lines[-1]) + 1
-        expected = _expected(getattr(err, "expected", ()))
-        return Diagnostic("PE001", "unexpected end of file, expected " + " or ".join(expected[:8]),
-                          ast.Span(file, line, column, line, column + 1))
-    if isinstance(err, UnexpectedToken):
-        token = err.token
-        expected = _expected(err.accepts or err.expected)
-        if token.type == "$END":
-            lines = text.splitlines() or [""]
-            line, column = len(lines), len(lines[-1]) + 1
-            found = "end of file"
-        else:
-            found = f"'{token.value}'"
-        keywords = [e.strip("'") for e in expected if e.startswith("'")]
-        hint = did_you_mean(str(token.value), keywords) if token.type == "NAME" else None
-        if token.type == "INT" and "a name" in expected:
-            hint = "names start with a letter and hold letters, digits and '_'"
-        span = ast.Span(file, line, column, line, column + max(1, len(str(token.value))))
-        listed = ", ".join(expected[:12]) + (", ..." if len(expected) > 12 else "")
-        return Diagnostic("PE001", f"unexpected {found}, expected one of: {listed}", span, hint)
-    assert isinstance(err, UnexpectedCharacters)
-    char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-    hint = None
-    if char == "'":
-        hint = 'strings use double quotes: "like this"'
-    elif char == '"':
-        hint = "a string must end on the line it starts"
-    elif char.isdigit():
-        hint = "names start with a letter and hold letters, digits and '_'"
-    return Diagnostic("PE001", f"unexpected character {char!r}",
-                      ast.Span(file, line, column, line, column + 1), hint)
-
-
-def text_to_cst(text: str, file: str = "<string>") -> Tree:
-    reset = _current_text.set(text)
-    try:
-        return get_parser().parse(text)
-    except UnexpectedInput as err:
-        raise ParseFailed(_syntax_error(err, text, file)) from None
-    except _GluedWord as glued:
-        raise ParseFailed(_glued_error(glued.token, text, file)) from None
-    finally:
-        _current_text.reset(reset)
-
-
-def _glued_error(token: Token, text: str, file: str) -> Diagnostic:
-    word = _WORD_RUN.match(text, token.start_pos).group()
-    span = ast.Span(file, token.line, token.column, token.line, token.column + len(word))
-    keywords = [k.lower() for k in _keyword_terminals() if k not in ("UNIT", "INT")]
-    if token.type == "INT":
-        hint = "names start with a letter and hold letters, digits and '_'"
-    else:
-        hint = did_you_mean(word, keywords) or f"put a space after '{token.value}'"
-    return Diagnostic("PE001", f"unexpected '{word}'", span, hint)
+__all__ = ["MAX_POLICY_CHARS", "ParseFailed", "cst_to_ast", "decode", "parse", "scan_comments", "text_to_cst"]
 
 
 def _tok_span(file: str, tok: Token) -> ast.Span:
@@ -168,7 +40,8 @@ def _number(tok: Token, file: str) -> int:
     return int(digits)
 
 
-_BOUNDS = {("at", "most"): "at_most", ("up", "to"): "at_most", ("at", "least"): "at_least"}
+_BOUNDS = {("at", "most"): ast.Bound.AT_MOST, ("up", "to"): ast.Bound.AT_MOST,
+           ("at", "least"): ast.Bound.AT_LEAST}
 
 
 @v_args(meta=True, inline=True)
@@ -193,7 +66,7 @@ class _ToAst(Transformer):
         return tuple(self._name(n) for n in names)
 
     def duration(self, meta, amount, unit):
-        return ast.Duration(_number(amount, self.file), str(unit).rstrip("s"), self._span(meta))
+        return ast.Duration(_number(amount, self.file), ast.Unit(str(unit).rstrip("s")), self._span(meta))
 
     def bound(self, meta, first, second):
         return _BOUNDS[(str(first), str(second))]
@@ -223,17 +96,17 @@ class _ToAst(Transformer):
 
     def category(self, meta, name, *rest):
         label = next(iter(self._strings(rest)), None)
-        kind, special = "plain", None
+        kind, special = ast.CategoryKind.PLAIN, None
         for item in rest:
             if isinstance(item, tuple):
                 kind, special = item
         return ast.Category(self._name(name), label, kind, special, self._span(meta))
 
     def special_kind(self, meta, name):
-        return ("special", self._name(name))
+        return (ast.CategoryKind.SPECIAL, self._name(name))
 
     def national_identifier(self, meta):
-        return ("national_identifier", None)
+        return (ast.CategoryKind.NATIONAL_IDENTIFIER, None)
 
     def subject(self, meta, name, label=None):
         return ast.Subject(self._name(name), _unquote(label) if label else None, self._span(meta))
@@ -241,7 +114,7 @@ class _ToAst(Transformer):
     def recipient(self, meta, role, name, *rest):
         label = next(iter(self._strings(rest)), None)
         body = tuple(r for r in rest if not isinstance(r, Token))
-        return ast.Recipient(str(role), self._name(name), label, body, self._span(meta))
+        return ast.Recipient(ast.RecipientRole(str(role)), self._name(name), label, body, self._span(meta))
 
     def country(self, meta, code):
         return ast.Country(self._name(code), self._span(meta))
@@ -287,7 +160,7 @@ class _ToAst(Transformer):
         return ast.Logs(kinds, tuple(body), self._span(meta))
 
     def log_keep(self, meta, *items):
-        bound = items[0] if len(items) == 2 else "at_most"
+        bound = items[0] if len(items) == 2 else ast.Bound.AT_MOST
         return ast.LogKeep(bound, items[-1], self._span(meta))
 
     def log_truncate(self, meta, v4, v6):
@@ -325,6 +198,7 @@ def scan_comments(text: str) -> tuple[ast.Comment, ...]:
 
 
 def cst_to_ast(tree: Tree, file: str = "<string>", text: str = "") -> ast.PolicyFile:
+    """Lark's tree to the AST (``text`` gives the comments and the source it keeps)."""
     try:
         declarations = _ToAst(file).transform(tree)
     except VisitError as err:  # an error inside a callback: unwrap it

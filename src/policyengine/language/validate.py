@@ -1,4 +1,8 @@
-"""Semantic validation: what the grammar cannot say. Every problem is a Diagnostic."""
+"""Semantic validation: what the grammar cannot say. Every problem is a Diagnostic.
+
+The declarations are checked here (controller, requests, recipients, categories, names
+used); each purpose block in ``validate_purpose``; the shared checks in ``checker``.
+"""
 
 from __future__ import annotations
 
@@ -7,59 +11,23 @@ from datetime import date
 
 from . import ast
 from . import vocabulary as vocab
-from .diagnostics import Diagnostic, did_you_mean
-
-# Upper and lower bounds of a unit in days, so min/max comparisons only flag
-# what is wrong in every calendar (2 months is not always more than 60 days).
-_MAX_DAYS = {"day": 1, "week": 7, "month": 31, "year": 366}
-_MIN_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}
-LONGEST_RETENTION_YEARS = 150  # past any statutory period: a typo, not a policy
+from .checker import Checker, min_days
+from .diagnostics import Diagnostic
+from .validate_purpose import check_purpose
 
 
-def _in_months(d: ast.Duration) -> int | None:
-    return d.amount * {"month": 1, "year": 12}[d.unit] if d.unit in ("month", "year") else None
-
-
-def surely_longer(a: ast.Duration, b: ast.Duration) -> bool:
-    """a is longer than b whatever the calendar (exact for month/year pairs)."""
-    ma, mb = _in_months(a), _in_months(b)
-    if ma is not None and mb is not None:
-        return ma > mb
-    return min_days(a) > max_days(b)
-
-
-def max_days(d: ast.Duration) -> int:
-    return d.amount * _MAX_DAYS[d.unit]
-
-
-def min_days(d: ast.Duration) -> int:
-    return d.amount * _MIN_DAYS[d.unit]
-
-
-class _Checker:
+class _Validator(Checker):
     def __init__(self, policy: ast.PolicyFile):
+        super().__init__()
         self.policy = policy
-        self.found: list[Diagnostic] = []
-
-    def report(self, code: str, message: str, span: ast.Span, hint: str | None = None) -> None:
-        self.found.append(Diagnostic(code, message, span, hint))
-
-    def known(self, name: ast.Name, table, what: str, extra_hint: str | None = None) -> bool:
-        if name.value in table:
-            return True
-        hint = did_you_mean(name.value, table) or extra_hint
-        if hint is None:
-            hint = "known: " + ", ".join(sorted(table)[:12])
-        self.report("PE101", f"unknown {what} '{name.value}'", name.span, hint)
-        return False
 
     # ---- declarations ------------------------------------------------------
     def run(self) -> list[Diagnostic]:
         p = self.policy
-        self.categories = self._declared(p.categories, "category")
-        self.subjects = self._declared(p.subjects, "data subject")
-        self.recipients = self._declared(p.recipients, "recipient")
-        self._declared(p.purposes, "purpose")
+        self.categories = self.declared(p.categories, "category")
+        self.subjects = self.declared(p.subjects, "data subject")
+        self.recipients = self.declared(p.recipients, "recipient")
+        self.declared(p.purposes, "purpose")
 
         controllers = p.of(ast.Controller)
         if not controllers:
@@ -83,7 +51,7 @@ class _Checker:
             self.recipient(r)
         used: Counter[str] = Counter()
         for purpose in p.purposes:
-            self.purpose(purpose, used)
+            check_purpose(self, purpose, used)
         for table, what in ((self.categories, "category"), (self.subjects, "data subject"),
                             (self.recipients, "recipient")):
             for name, decl in table.items():
@@ -92,33 +60,8 @@ class _Checker:
                                 decl.name.span)
         return sorted(self.found, key=lambda d: d.sort_key)
 
-    def _declared(self, declarations, what: str) -> dict:
-        table: dict = {}
-        for d in declarations:
-            if d.name.value in table:
-                first = table[d.name.value]
-                self.report("PE102", f"{what} '{d.name.value}' is declared twice", d.name.span,
-                            f"first declared at line {first.name.span.line}")
-            else:
-                table[d.name.value] = d
-        return table
-
-    def _once(self, body, kinds: tuple[type, ...], where: str) -> None:
-        seen: dict[str, ast.Span] = {}
-        for stmt in body:
-            key = type(stmt).__name__
-            if isinstance(stmt, ast.Retain):  # one maximum and one minimum per clock start
-                key += f"{stmt.bound}/{stmt.anchor.value}"
-            if not isinstance(stmt, kinds):
-                continue
-            if key in seen:
-                self.report("PE104", f"{_stmt_title(stmt)} is given twice in {where}", stmt.span,
-                            f"first given at line {seen[key].line}; keep one")
-            else:
-                seen[key] = stmt.span
-
     def controller(self, c: ast.Controller) -> None:
-        self._once(c.body, (ast.Contact, ast.Dpo, ast.Authority, ast.Jurisdiction,
+        self.once(c.body, (ast.Contact, ast.Dpo, ast.Authority, ast.Jurisdiction,
                             ast.FinancialYearEnd), "the controller")
         for stmt in c.body:
             if isinstance(stmt, ast.Authority):
@@ -133,7 +76,7 @@ class _Checker:
                                 stmt.span, "write month-day, e.g. 12-31 or 06-30")
 
     def requests(self, r: ast.Requests) -> None:
-        self._once(r.body, (ast.RespondWithin, ast.ExtendableBy), "the requests block")
+        self.once(r.body, (ast.RespondWithin, ast.ExtendableBy), "the requests block")
         for stmt in r.body:
             if not self.duration(stmt.duration):
                 continue
@@ -145,7 +88,7 @@ class _Checker:
                             stmt.duration.span, "write: extendable by 2 months")
 
     def recipient(self, r: ast.Recipient) -> None:
-        self._once(r.body, (ast.Country, ast.Transfer), f"{r.role} '{r.name.value}'")
+        self.once(r.body, (ast.Country, ast.Transfer), f"{r.role} '{r.name.value}'")
         country = r.country
         transfer = r.transfer
         if transfer is not None:
@@ -163,138 +106,7 @@ class _Checker:
             self.report("PE204", f"{code} has no EU adequacy decision", transfer.safeguard.span,
                         "use scc, bcr, dpf (US) or derogation")
 
-    def duration(self, d: ast.Duration) -> bool:
-        if d.amount == 0:
-            self.report("PE207", f"a duration of {d}", d.span, "a duration is at least 1")
-            return False
-        if min_days(d) > LONGEST_RETENTION_YEARS * 365:
-            self.report("PE207", f"a duration of {d} is longer than {LONGEST_RETENTION_YEARS} years",
-                        d.span)
-            return False
-        return True
-
-    # ---- purposes ------------------------------------------------------------
-    def purpose(self, p: ast.Purpose, used: Counter) -> None:
-        where = f"purpose '{p.name.value}'"
-        self._once(p.body, (ast.Basis, ast.SpecialCondition, ast.Retain, ast.RetainUntilWithdrawn,
-                            ast.LegalHold, ast.OnWithdrawal), where)
-        for table, kind, what in ((self.categories, ast.Categories, "category"),
-                                  (self.subjects, ast.Subjects, "data subject"),
-                                  (self.recipients, ast.Recipients, "recipient")):
-            for name in p.names(kind):
-                if self.known(name, table, what, f"declare it: {what.split()[-1]} {name.value} \"...\""):
-                    used[(what, name.value)] += 1
-
-        if not p.names(ast.Subjects) or not p.names(ast.Categories):
-            missing = "data subjects" if not p.names(ast.Subjects) else "data categories"
-            self.report("PE211", f"{where} names no {missing}", p.name.span)
-
-        basis = p.basis
-        if basis is None:
-            self.report("PE208", f"{where} has no lawful basis", p.name.span,
-                        "add: basis consent | contract | legal_obligation \"law\" | "
-                        "vital_interests | public_task \"law\" | legitimate_interests \"interest\"")
-        elif self.known(basis.kind, vocab.LAWFUL_BASES, "lawful basis (GDPR Art. 6(1))"):
-            if basis.kind.value in vocab.BASES_NEEDING_CITATION and not (basis.citation or "").strip():
-                self.report("PE205", f"{where}: {basis.kind.value} cites no law", basis.span,
-                            f'add the law after the basis: basis {basis.kind.value} "Bokföringslagen (1999:1078)"')
-
-        consent = basis is not None and basis.kind.value == "consent"
-        withdrawal = p.until_withdrawn or p.on_withdrawal
-        if consent and withdrawal is None:
-            self.report("PE202", f"{where} relies on consent but says nothing of its withdrawal",
-                        basis.span, "add: retain until withdrawn, or: on withdrawal erase within 30 days")
-        if withdrawal is not None and basis is not None and not consent:
-            self.report("PE213", f"{where} handles consent withdrawal but its basis is "
-                        f"{basis.kind.value}", withdrawal.span)
-
-        special = [n for n in p.names(ast.Categories)
-                   if n.value in self.categories and self.categories[n.value].kind == "special"]
-        condition = p.special_condition
-        if condition is not None:
-            self.known(condition.kind, vocab.SPECIAL_CONDITIONS, "Art. 9(2) condition")
-            if not special:
-                self.report("PE210", f"{where} states an Art. 9(2) condition but processes no "
-                            "special category", condition.span)
-        else:
-            for name in special:
-                self.report("PE201", f"{where} processes special category '{name.value}' "
-                            "without an Art. 9(2) condition", name.span,
-                            "add: special condition explicit_consent (or another Art. 9(2) condition)")
-
-        national = [n for n in p.names(ast.Categories) if n.value in self.categories
-                    and self.categories[n.value].kind == "national_identifier"]
-        if national and basis is not None and not (basis.citation or "").strip():
-            self.report("PE209", f"{where} processes national identity number '{national[0].value}' "
-                        "and states no justification", national[0].span,
-                        'say why after the basis: basis contract "secure identification of the customer"')
-
-        if not p.retention and p.until_withdrawn is None and p.legal_hold is None:
-            self.report("PE206", f"{where} has no retention", p.name.span,
-                        "add: retain at most 2 years from last_activity")
-        limits: dict[tuple[str, str], ast.Retain] = {}
-        for r in p.retention:
-            ok = self.duration(r.duration)
-            if self.known(r.anchor, vocab.CLOCK_ANCHORS, "retention clock start") and ok:
-                limits[(r.bound, r.anchor.value)] = r
-        hold = p.legal_hold
-        if hold is not None:
-            self.duration(hold.duration)
-            self.known(hold.anchor, vocab.CLOCK_ANCHORS, "retention clock start")
-            if not (hold.citation or "").strip():
-                self.report("PE205", f"{where}: the legal hold cites no law", hold.span,
-                            'add the law: legal hold 7 years from financial_year_end "Bokföringslagen (1999:1078) 7 kap. 2 §"')
-        if p.on_withdrawal is not None and p.on_withdrawal.within is not None:
-            self.duration(p.on_withdrawal.within)
-        for (bound, anchor), low in limits.items():
-            high = limits.get(("at_most", anchor))
-            if bound == "at_least" and high is not None and surely_longer(low.duration, high.duration):
-                self.report("PE203", f"{where} keeps at least {low.duration} but at most "
-                            f"{high.duration} from {anchor}", low.duration.span,
-                            f"the maximum is at line {high.span.line}")
-        if hold is not None:
-            high = limits.get(("at_most", hold.anchor.value))
-            if high is not None and surely_longer(hold.duration, high.duration):
-                self.report("PE203", f"{where}: the legal hold of {hold.duration} is longer than the "
-                            f"maximum retention of {high.duration}", hold.duration.span,
-                            f"the maximum is at line {high.span.line}")
-        for logs in p.logs:
-            self.logs(logs, where)
-
-    def logs(self, logs: ast.Logs, where: str) -> None:
-        self._once(logs.body, (ast.LogKeep, ast.LogTruncate), f"the log rules of {where}")
-        for kind in logs.kinds:
-            self.known(kind, vocab.LOG_KINDS, "log kind")
-        keep = logs.keep
-        if keep is not None:
-            self.duration(keep.duration)
-        truncate = logs.truncate
-        if truncate is not None:
-            if not 0 <= truncate.ipv4_prefix <= 32:
-                self.report("PE207", f"an IPv4 prefix of /{truncate.ipv4_prefix}", truncate.ipv4_span,
-                            "IPv4 prefixes are 0 to 32; /24 drops the last octet")
-            elif truncate.ipv4_prefix == 32:
-                self.report("PE207", "an IPv4 prefix of /32 keeps the whole address", truncate.ipv4_span,
-                            "/24 drops the last octet")
-            if not 0 <= truncate.ipv6_prefix <= 128:
-                self.report("PE207", f"an IPv6 prefix of /{truncate.ipv6_prefix}", truncate.ipv6_span,
-                            "IPv6 prefixes are 0 to 128; /48 keeps the site prefix")
-            elif truncate.ipv6_prefix == 128:
-                self.report("PE207", "an IPv6 prefix of /128 keeps the whole address", truncate.ipv6_span,
-                            "/48 keeps the site prefix only")
-
-
-def _stmt_title(stmt) -> str:
-    if isinstance(stmt, ast.Retain):
-        return f"'retain {stmt.bound.replace('_', ' ')} ... from {stmt.anchor.value}'"
-    words = {"RetainUntilWithdrawn": "retain until withdrawn", "OnWithdrawal": "on withdrawal",
-             "LegalHold": "legal hold", "SpecialCondition": "special condition",
-             "FinancialYearEnd": "financial year ends", "RespondWithin": "respond within",
-             "ExtendableBy": "extendable by", "LogKeep": "keep", "LogTruncate": "truncate"}
-    name = type(stmt).__name__
-    return "'" + words.get(name, name.lower()) + "'"
-
 
 def validate(policy: ast.PolicyFile) -> list[Diagnostic]:
     """Every semantic problem in a parsed policy, sorted by location."""
-    return _Checker(policy).run()
+    return _Validator(policy).run()

@@ -7,6 +7,7 @@ same tables will later write the Art. 30 record and the notice text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,14 @@ SAFEGUARDS = _table(
     Term("derogation", "Derogation for a specific situation", "GDPR Art. 49"),
 )
 
+# The closed sets a policy names, as types (tests check they match the tables below).
+Basis = Literal["consent", "contract", "legal_obligation", "vital_interests", "public_task",
+                "legitimate_interests"]
+ClockAnchor = Literal["collected", "last_activity", "contract_end", "consent_withdrawn", "deleted",
+                      "financial_year_end"]
+# A rule's anchor: a clock start, or the day a data-subject request was made.
+RuleAnchor = Literal[ClockAnchor, "erasure_requested", "request_received"]
+
 # What a retention clock can start from.
 CLOCK_ANCHORS = _table(
     Term("collected", "when the data was collected", ""),
@@ -118,3 +127,11 @@ LOG_KINDS = _table(
 )
 
 DURATION_UNITS = ("day", "week", "month", "year")
+
+
+def literal_names(kind) -> tuple[str, ...]:
+    """The strings of a Literal type above (nested Literals flattened)."""
+    out: list[str] = []
+    for arg in get_args(kind):
+        out.extend(literal_names(arg) if get_args(arg) else [arg])
+    return tuple(out)
