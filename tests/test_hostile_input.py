@@ -361,3 +361,40 @@ def test_fmt_write_in_a_folder_the_user_cannot_write() -> None:
     finally:
         os.chmod(base / "ro", 0o755)
         shutil.rmtree(base)
+
+
+# ---- careless but honest input -------------------------------------------------------
+def test_default_binding_binds_the_columns_the_records_have_and_warns(tmp_path: Path) -> None:
+    write_policy(tmp_path)  # the full test policy: rules from collected, deleted, contract_end, consent ...
+    (tmp_path / "r.csv").write_text("id,purpose,collected\nb1,backups,2020-01-01\nc1,cctv,2020-01-01\n"
+                                    "m1,marketing,2020-01-01\n", encoding="utf-8")
+    result = run("check", "test.policy", "-r", "r.csv", "--now", "2026-01-01", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Warning: r.csv: no binding given" in result.stderr
+    assert "'retain at most 1 month from deleted' is not checked: no column 'deleted'" in result.stderr
+    assert "purpose 'marketing': consent is not checked: no column 'consent_given'" in result.stderr
+    assert "PC101" in result.stdout  # marketing: 2 years from collected, which the records have
+    assert "Error" not in result.stderr
+
+
+def test_an_empty_jsonl_file_is_zero_records(tmp_path: Path) -> None:
+    write_policy(tmp_path, SMALL)
+    (tmp_path / "b.yaml").write_text(BINDING, encoding="utf-8")
+    for content in ("", "\n\n  \n"):
+        (tmp_path / "r.jsonl").write_text(content, encoding="utf-8")
+        for binding in (["-b", "b.yaml"], []):
+            result = run("check", "test.policy", *binding, "-r", "r.jsonl", "--now", "2026-01-01",
+                         "--summary", cwd=tmp_path)
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.startswith("0 records checked")
+
+
+def test_summary_honours_format_json(tmp_path: Path) -> None:
+    _csv_records(tmp_path, ["k1", "k2"], "backups")
+    for fmt in ("json", "jsonl"):
+        result = run("check", "test.policy", "-b", "b.yaml", "-r", "r.csv", "--now", "2026-01-01",
+                     "--summary", "--format", fmt, cwd=tmp_path)
+        assert result.returncode == 1
+        run_info = json.loads(result.stdout)["run"]
+        assert run_info["records"] == 2 and run_info["counts"] == {"PC101": 2}

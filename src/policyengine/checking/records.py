@@ -84,6 +84,7 @@ class Source:
     columns: list[str]
 
     closer = None  # what to close when done (not stdin)
+    empty = False  # True: there are no records (and so no columns) at all
 
     def read(self, wanted: list[str]) -> Iterator[tuple[int, tuple]]:
         raise NotImplementedError
@@ -152,6 +153,7 @@ class JsonLinesSource(Source):
                 self.first_line = line
                 break
         self.columns = list(self.first[1]) if self.first else []
+        self.empty = self.first is None
 
     def _parse(self, number: int, line) -> dict:
         try:

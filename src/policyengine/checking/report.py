@@ -172,6 +172,13 @@ class SummaryReporter(Reporter):
         self.out.write(summary_text(self.info))
 
 
+class JsonSummaryReporter(SummaryReporter):
+    """``--summary --format json`` (or jsonl): the run and its counts as one JSON document."""
+
+    def finish(self) -> None:
+        self.out.write(json.dumps({"run": self.info.to_dict()}, ensure_ascii=False) + "\n")
+
+
 def summary_text(info: RunInfo) -> str:
     total = sum(info.counts.values())
     lines = [f"{info.records} record{'s' if info.records != 1 else ''} checked against {printable(info.policy)} "
@@ -251,4 +258,6 @@ REPORTERS = {"text": TextReporter, "json": JsonReporter, "jsonl": JsonLinesRepor
 
 
 def reporter(fmt: str, out, info: RunInfo, summary: bool = False) -> Reporter:
-    return SummaryReporter(out, info) if summary else REPORTERS[fmt](out, info)
+    if summary:
+        return JsonSummaryReporter(out, info) if fmt in ("json", "jsonl") else SummaryReporter(out, info)
+    return REPORTERS[fmt](out, info)
