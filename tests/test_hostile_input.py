@@ -398,3 +398,47 @@ def test_summary_honours_format_json(tmp_path: Path) -> None:
         assert result.returncode == 1
         run_info = json.loads(result.stdout)["run"]
         assert run_info["records"] == 2 and run_info["counts"] == {"PC101": 2}
+
+
+# ---- the pure-JSON path answers as orjson does ---------------------------------------
+JSON_EDGES = ["[" * 1024 + "]" * 1024, "[" * 1025 + "]" * 1025, "[" * 100_000 + "]" * 100_000,
+              "1e400", "-1e400", "1.5e-400", "9" * 400, "9" * 5000, "18446744073709551616", "NaN",
+              '{"a": "' + "[" * 3000 + '"}', "{\"a\":" * 1025 + "1" + "}" * 1025]
+
+
+@pytest.mark.parametrize("text", JSON_EDGES, ids=range(len(JSON_EDGES)))
+def test_pure_json_reads_as_orjson_does(text: str) -> None:
+    import orjson
+
+    from policyengine.checking.records import _json_loads
+
+    def answer(loads, refused):
+        try:
+            value = loads(text)
+        except refused:
+            return "refused", None
+        return "ok", value if text.count("[") < 300 else "deep"  # deep values: compared by shape only
+
+    assert answer(_json_loads, ValueError) == answer(orjson.loads, orjson.JSONDecodeError)
+
+
+@pytest.mark.parametrize("value", ["1e400", "[" * 2000 + "]" * 2000, "9" * 5000],
+                         ids=["1e400", "deep", "5000-digits"])
+def test_check_refuses_the_same_records_with_and_without_orjson(tmp_path: Path, value: str) -> None:
+    import os
+
+    write_policy(tmp_path, SMALL)
+    (tmp_path / "b.yaml").write_text(BINDING, encoding="utf-8")
+    (tmp_path / "r.jsonl").write_text('{"id": "a", "purpose": "backups", "collected": "2020-01-01"}\n'
+                                      f'{{"id": "b", "purpose": "backups", "collected": "2020-01-01", "x": {value}}}\n',
+                                      encoding="utf-8")
+    answers = []
+    for pure in ("0", "1"):
+        result = subprocess.run([sys.executable, "-m", "policyengine", "check", "test.policy", "-b", "b.yaml",
+                                 "-r", "r.jsonl", "--now", "2026-01-01", "--format", "jsonl"], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "POLICYENGINE_PURE_JSON": pure})
+        assert "Traceback" not in result.stderr, result.stderr
+        answers.append((result.returncode, result.stdout, result.stderr.split(": not valid JSON")[0]))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 2 and "r.jsonl:2" in answers[0][2]
