@@ -442,3 +442,72 @@ def test_check_refuses_the_same_records_with_and_without_orjson(tmp_path: Path, 
         answers.append((result.returncode, result.stdout, result.stderr.split(": not valid JSON")[0]))
     assert answers[0] == answers[1]
     assert answers[0][0] == 2 and "r.jsonl:2" in answers[0][2]
+
+
+# ---- Ctrl-C ------------------------------------------------------------------------------
+def _interrupt(args: list[str], cwd: Path, wait_for: str | None = None, delay: float = 1.5):
+    """Start policyengine in its own process group, send SIGINT to the whole group (as a
+    terminal's Ctrl-C does) once it is working, and return (exit code, stderr)."""
+    import os
+    import signal
+    import time
+
+    env = {**os.environ, "POLICYENGINE_CHUNK_BYTES": "65536"}
+    process = subprocess.Popen([sys.executable, "-m", "policyengine", *args], cwd=cwd, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    if wait_for:  # the workers are running once they exist as children
+        while time.monotonic() < deadline and not _children(process.pid):
+            time.sleep(0.05)
+        assert _children(process.pid), "no worker processes started"
+    time.sleep(delay)
+    assert process.poll() is None, "finished before it could be interrupted: make the input larger"
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the group this test started, workers included
+        process.communicate()
+        raise AssertionError(f"still running 60 s after Ctrl-C: {args}") from None
+    return process.returncode, err.decode()
+
+
+def _children(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+@pytest.fixture(scope="module")
+def big_records(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("big")
+    write_policy(folder, SMALL)
+    (folder / "b.yaml").write_text(BINDING, encoding="utf-8")
+    line = '{"id": "k%d", "purpose": "backups", "collected": "2020-01-01"}\n'
+    with open(folder / "r.jsonl", "w", encoding="utf-8") as out:
+        for start in range(0, 600_000, 10_000):
+            out.write("".join(line % i for i in range(start, start + 10_000)))
+    return folder
+
+
+@pytest.mark.parametrize("jobs", [["--jobs", "2"], ["--jobs", "1"]], ids=["jobs-2", "one-process"])
+def test_ctrl_c_during_check_exits_130_without_traceback(big_records: Path, jobs: list[str]) -> None:
+    code, err = _interrupt(["check", "test.policy", "-b", "b.yaml", "-r", "r.jsonl", "--now", "2026-01-01",
+                            "--format", "jsonl", *jobs], big_records, wait_for="workers" if jobs[1] == "2" else None,
+                           delay=1.0)
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err
+
+
+def test_ctrl_c_during_lint_and_fmt_exits_130_without_traceback(tmp_path: Path) -> None:
+    head = 'controller "X" {\n  authority IMY\n}\ncategory c "C"\nsubject s "S"\n'
+    body = "".join(f"purpose p{i} {{ subjects s categories cc basis consnt "
+                   "retain at most 1 year from collected }\n" for i in range(10_000))
+    (tmp_path / "many.policy").write_text(head + body, encoding="utf-8")
+    (tmp_path / ".policyengine.yaml").write_text("rules: {}\n", encoding="utf-8")
+    for args in (["lint", "many.policy"], ["fmt", "many.policy"]):
+        code, err = _interrupt(args, tmp_path, delay=1.0)
+        assert code == 130, (args, err)
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, err

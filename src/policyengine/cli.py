@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from .escaping import printable
-from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
+from .language.diagnostics import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
 from .language.lint import FORMATTERS, LintConfig, lint_paths
 from .language.source import policy_files, read_policy_text
 
@@ -31,6 +31,14 @@ class _LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
 
+    def invoke(self, ctx):
+        # Ctrl-C: exit 130 (128 + SIGINT) with no traceback, whichever command was running
+        # (click's own handling prints "Aborted!" and exits 1, the "findings" code).
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted()
+
     def get_command(self, ctx, name):
         if name in self.lazy:
             import importlib
@@ -38,6 +46,17 @@ class _LazyGroup(click.Group):
             module, attr = self.lazy[name].split(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
+
+
+
+
+
+def _interrupted() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving changes nothing
+    click.echo("policyengine: interrupted", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -120,6 +120,7 @@ def render_text(diagnostic: Diagnostic, source: str | list[str] | None) -> str:
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_TOOL_ERROR = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 
 class PolicyError(click.ClickException):
