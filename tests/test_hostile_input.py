@@ -511,3 +511,30 @@ def test_ctrl_c_during_lint_and_fmt_exits_130_without_traceback(tmp_path: Path) 
         code, err = _interrupt(args, tmp_path, delay=1.0)
         assert code == 130, (args, err)
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+# ---- found by the fuzzers (test_hostile_fuzz.py) -----------------------------------------
+@pytest.mark.parametrize("text, message", [
+    ("columns: {key: \x1b}\n", "b.yaml:1: not valid YAML: character '\\x1b' is not allowed"),
+    ("columns:\n  key: id\ntimezone: 2026-13-01\n", "timezone"),
+], ids=["control-character", "impossible-timestamp"])
+def test_binding_yaml_oddities_are_clean_errors(tmp_path: Path, text: str, message: str) -> None:
+    write_policy(tmp_path, SMALL)
+    (tmp_path / "b.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "r.csv").write_text("id,purpose,collected\n", encoding="utf-8")
+    result = run("check", "test.policy", "-b", "b.yaml", "-r", "r.csv", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("now", ["0001-01-01", "9999-12-31T23:59:59+14:00", "1899-12-31"])
+def test_now_at_the_ends_of_the_calendar_is_a_clean_error(tmp_path: Path, now: str) -> None:
+    write_policy(tmp_path, SMALL)
+    (tmp_path / "b.yaml").write_text(BINDING, encoding="utf-8")
+    (tmp_path / "r.csv").write_text("id,purpose,collected\n1,backups,0001-01-01\n2,backups,9999-12-31\n",
+                                    encoding="utf-8")
+    result = run("check", "test.policy", "-b", "b.yaml", "-r", "r.csv", "--now", now, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "the year must be between 1900 and 9000" in result.stderr
+    ok = run("check", "test.policy", "-b", "b.yaml", "-r", "r.csv", "--now", "2026-01-01", cwd=tmp_path)
+    assert ok.returncode == 1 and "Traceback" not in ok.stderr

@@ -40,17 +40,33 @@ class _Loader(yaml.SafeLoader):
         return yaml.MarkedYAMLError(problem=what, problem_mark=event.start_mark)
 
 
+# Dates in a binding are never YAML timestamps: `2026-13-01` would be a ValueError from
+# the constructor. Without the timestamp resolver such scalars stay strings.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def load(text: str, origin: str):
     """The data of one YAML document; ``YamlRefused`` naming ``origin:line`` otherwise."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # the reader refuses control characters here already
         return loader.get_single_data()
+    except yaml.reader.ReaderError as err:
+        line = text[:err.position].count("\n") + 1
+        char = chr(err.character) if isinstance(err.character, int) else str(err.character)
+        raise YamlRefused(f"{origin}:{line}: not valid YAML: character {char!r} is not "
+                          "allowed") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"{origin}:{mark.line + 1}" if mark is not None else origin
         problem = getattr(err, "problem", None) or str(err)
         raise YamlRefused(f"{where}: not valid YAML: {problem}") from None
+    except (ValueError, TypeError, OverflowError) as err:  # a constructor refusing a value
+        raise YamlRefused(f"{origin}: not valid YAML: {err}") from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops composing long before
         raise YamlRefused(f"{origin}: not valid YAML: nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
