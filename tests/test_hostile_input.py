@@ -538,3 +538,20 @@ def test_now_at_the_ends_of_the_calendar_is_a_clean_error(tmp_path: Path, now: s
     assert "the year must be between 1900 and 9000" in result.stderr
     ok = run("check", "test.policy", "-b", "b.yaml", "-r", "r.csv", "--now", "2026-01-01", cwd=tmp_path)
     assert ok.returncode == 1 and "Traceback" not in ok.stderr
+
+
+def test_every_exit_code_is_in_one_table_in_the_readme_and_docs() -> None:
+    from policyengine.language import diagnostics
+
+    root = Path(__file__).resolve().parents[1]
+
+    def table(path: Path) -> list[str]:
+        text = path.read_text(encoding="utf-8")
+        start = text.index("| code | `lint` | `fmt` |")
+        return [line for line in text[start:].split("\n\n")[0].splitlines()]
+
+    readme, docs = table(root / "README.md"), table(root / "docs" / "check.md")
+    assert readme == docs
+    codes = [line.split("|")[1].strip() for line in readme[2:]]
+    constants = sorted(v for k, v in vars(diagnostics).items() if k.startswith("EXIT_"))
+    assert sorted(int(c) for c in codes) == constants == [0, 1, 2, 130]
