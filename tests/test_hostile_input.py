@@ -517,7 +517,8 @@ def test_ctrl_c_during_lint_and_fmt_exits_130_without_traceback(tmp_path: Path) 
 @pytest.mark.parametrize("text, message", [
     ("columns: {key: \x1b}\n", "b.yaml:1: not valid YAML: character '\\x1b' is not allowed"),
     ("columns:\n  key: id\ntimezone: 2026-13-01\n", "timezone"),
-], ids=["control-character", "impossible-timestamp"])
+    ("sources: key\n", "sources must be a mapping"),
+], ids=["control-character", "impossible-timestamp", "sources-not-a-mapping"])
 def test_binding_yaml_oddities_are_clean_errors(tmp_path: Path, text: str, message: str) -> None:
     write_policy(tmp_path, SMALL)
     (tmp_path / "b.yaml").write_text(text, encoding="utf-8")

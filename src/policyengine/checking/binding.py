@@ -175,13 +175,18 @@ def parse_binding(data, origin: str) -> Binding:
     except ValueError as err:
         raise BindingError(f"{origin}: timezone: {err}") from None
     sources = {}
-    for name, override in (data.get("sources") or {}).items():
+    given_sources = data.get("sources") or {}
+    if not isinstance(given_sources, dict):
+        raise BindingError(f"{origin}: sources must be a mapping of source name: overrides")
+    for name, override in given_sources.items():
         where = f"sources.{name}"
         if not isinstance(override, dict):
             raise BindingError(f"{origin}: {where} must be a mapping")
         for key in override:
             if key not in _SOURCE_KEYS:
                 raise _complain(origin, where, key, _SOURCE_KEYS)
+        override = {k: (str(v) if k in ("separator", "purpose_is") and v is not None else v)
+                    for k, v in override.items()}
         sources[str(name)] = dict(override, columns=_columns(origin, where + ".columns",
                                                              override.get("columns")))
     separator = str(data.get("separator", ";"))

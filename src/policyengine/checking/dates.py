@@ -57,6 +57,18 @@ def add_duration(day: date, duration: ast.Duration) -> date:
     return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
+# Dates a check can do arithmetic on: a rule adds up to 150 years and reads a day either
+# side, so the calendar's ends (year 1, year 9999) would overflow. A record dated outside
+# these years is an unreadable date (PC901); --now outside them is an error.
+YEARS = (1900, 9000)
+
+
+def _in_years(parsed, value):
+    if not YEARS[0] <= parsed.year <= YEARS[1]:
+        raise BadDate(f"'{value}': the year must be between {YEARS[0]} and {YEARS[1]}")
+    return parsed
+
+
 def parse_instant(value, zone: tzinfo) -> datetime:
     """An aware datetime; a date alone is midnight, a naive timestamp is in ``zone``."""
     if not isinstance(value, str):
@@ -71,14 +83,16 @@ def parse_instant(value, zone: tzinfo) -> datetime:
             raise BadDate(f"'{value}' is not an ISO 8601 date or timestamp") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed
+    return _in_years(parsed, value)
 
 
 def local_day(value, zone: tzinfo) -> date:
     """The calendar day ``value`` falls on in ``zone``."""
     if isinstance(value, str) and len(value) == 10:
         try:
-            return date.fromisoformat(value)
+            return _in_years(date.fromisoformat(value), value)
+        except BadDate:
+            raise
         except ValueError:
             pass
     return parse_instant(value, zone).astimezone(zone).date()
@@ -89,9 +103,8 @@ def parse_now(text: str | None, zone: tzinfo) -> datetime:
         return datetime.now(zone)
     try:
         return parse_instant(text, zone)
-    except BadDate:
-        raise ValueError(f"--now: '{text}' is not an ISO 8601 date or timestamp "
-                         "(e.g. 2026-11-21 or 2026-11-21T12:00:00+01:00)") from None
+    except BadDate as err:
+        raise ValueError(f"--now: {err} (e.g. 2026-11-21 or 2026-11-21T12:00:00+01:00)") from None
 
 
 def financial_year_end(day: date, month: int, mday: int) -> date:
