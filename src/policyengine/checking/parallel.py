@@ -8,6 +8,7 @@ with the reporter and the output is the single process's, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections import deque
@@ -88,7 +89,25 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
         pool = _context().Pool(jobs, _start_worker, (lowered.compiled, lowered.binding, lowered.now))
     finally:
         signal.signal(signal.SIGINT, previous)
-    with pool:
+    # Ctrl-C in the parent only sets a flag, seen between waits: a KeyboardInterrupt raised
+    # inside the pool's own queues and locks could leave them held, and terminate() hang.
+    import multiprocessing
+
+    interrupted: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(1))
+
+    def result_of(pending):
+        while True:
+            if interrupted:
+                raise KeyboardInterrupt
+            try:
+                return pending.get(timeout=0.2)
+            except multiprocessing.TimeoutError:
+                continue
+
+    with contextlib.ExitStack() as stack:
+        stack.callback(signal.signal, signal.SIGINT, previous)
+        stack.enter_context(pool)
         def submit() -> None:
             for start, end, base in ranges:
                 window.append(pool.apply_async(_check_chunk, (path, label, start, end, base, render)))
@@ -97,7 +116,7 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
         for _ in range(2 * jobs):
             submit()
         while window:
-            payload, counts, records, error = window.popleft().get()
+            payload, counts, records, error = result_of(window.popleft())
             submit()
             stats.records += records
             yield payload, counts
