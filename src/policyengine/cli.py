@@ -14,9 +14,10 @@ from pathlib import Path
 
 import click
 
-from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
+from .escaping import printable
+from .language.diagnostics import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
 from .language.lint import FORMATTERS, LintConfig, lint_paths
-from .language.source import read_policy_text
+from .language.source import policy_files, read_policy_text
 
 CI_FORMATS = ("github", "junit")  # in ci_output, imported only when asked for
 FAIL_LEVELS = ("error", "warning")
@@ -48,6 +49,14 @@ class _LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
 
+    def invoke(self, ctx):
+        # Ctrl-C: exit 130 (128 + SIGINT) with no traceback, whichever command was running
+        # (click's own handling prints "Aborted!" and exits 1, the "findings" code).
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted()
+
     def get_command(self, ctx, name):
         if name in self.lazy:
             import importlib
@@ -77,6 +86,14 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     ctx.exit()
 
 
+def _interrupted() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving changes nothing
+    click.echo("policyengine: interrupted", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="Show the version and exit.")
@@ -85,34 +102,52 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS) + list(CI_FORMATS)),
               default="text", show_default=True,
-              help="sarif: SARIF 2.1.0; github: annotations.")
+              help="sarif: SARIF 2.1.0; github: annotations; junit: JUnit XML.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="YAML config setting rule levels (default: .policyengine.yaml found upward).")
+              help="YAML config setting rule levels (default: .policyengine.yaml found from each "
+                   "file's folder upwards).")
 @click.option("--fail-level", type=click.Choice(FAIL_LEVELS), default="warning", show_default=True,
               help="Exit 1 only for diagnostics at this level or above.")
 @click.option("--no-fail", is_flag=True, help="Exit 0 whatever is found (2 still means the tool failed).")
 def lint(files: tuple[str, ...], output_format: str, config_path: str | None, fail_level: str,
          no_fail: bool) -> None:
-    """Report every error and warning in policy FILES.
+    """Report every error and warning in policy FILES (a directory: its *.policy files;
+    -: stdin).
 
     Silence one finding with a comment `# lint-ignore: PE212` on its line (or
     alone on the line above). Exit 0 clean, 1 findings, 2 the tool failed.
     """
-    config = LintConfig.load(Path(config_path)) if config_path else LintConfig.discover(Path.cwd())
-    result = lint_paths(list(files), config)
-    if output_format in CI_FORMATS:
-        from .ci_output import LINT_FORMATTERS
+    config = LintConfig.load(Path(config_path)) if config_path else None  # None: each file's own
+    result = lint_paths(policy_files(files), config)
+    if result.files or not result.unreadable:  # nothing read at all: only the errors
+        if output_format in CI_FORMATS:
+            from .ci_output import LINT_FORMATTERS
 
-        click.echo(LINT_FORMATTERS[output_format](result), nl=False)
-    else:
-        click.echo(FORMATTERS[output_format](result), nl=False)
+            click.echo(LINT_FORMATTERS[output_format](result), nl=False)
+        else:
+            click.echo(FORMATTERS[output_format](result), nl=False)
+    for message in result.unreadable:
+        click.echo(f"Error: {message}", err=True)
+    if result.unreadable:
+        sys.exit(EXIT_TOOL_ERROR)
     sys.exit(exit_code([d.level for d in result.diagnostics], fail_level, no_fail))
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    """Replace the file's text (through a temporary file and a rename). A symbolic link is
+    kept: the file it points to is rewritten. A folder that cannot be written is a clean
+    error, and the file is left as it was."""
+    path = Path(os.path.realpath(path))
+    try:
+        _replace(path, text)
+    except OSError as err:
+        raise PolicyError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def _replace(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".fmt-tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
@@ -127,13 +162,14 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if any file would change.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what would change.")
 @click.option("--write", "-w", is_flag=True, help="Rewrite the files in place.")
 @click.option("--list", "-l", "list_only", is_flag=True, help="List the files that would change.")
 def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_only: bool) -> None:
-    """Format policy FILES canonically (stdin to stdout when no FILES).
+    """Format policy FILES canonically (a directory: its *.policy files; stdin to stdout
+    when no FILES).
 
     Exit 0 formatted or already canonical, 1 with --check/--diff/--list when
     something would change, 2 a file could not be read or parsed.
@@ -142,8 +178,14 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_
 
     if write and not files:
         raise PolicyError("--write needs FILES (stdin is formatted to stdout)")
+    if write and (check or show_diff or list_only):
+        raise PolicyError("--write changes files; --check, --diff and --list only report: give one")
     changed = failed = 0
-    for name in files or ("-",):
+    for name in policy_files(files) if files else ("-",):
+        if write and name == "-":
+            click.echo("policyengine fmt: --write cannot rewrite stdin ('-')", err=True)
+            failed += 1
+            continue
         try:
             original = _source(name)
             formatted = format_text(original, "<stdin>" if name == "-" else name)
@@ -157,13 +199,17 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_
             continue
         changed += 1
         if list_only or check:
-            click.echo(name)
+            click.echo(printable(name))
         if show_diff:
             diff = difflib.unified_diff(original.splitlines(True), formatted.splitlines(True),
                                         f"a/{name}", f"b/{name}")
             click.echo("".join(diff), nl=False)
         if write:
-            _write_atomically(Path(name), formatted)
+            try:
+                _write_atomically(Path(name), formatted)
+            except PolicyError as err:
+                click.echo(f"policyengine fmt: {err.format_message()}", err=True)
+                failed += 1
         elif not (check or show_diff or list_only):
             click.echo(formatted, nl=False)
     if failed:
@@ -174,11 +220,9 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_
 
 def _source(name: str) -> str:
     """A policy's text from a file or, for '-', stdin; bad bytes are a tool error here."""
-    from .language.parser import ParseFailed, decode
+    from .language.parser import ParseFailed
 
     try:
-        if name == "-":
-            return decode(sys.stdin.buffer.read(), "<stdin>")
         return read_policy_text(name)
     except ParseFailed as failed:
         raise PolicyError(render_text(failed.diagnostic, None)) from None

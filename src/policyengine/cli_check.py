@@ -18,6 +18,7 @@ from .checking.compile import compile_policy
 from .checking.dates import get_zone, parse_now
 from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, PolicyError
 from .checking.explain import explain_record
+from .escaping import printable
 from .language.loading import load_policy
 from .checking.records import open_source
 from .checking.report import FORMATS, RunInfo, reporter
@@ -31,7 +32,7 @@ def _setup(policy_path: str, binding_path: str | None, timezone: str | None, now
     policy = load_policy(policy_path)
     compiled = compile_policy(policy)
     binding_path = binding_path or find_binding(policy_path)
-    binding = load_binding(binding_path) if binding_path else Binding.identity()
+    binding = load_binding(binding_path) if binding_path else Binding.implicit_default()
     if timezone:
         binding = dataclasses.replace(binding, timezone=timezone)
     try:
@@ -40,6 +41,7 @@ def _setup(policy_path: str, binding_path: str | None, timezone: str | None, now
     except ValueError as err:
         raise PolicyError(str(err)) from None
     return compiled, binding, zone, now
+
 
 
 _common = [
@@ -73,8 +75,12 @@ def _explain(compiled, binding, now, sources, key: str) -> None:
     sys.exit(EXIT_FINDINGS if has_findings else EXIT_OK)
 
 
+def _warn(message: str) -> None:
+    click.echo(f"Warning: {printable(message)}", err=True)
+
+
 def _explain_source(compiled, binding, now, source, key, found, has_findings):
-    lowered = bind_source(compiled, source, binding, now)
+    lowered = bind_source(compiled, source, binding, now, _warn)
     i_key = lowered.i_key
     for number, values in source.read(lowered.columns):
         if values[i_key] is not None and str(values[i_key]) == key:
@@ -144,7 +150,8 @@ def _run(compiled, binding, zone, now, policy, sources, opened, output_format, s
 
     sink, progress = Progress.for_run(opened, report)  # a progress line on a terminal only
     try:
-        info.records, counts = run_check(compiled, opened, binding, now, sink, jobs=jobs, counts=info.counts)
+        info.records, counts = run_check(compiled, opened, binding, now, sink, jobs=jobs, counts=info.counts,
+                                         warn=_warn)
     finally:
         if progress is not None:
             progress.finish()

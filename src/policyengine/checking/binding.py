@@ -20,14 +20,13 @@ policy whose clock start the binding does not map.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import yaml
 
 from .compile import DERIVED_ANCHORS, CompiledPolicy
 from .dates import DEFAULT_ZONE, get_zone
 from ..language.diagnostics import PolicyError, did_you_mean
+from .. import safe_yaml
 
 # Every field a record can carry, in a fixed order.
 NAME_FIELDS = ("key", "purpose", "subject", "categories", "recipients", "recipient_country", "consent_scope")
@@ -54,6 +53,9 @@ class Binding:
     timezone: str = DEFAULT_ZONE
     origin: str = "<default binding>"
     sources: dict[str, dict] = field(default_factory=dict, compare=False, repr=False)
+    # No binding was given: each source binds the fields whose columns it has, and a rule
+    # that needs one it lacks is reported (``gaps``) and not checked, instead of an error.
+    implicit: bool = field(default=False, compare=False)
 
     @classmethod
     def identity(cls, timezone: str = DEFAULT_ZONE) -> "Binding":
@@ -63,6 +65,35 @@ class Binding:
         columns["key"] = "id"
         return cls(columns, timezone=timezone)
 
+    @classmethod
+    def implicit_default(cls, timezone: str = DEFAULT_ZONE) -> "Binding":
+        """What the CLI uses with no binding: ``identity``, narrowed per source to the
+        columns the records have (``narrowed_to``)."""
+        return replace(cls.identity(timezone), implicit=True)
+
+    def narrowed_to(self, columns) -> "Binding":
+        """The fields whose columns are present (key and purpose stay: they are required)."""
+        have = set(columns)
+        kept = {f: c for f, c in self.columns.items() if c in have or f in ("key", "purpose")}
+        return replace(self, columns=kept)
+
+    def gaps(self, policy: CompiledPolicy) -> list[str]:
+        """The rules this binding leaves without their clock (or consent column): each
+        a sentence saying which rule cannot be checked and which column it needs."""
+        purposes = [policy.purpose(self.purpose_is)] if self.purpose_is else list(policy.purposes)
+        out = []
+        for p in purposes:
+            if p is None:
+                continue
+            for rule in p.erase + p.keep:
+                needed = self.anchor_field(rule.anchor)
+                if needed not in self.columns:
+                    out.append(f"{rule.where}: purpose '{p.name}': '{rule.clause}' is not checked: "
+                               f"no column '{needed}'")
+            if p.consent and "consent_given" not in self.columns:
+                out.append(f"{p.where}: purpose '{p.name}': consent is not checked: no column 'consent_given'")
+        return out
+
     def for_source(self, name: str) -> "Binding":
         override = self.sources.get(name) or self.sources.get(Path(name).stem) or {}
         columns = dict(self.columns)
@@ -71,10 +102,12 @@ class Binding:
         if purpose_is is not None:
             columns.pop("purpose", None)
         return Binding(columns, purpose_is, override.get("separator", self.separator),
-                       self.timezone, self.origin + (f" (source {name})" if override else ""))
+                       self.timezone, self.origin + (f" (source {name})" if override else ""),
+                       implicit=self.implicit)
 
     def check_against(self, policy: CompiledPolicy) -> None:
-        """Refuse a binding that leaves a rule of the policy without its clock."""
+        """Refuse a binding that leaves a rule of the policy without its clock (an implicit
+        binding only needs the key and the purpose: its gaps are reported, not refused)."""
         if "key" not in self.columns:
             raise BindingError(f"{self.origin}: no column for the record key (columns: key: ...)")
         if self.purpose_is is None and "purpose" not in self.columns:
@@ -89,6 +122,8 @@ class Binding:
             purposes = [purpose]
         else:
             purposes = list(policy.purposes)
+        if self.implicit:
+            return
         for p in purposes:
             for rule in p.erase + p.keep:
                 needed = self.anchor_field(rule.anchor)
@@ -146,13 +181,18 @@ def parse_binding(data, origin: str) -> Binding:
     except ValueError as err:
         raise BindingError(f"{origin}: timezone: {err}") from None
     sources = {}
-    for name, override in (data.get("sources") or {}).items():
+    given_sources = data.get("sources") or {}
+    if not isinstance(given_sources, dict):
+        raise BindingError(f"{origin}: sources must be a mapping of source name: overrides")
+    for name, override in given_sources.items():
         where = f"sources.{name}"
         if not isinstance(override, dict):
             raise BindingError(f"{origin}: {where} must be a mapping")
         for key in override:
             if key not in _SOURCE_KEYS:
                 raise _complain(origin, where, key, _SOURCE_KEYS)
+        override = {k: (str(v) if k in ("separator", "purpose_is") and v is not None else v)
+                    for k, v in override.items()}
         sources[str(name)] = dict(override, columns=_columns(origin, where + ".columns",
                                                              override.get("columns")))
     separator = str(data.get("separator", ";"))
@@ -170,11 +210,9 @@ def load_binding(path: str) -> Binding:
     except UnicodeDecodeError:
         raise BindingError(f"{path}: the binding is not UTF-8") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else path
-        raise BindingError(f"{where}: not valid YAML: {getattr(err, 'problem', err)}") from None
+        data = safe_yaml.load(text, path)
+    except safe_yaml.YamlRefused as err:
+        raise BindingError(str(err)) from None
     return parse_binding(data, path)
 
 

@@ -80,7 +80,7 @@ class LoweredPolicy(PythonLowering):
         out: list[Finding] = []
         if self.i_subject is not None or self.i_categories is not None or self.i_recipients is not None:
             self._coverage(lp.purpose, values, where, number, out)
-        if lp.purpose.consent:
+        if lp.purpose.consent and self.i_consent is not None:  # unbound: see Binding.gaps
             self._consent(lp.purpose, values, where, number, out)
         overdue = None
         for lr in lp.erase:

@@ -7,6 +7,7 @@ recomputes each rule's dates exactly, without the fast path's thresholds.
 
 from __future__ import annotations
 
+from ..escaping import printable
 from .compile import OVERDUE
 from .dates import BadDate, OutOfCalendar, period_text
 from .evaluate import LoweredPolicy
@@ -80,4 +81,5 @@ def explain_record(lowered: LoweredPolicy, where: str, number: int, values: tupl
             lines.append(f"      {f.message}")
     else:
         lines.append("findings: none; nothing is due for this record")
-    return "\n".join(lines) + "\n"
+    # Every line quotes record values: each is escaped whole, so a value cannot add lines.
+    return "\n".join(printable(line) for line in lines) + "\n"

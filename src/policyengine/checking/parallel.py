@@ -8,7 +8,9 @@ with the reporter and the output is the single process's, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from collections import deque
 from datetime import datetime
 from typing import Callable, Iterator
@@ -36,6 +38,9 @@ def chunk_bytes(size: int, jobs: int) -> int:
 
 def _start_worker(compiled: CompiledPolicy, binding: Binding, now: datetime) -> None:
     global _WORKER
+    # Ctrl-C reaches the whole process group: the parent stops the run (exit 130) and
+    # terminates the pool; a worker that raised KeyboardInterrupt would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = lower_to_python(compiled, binding, now)
 
 
@@ -78,7 +83,31 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
     size = os.path.getsize(path)
     ranges = line_ranges(path, chunk_bytes(size, jobs))
     window: deque = deque()
-    with _context().Pool(jobs, _start_worker, (lowered.compiled, lowered.binding, lowered.now)) as pool:
+    # Workers are forked with SIGINT ignored (a Ctrl-C before their initializer runs too).
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = _context().Pool(jobs, _start_worker, (lowered.compiled, lowered.binding, lowered.now))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    # Ctrl-C in the parent only sets a flag, seen between waits: a KeyboardInterrupt raised
+    # inside the pool's own queues and locks could leave them held, and terminate() hang.
+    import multiprocessing
+
+    interrupted: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(1))
+
+    def result_of(pending):
+        while True:
+            if interrupted:
+                raise KeyboardInterrupt
+            try:
+                return pending.get(timeout=0.2)
+            except multiprocessing.TimeoutError:
+                continue
+
+    with contextlib.ExitStack() as stack:
+        stack.callback(signal.signal, signal.SIGINT, previous)
+        stack.enter_context(pool)
         def submit() -> None:
             for start, end, base in ranges:
                 window.append(pool.apply_async(_check_chunk, (path, label, start, end, base, render)))
@@ -87,7 +116,7 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
         for _ in range(2 * jobs):
             submit()
         while window:
-            payload, counts, records, error = window.popleft().get()
+            payload, counts, records, error = result_of(window.popleft())
             submit()
             stats.records += records
             yield payload, counts

@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import re
 import sqlite3
 import sys
 from operator import itemgetter
@@ -28,17 +29,61 @@ from typing import Iterator
 from ..language.diagnostics import PolicyError
 
 def _json_int(text: str):
-    """Integers as orjson reads them: beyond 64 bits they become floats."""
-    value = int(text)
-    return value if -(1 << 63) <= value < (1 << 64) else float(text)
+    """Integers as orjson reads them: beyond 64 bits they become floats (and one too large
+    for a float is refused). No int() of a long digit string: Python refuses 4,300 digits."""
+    if len(text) <= 20:
+        value = int(text)
+        if -(1 << 63) <= value < (1 << 64):
+            return value
+    return _json_float(text)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if value in (_INF, -_INF):  # orjson: "number is infinity when parsed as double"
+        raise ValueError(f"number {text[:20]}{'...' if len(text) > 20 else ''} is infinity when parsed as double")
+    return value
+
+
+_INF = float("inf")
 
 
 def _json_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")  # orjson refuses NaN and Infinity too
 
 
+# orjson refuses arrays and objects nested deeper than this; the standard library would
+# recurse until RecursionError (about 1,000 with the default limit, less deep in a stack).
+JSON_MAX_DEPTH = 1024
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _json_depth(data) -> int:
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+    depth = deepest = 0
+    for byte in _STRING.sub(b'""', raw):
+        if byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
 def _json_loads(data):
-    return json.loads(data, parse_int=_json_int, parse_constant=_json_constant)
+    opened = data.count(b"[" if isinstance(data, (bytes, bytearray)) else "[") + data.count(
+        b"{" if isinstance(data, (bytes, bytearray)) else "{")
+    if opened <= 256:  # far from any limit: the common case costs two counts
+        return json.loads(data, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
+    depth = _json_depth(data)
+    if depth > JSON_MAX_DEPTH:
+        raise ValueError(f"depth limit exceeded: nested {depth} deep, at most {JSON_MAX_DEPTH}")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 2 * depth + 2000))  # depth plus the stack we are called from
+    try:
+        return json.loads(data, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 # orjson is a dependency (measured: parsing is most of the cost of a JSON Lines run, orjson
@@ -84,6 +129,7 @@ class Source:
     columns: list[str]
 
     closer = None  # what to close when done (not stdin)
+    empty = False  # True: there are no records (and so no columns) at all
 
     def read(self, wanted: list[str]) -> Iterator[tuple[int, tuple]]:
         raise NotImplementedError
@@ -152,6 +198,7 @@ class JsonLinesSource(Source):
                 self.first_line = line
                 break
         self.columns = list(self.first[1]) if self.first else []
+        self.empty = self.first is None
 
     def _parse(self, number: int, line) -> dict:
         try:

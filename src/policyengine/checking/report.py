@@ -14,6 +14,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from ..escaping import csv_cell, printable
 from .findings import CODES, Finding, as_tuples
 
 from .records import PURE_JSON
@@ -49,6 +50,25 @@ class RunInfo:
                 "counts": {code: self.counts[code] for code in sorted(self.counts)}}
 
 
+class CsvRows:
+    """Findings as CSV rows. Text a spreadsheet would run as a formula is neutralised
+    (``escaping.csv_cell``). The csv module quotes a cell holding the line terminator
+    ("\\n") but not a bare CR, which readers take as a row end too: a row with a CR in a
+    cell is written fully quoted, so a record cannot forge rows."""
+
+    def __init__(self, out):
+        self.minimal = csv.writer(out, lineterminator="\n")
+        self.quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def header(self) -> None:
+        self.minimal.writerow(CSV_COLUMNS)
+
+    def write(self, d: dict) -> None:
+        row = [csv_cell("" if d[c] is None else d[c]) for c in CSV_COLUMNS]
+        cr = any(isinstance(cell, str) and "\r" in cell for cell in row)
+        (self.quoted if cr else self.minimal).writerow(row)
+
+
 def render_chunk(render: str | None, findings: list[Finding]):
     """Findings rendered where they are found (a worker process of ``check --jobs``), for
     ``Reporter.add_chunk`` of the reporter whose ``chunk_format`` is ``render``: the text
@@ -57,10 +77,9 @@ def render_chunk(render: str | None, findings: list[Finding]):
         return "".join([_line(f.to_dict()) + "\n" for f in findings])
     if render == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        rows = CsvRows(buffer)
         for f in findings:
-            d = f.to_dict()
-            writer.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+            rows.write(f.to_dict())
         return buffer.getvalue()
     if render == "json":
         return [_line(f.to_dict()) for f in findings]
@@ -109,12 +128,11 @@ class CsvReporter(Reporter):
 
     def __init__(self, out, info):
         super().__init__(out, info)
-        self.writer = csv.writer(out, lineterminator="\n")
-        self.writer.writerow(CSV_COLUMNS)
+        self.rows = CsvRows(out)
+        self.rows.header()
 
     def add(self, finding: Finding) -> None:
-        d = finding.to_dict()
-        self.writer.writerow(["" if d[c] is None else d[c] for c in CSV_COLUMNS])
+        self.rows.write(finding.to_dict())
 
 
 class JsonReporter(Reporter):
@@ -154,9 +172,16 @@ class SummaryReporter(Reporter):
         self.out.write(summary_text(self.info))
 
 
+class JsonSummaryReporter(SummaryReporter):
+    """``--summary --format json`` (or jsonl): the run and its counts as one JSON document."""
+
+    def finish(self) -> None:
+        self.out.write(json.dumps({"run": self.info.to_dict()}, ensure_ascii=False) + "\n")
+
+
 def summary_text(info: RunInfo) -> str:
     total = sum(info.counts.values())
-    lines = [f"{info.records} record{'s' if info.records != 1 else ''} checked against {info.policy} "
+    lines = [f"{info.records} record{'s' if info.records != 1 else ''} checked against {printable(info.policy)} "
              f"on {info.today} ({info.timezone}): {total} finding{'s' if total != 1 else ''}"]
     for code in sorted(info.counts):
         action, title = CODES[code]
@@ -179,15 +204,16 @@ class TextReporter(Reporter):
             action, title = CODES[code]
             w(f"{code} {action}: {title} ({len(found)})\n")
             rows = [("record", "purpose", "due", "days", "rule", "record at")]
-            for f in found:
-                rows.append((f.record, f.purpose or "-", f.due.isoformat() if f.due else "-",
-                             "-" if f.days is None else str(f.days), f.rule or "-", f.location))
+            for f in found:  # record values are escaped: a key cannot forge a line or drive the terminal
+                rows.append((printable(str(f.record)), printable(f.purpose or "-"),
+                             f.due.isoformat() if f.due else "-", "-" if f.days is None else str(f.days),
+                             printable(f.rule or "-"), printable(f.location)))
             widths = [max(len(r[i]) for r in rows) for i in range(6)]
             for n, row in enumerate(rows):
                 cells = [row[i].rjust(widths[i]) if i == 3 else row[i].ljust(widths[i]) for i in range(6)]
                 w("  " + "  ".join(cells).rstrip() + "\n")
                 if n:
-                    w(f"      {found[n - 1].message}\n")
+                    w(f"      {printable(found[n - 1].message)}\n")
             w("\n")
         w(summary_text(self.info))
 
@@ -232,4 +258,6 @@ REPORTERS = {"text": TextReporter, "json": JsonReporter, "jsonl": JsonLinesRepor
 
 
 def reporter(fmt: str, out, info: RunInfo, summary: bool = False) -> Reporter:
-    return SummaryReporter(out, info) if summary else REPORTERS[fmt](out, info)
+    if summary:
+        return JsonSummaryReporter(out, info) if fmt in ("json", "jsonl") else SummaryReporter(out, info)
+    return REPORTERS[fmt](out, info)

@@ -54,15 +54,21 @@ def check(policy, records: Iterable[Mapping], now=None, *, binding: Binding | No
             yield from out
 
 
-def bind_source(policy, source: Source, binding: Binding, now=None) -> LoweredPolicy:
+def bind_source(policy, source: Source, binding: Binding, now=None,
+                warn: Callable[[str], None] | None = None) -> LoweredPolicy:
     """The policy lowered for one source: its binding resolved and checked against
-    the policy and against the source's columns."""
+    the policy and against the source's columns. An implicit binding (no binding given)
+    is narrowed to the columns the source has; ``warn`` hears each rule left unchecked."""
     compiled = _compiled(policy)
     bound = binding.for_source(source.name)
+    if bound.implicit and not source.empty:
+        bound = bound.narrowed_to(source.columns)
+        for gap in bound.gaps(compiled) if warn else ():
+            warn(f"{source.label}: no binding given, {gap}")
     bound.check_against(compiled)
     lowered = lower_to_python(compiled, bound, now)
     missing = source.missing(lowered.columns)
-    if missing:
+    if missing and not source.empty:  # no records at all: "0 records", not a missing column
         fields = {c: f for f, c in bound.columns.items()}
         named = ", ".join(f"'{c}' (for {fields[c]})" for c in missing)
         raise RecordError(f"{source.label}: the binding ({bound.origin}) names "
@@ -116,7 +122,8 @@ def jobs_for(source, jobs: int) -> int:
 
 
 def run_check(policy, sources: Iterable[Source], binding: Binding, now, sink: Sink, *,
-              jobs: int = 0, counts: Counter | None = None) -> tuple[int, Counter]:
+              jobs: int = 0, counts: Counter | None = None,
+              warn: Callable[[str], None] | None = None) -> tuple[int, Counter]:
     """Check every source into ``sink``: (records read, findings per code).
 
     ``jobs`` as ``jobs_for``; a file split over processes comes back as chunks the workers
@@ -126,7 +133,7 @@ def run_check(policy, sources: Iterable[Source], binding: Binding, now, sink: Si
     counts = counts if counts is not None else Counter()
     for source in sources:
         n = jobs_for(source, jobs)
-        lowered = bind_source(compiled, source, binding, now)
+        lowered = bind_source(compiled, source, binding, now, warn)
         path = _split_path(source, n)
         if path is not None:
             for payload, found in check_file_parallel(lowered, path, source.label, n, stats,

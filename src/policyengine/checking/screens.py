@@ -42,7 +42,7 @@ def python_screen(lowering: PythonLowering, lp: LoweredPurpose):
     for i in (lowering.i_categories, lowering.i_recipients):
         if i is not None:
             code.append(f"    if v[{i}]: return False")
-    if p.consent:
+    if p.consent and lowering.i_consent is not None:
         code.append(f"    if not v[{lowering.i_consent}]: return False")
         if p.consent_scope:  # only the plain scope itself is cleared; anything else is evaluated
             code.append(f"    if v[{lowering.i_scope}] != {p.consent_scope!r}: return False"
@@ -144,7 +144,7 @@ def _native_constraints(lowering: PythonLowering, lp: LoweredPurpose) -> list | 
         for i in (lowering.i_categories, lowering.i_recipients):
             if i is not None:
                 add(i, _EMPTY)
-        if p.consent:
+        if p.consent and lowering.i_consent is not None:
             add(lowering.i_consent, _NONEMPTY)
             if lowering.i_withdrawn is not None and lowering.i_activity is not None:
                 add(lowering.i_withdrawn, _EMPTY)  # stricter than "not both"

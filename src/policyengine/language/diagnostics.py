@@ -8,6 +8,7 @@ from typing import Iterable
 
 import click
 
+from ..escaping import printable, printable_lines, width_of
 from .ast import Span
 
 ERROR = "error"
@@ -49,6 +50,8 @@ CODES: dict[str, tuple[str, str]] = {
     "PE234": (WARNING, "no general description of security measures"),
     "PE235": (WARNING, "controller outside the EU/EEA without a representative"),
     "PE236": (WARNING, "no supervisory authority named"),
+    "PE217": (WARNING, "lint-ignore comment not understood"),
+    "PE218": (WARNING, "lint-ignore that silences nothing"),
 }
 
 
@@ -82,9 +85,12 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
-def excerpt(source: str, span: Span) -> str:
-    """The offending line with a caret under the span, as compilers print it."""
-    lines = source.splitlines()
+def excerpt(source: str | list[str], span: Span) -> str:
+    """The offending line with a caret under the span, as compilers print it.
+
+    ``source`` is the text, or its lines (``source_lines``): a caller rendering many
+    diagnostics of one file splits it once, so the output stays linear in their number."""
+    lines = source_lines(source) if isinstance(source, str) else source
     if not (1 <= span.line <= len(lines)):
         return ""
     text = lines[span.line - 1].expandtabs(1)
@@ -97,18 +103,26 @@ def excerpt(source: str, span: Span) -> str:
     if span.end_line == span.line and span.end_column > span.column:
         width = span.end_column - span.column
     width = max(1, min(width, len(text) - col + 2))
+    # Control characters are shown escaped (\\e, \\x07): the caret moves with them.
+    lead, marked = width_of(text[:col - 1]) + max(0, col - 1 - len(text)), width_of(text[col - 1:col - 1 + width])
+    width = max(1, marked + max(0, width - len(text[col - 1:col - 1 + width])))
     gutter = f"{span.line:>5} | "
-    return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (col - 1)}{'^' * width}"
+    return f"{gutter}{printable(text)}\n{' ' * (len(gutter) - 2)}| {' ' * lead}{'^' * width}"
 
 
-def render_text(diagnostic: Diagnostic, source: str | None) -> str:
-    parts = [f"{diagnostic.span}: {diagnostic.code}: {diagnostic.level}: {diagnostic.message}"]
+def source_lines(text: str) -> list[str]:
+    """A file's lines as spans count them (``\n`` ends a line, as in the grammar)."""
+    return text.splitlines()
+
+
+def render_text(diagnostic: Diagnostic, source: str | list[str] | None) -> str:
+    parts = [printable(f"{diagnostic.span}: {diagnostic.code}: {diagnostic.level}: {diagnostic.message}")]
     if source:
         shown = excerpt(source, diagnostic.span)
         if shown:
             parts.append(shown)
     if diagnostic.hint:
-        parts.append(f"  hint: {diagnostic.hint}")
+        parts.append(printable(f"  hint: {diagnostic.hint}"))
     return "\n".join(parts)
 
 
@@ -116,6 +130,7 @@ def render_text(diagnostic: Diagnostic, source: str | None) -> str:
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_TOOL_ERROR = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 
 class PolicyError(click.ClickException):
@@ -123,11 +138,17 @@ class PolicyError(click.ClickException):
 
     exit_code = EXIT_TOOL_ERROR
 
+    def format_message(self) -> str:
+        # Messages quote file names, binding keys and record values: nothing in them may
+        # drive the terminal. Our own line breaks stay.
+        return printable_lines(super().format_message())
+
 
 class PolicyInvalid(PolicyError):
     """A policy has errors and cannot be used for checking."""
 
     def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str]):
         self.diagnostics = diagnostics
-        shown = "\n".join(render_text(d, sources.get(d.span.file)) for d in diagnostics)
+        lines = {file: source_lines(text) for file, text in sources.items()}
+        shown = "\n".join(render_text(d, lines.get(d.span.file)) for d in diagnostics)
         super().__init__(f"the policy has errors:\n{shown}")

@@ -8,12 +8,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import ast
-from .diagnostics import CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, render_text
+from .diagnostics import (CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, did_you_mean,
+                          render_text, source_lines)
 from .parser import ParseFailed, parse
-from .source import ignored_lines, read_policy_text
+from .source import STDIN, parse_ignores, read_policy_text, silenced_line, statement_lines
 from .validate import validate
 
 CONFIG_NAMES = (".policyengine.yaml", ".policyengine.yml")
+CONFIG_KEYS = ("rules",)
 UNSILENCEABLE = frozenset({"PE001", "PE002", "PE003"})
 OFF = "off"
 
@@ -26,19 +28,29 @@ class LintConfig:
 
     @classmethod
     def load(cls, path: Path) -> "LintConfig":
-        import yaml  # only when a config exists: start-up counts under pre-commit
+        from .. import safe_yaml  # only when a config exists: start-up counts under pre-commit
 
         try:
-            data = yaml.safe_load(path.read_text("utf-8")) or {}
+            data = safe_yaml.load(path.read_text("utf-8"), str(path)) or {}
         except OSError as err:
             raise PolicyError(f"cannot read config {path}: {err.strerror}") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as err:
-            raise PolicyError(f"{path}: not valid YAML: {err}") from None
+        except UnicodeDecodeError:
+            raise PolicyError(f"{path}: not valid YAML: the file is not UTF-8") from None
+        except safe_yaml.YamlRefused as err:
+            raise PolicyError(str(err)) from None
+        if isinstance(data, dict):
+            for key in data:
+                if key not in CONFIG_KEYS:
+                    hint = did_you_mean(str(key), CONFIG_KEYS)
+                    raise PolicyError(f"{path}: unknown key {str(key)!r}"
+                                      + (f"; {hint}" if hint else f" (known: {', '.join(CONFIG_KEYS)})"))
         rules = data.get("rules", {}) if isinstance(data, dict) else None
         if not isinstance(rules, dict):
             raise PolicyError(f"{path}: expected a mapping 'rules: {{PE212: off, ...}}'")
         levels = {}
         for code, level in rules.items():
+            if not isinstance(code, str):
+                raise PolicyError(f"{path}: unknown code {code!r} (known: {', '.join(CODES)})")
             if code in UNSILENCEABLE and level != ERROR:
                 raise PolicyError(f"{path}: {code} cannot be set to {level!r}: a file that cannot be "
                                   "read or parsed is never clean")
@@ -52,11 +64,19 @@ class LintConfig:
 
     @classmethod
     def discover(cls, start: Path) -> "LintConfig":
+        """The config of the nearest folder from ``start`` upwards that has one (as Regal
+        finds its config): a policy is linted by the rules of its own tree, wherever lint
+        runs from."""
+        start = start.absolute()
         for folder in (start, *start.parents):
             for name in CONFIG_NAMES:
                 if (folder / name).is_file():
                     return cls.load(folder / name)
         return cls()
+
+    @classmethod
+    def for_file(cls, path: str) -> "LintConfig":
+        return cls.discover(Path.cwd() if path == "-" else Path(path).absolute().parent)
 
 
 @dataclass
@@ -64,6 +84,7 @@ class LintResult:
     diagnostics: list[Diagnostic]
     sources: dict[str, str]  # file -> text, for excerpts
     files: int = 0  # files linted, including those that could not be decoded
+    unreadable: list[str] = field(default_factory=list)  # tool errors (exit 2); the rest was linted
 
     @property
     def failed(self) -> bool:
@@ -80,32 +101,54 @@ def lint_text(text: str, file: str) -> tuple[list[Diagnostic], ast.PolicyFile | 
 
 
 def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult:
-    """Lint files: every diagnostic, config levels and inline ignores applied, sorted."""
-    config = config or LintConfig.discover(Path.cwd())
+    """Lint files; ``config`` for all, or (None) each file's own, found from its folder up."""
+    given, configs = config, {}
+    unreadable: list[str] = []
     found: list[Diagnostic] = []
     sources: dict[str, str] = {}
     for path in paths:
+        if given is None:
+            folder = str(Path(path).absolute().parent) if path != "-" else "-"
+            if folder not in configs:
+                configs[folder] = LintConfig.for_file(path)
+            config = configs[folder]
+        name = "<stdin>" if path == STDIN else path
         try:
             text = read_policy_text(path)
         except ParseFailed as failed:
             found.append(failed.diagnostic)
             continue
-        sources[path] = text
-        diagnostics, policy = lint_text(text, path)
-        ignored = ignored_lines(policy.comments) if policy else {}
+        except PolicyError as err:  # unreadable: said, and the other files are still linted
+            unreadable.append(err.format_message())
+            continue
+        sources[name] = text
+        diagnostics, policy = lint_text(text, name)
+        ignores, problems = parse_ignores(policy.comments, name) if policy else ([], [])
+        first = statement_lines(policy) if policy else {}
+        ignored = {(first.get(i.line, i.line), i.code): i for i in ignores}
+        used = set()
         for d in diagnostics:
             level = config.level_of(d.code)
-            if d.code not in UNSILENCEABLE and (level == OFF or d.code in ignored.get(d.span.line, ())):
+            key = (silenced_line(d, first), d.code)
+            if d.code not in UNSILENCEABLE and key in ignored:
+                used.add(key)
                 continue
-            found.append(replace(d, level=level))
+            if level != OFF:
+                found.append(replace(d, level=level))
+        problems += [Diagnostic("PE218", f"'lint-ignore: {i.code}' silences nothing on line {i.line}", i.span,
+                                "remove it, or move it onto (or just above) the line it is for")
+                     for key, i in ignored.items() if key not in used]
+        found += [replace(d, level=config.level_of(d.code)) for d in problems
+                  if config.level_of(d.code) != OFF]
     found.sort(key=lambda d: d.sort_key)
-    return LintResult(found, sources, len(paths))
+    return LintResult(found, sources, len(paths) - len(unreadable), unreadable)
 
 
 # ---- output formats ---------------------------------------------------------
 def format_text(result: LintResult) -> str:
     """The text report: each diagnostic with its excerpt, then the counts."""
-    blocks = [render_text(d, result.sources.get(d.span.file)) for d in result.diagnostics]
+    lines = {file: source_lines(text) for file, text in result.sources.items()}  # split once per file
+    blocks = [render_text(d, lines.get(d.span.file)) for d in result.diagnostics]
     errors = sum(d.level == ERROR for d in result.diagnostics)
     warnings = sum(d.level == WARNING for d in result.diagnostics)
     files = result.files

@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import ast
 from .diagnostics import ERROR, PolicyError, PolicyInvalid
 from .parser import ParseFailed, parse
-from .source import ignored_lines, read_policy_text
+from .source import ignored_lines, read_policy_text, silenced_line, statement_lines
 from .validate import validate
+
+
+# An ignore silences a report; it never makes a value usable that has no meaning: an
+# impossible value (a /32 "truncation", a zero or 200-year retention), an unknown name, a
+# duplicate, a statement given twice. Lint honours the ignore; check and scrubber refuse.
+NOT_IGNORABLE_FOR_USE = frozenset({"PE101", "PE102", "PE104", "PE207"})
 
 
 def load_policy(path: str) -> ast.PolicyFile:
     """A parsed and validated policy; PolicyInvalid (exit 2) if it has errors.
 
     Warnings do not stop a policy from being used; lint reports them. Inline
-    `# lint-ignore: CODE` comments count here as they do in lint: the seed
+    `# lint-ignore: CODE` comments count here as they do in lint (the seed
     policies silence PE206 where their notice states no period, and such a
-    purpose simply has no retention rule to check.
+    purpose simply has no retention rule to check), except for the codes in
+    NOT_IGNORABLE_FOR_USE.
     """
     try:
         text = read_policy_text(path)
         policy = parse(text, path)
     except ParseFailed as failed:
         raise PolicyInvalid([failed.diagnostic], {path: locals().get("text", "")}) from None
-    ignored = ignored_lines(policy.comments)
-    errors = [d for d in validate(policy)
-              if d.level == ERROR and d.code not in ignored.get(d.span.line, ())]
+    ignored, first = ignored_lines(policy), statement_lines(policy)
+    errors = []
+    for d in validate(policy):
+        if d.level != ERROR:
+            continue
+        if d.code in ignored.get(silenced_line(d, first), ()):
+            if d.code not in NOT_IGNORABLE_FOR_USE:
+                continue
+            d = replace(d, message=d.message + f" (a '# lint-ignore: {d.code}' silences lint's report, "
+                                               "but the policy cannot be used until this is fixed)")
+        errors.append(d)
     if errors:
         raise PolicyInvalid(errors, {path: text})
     return policy

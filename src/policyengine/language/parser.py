@@ -23,6 +23,23 @@ def _unquote(tok: Token) -> str:
     return re.sub(r'\\([\\"])', r"\1", body)  # only \\ and \" are escapes; keep others as written
 
 
+# No number in a policy means anything past a few digits (150 years is 54,787 days, a prefix
+# at most 128): longer ones are refused before int(), which would be slow, or raise past
+# Python's 4,300-digit limit.
+MAX_DIGITS = 9
+
+
+def _number(tok: Token, file: str) -> int:
+    digits = str(tok).lstrip("0") or "0"
+    if len(digits) > MAX_DIGITS:
+        span = _tok_span(file, tok)
+        raise ParseFailed(Diagnostic(
+            "PE207", f"a number of {len(digits):,} digits; no duration, prefix or day has more than "
+                     f"{MAX_DIGITS}", ast.Span(file, span.line, span.column, span.line,
+                                              span.column + min(len(tok), 80))))
+    return int(digits)
+
+
 _BOUNDS = {("at", "most"): ast.Bound.AT_MOST, ("up", "to"): ast.Bound.AT_MOST,
            ("at", "least"): ast.Bound.AT_LEAST}
 
@@ -53,7 +70,7 @@ class _ToAst(Transformer):
         parts = []
         for amount, unit in zip(tokens[::2], tokens[1::2]):
             span = ast.Span(self.file, amount.line, amount.column, unit.end_line, unit.end_column)
-            parts.append(ast.Duration(int(amount), ast.Unit(str(unit).rstrip("s")), span))
+            parts.append(ast.Duration(_number(amount, self.file), ast.Unit(str(unit).rstrip("s")), span))
         if len(parts) == 1:
             return ast.Duration(parts[0].amount, parts[0].unit, self._span(meta))
         parts.sort(key=lambda d: ast.UNITS.index(d.unit))
@@ -82,7 +99,7 @@ class _ToAst(Transformer):
         return ast.Jurisdiction(self._name(name), self._span(meta))
 
     def financial_year_end(self, meta, month_day):
-        month, day = (int(x) for x in str(month_day).split("-"))
+        month, day = (int(x) for x in str(month_day).split("-"))  # \d\d-\d\d: two digits each
         return ast.FinancialYearEnd(month, day, self._span(meta))
 
     # -- Art. 13 / Art. 30 statements of the controller
@@ -183,7 +200,7 @@ class _ToAst(Transformer):
         return ast.LogKeep(bound, items[-1], self._span(meta))
 
     def log_truncate(self, meta, v4, v6):
-        return ast.LogTruncate(int(v4), int(v6), self._span(meta),
+        return ast.LogTruncate(_number(v4, self.file), _number(v6, self.file), self._span(meta),
                                _tok_span(self.file, v4), _tok_span(self.file, v6))
 
     # -- requests
