@@ -338,7 +338,8 @@ def test_cli_through_a_real_process_on_stdin() -> None:
 def test_fmt_does_not_change_what_lint_ignores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".policyengine.yaml").write_text("rules: {}\n", encoding="utf-8")
-    text = ('controller "Acme AB" {\n  authority IMY\n}\nrequests {\n  respond within 1 month\n}\n'
+    text = ('controller "Acme AB" {\n  authority IMY\n  address "Gatan 1"\n  automated decisions none\n'
+            '  security "encrypted disks"\n}\nrequests {\n  respond within 1 month\n}\n'
             'category phone\n  "Phone"  # lint-ignore: PE212\n')
     (tmp_path / "a.policy").write_text(text, encoding="utf-8")
     (tmp_path / "b.policy").write_text(fmt_text(text), encoding="utf-8")

@@ -180,6 +180,8 @@ FORMS = [
     (b"client:2001:db8::1", b"client:2001:db8::"),
     (b"2001:db8:1:2:3:4:5:6:443", b"2001:db8:1:::443"),
     (b'"::1"', b'"::"'),
+    # a reverse name after an escape's hex digits: no reading gives the old host back
+    (b"\\x22220.2.0.192.IN-ADDR.ARPA\\x22", b"\\x22000.2.0.192.IN-ADDR.ARPA\\x22"),
     # address-ish but malformed: masked, fail closed
     (b"2001:db8::1::2", b"xxxx:xxx::x::x"),
     (b"12345::1", b"12345::"),  # "1" glued to 2345::1 (as after %22): every reading truncated

@@ -358,7 +358,12 @@ def _scrub_arpa4(labels: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
                 glued, nums[0] = nums[0][:-k], nums[0][-k:]
                 break
     rep, c = _scrub_dotted(b".".join(nums[::-1]), policy, glue=False)
-    return glued + b".".join(rep.split(b".")[::-1]) + b".", c
+    labels = rep.split(b".")[::-1]
+    if glued:
+        # Three digits, so that the glued digits and the host label cannot read back as
+        # the old host ("\\x22" + "220..." must not become "\\x22" + "0...": "220" again).
+        labels[0] = labels[0].zfill(3)
+    return glued + b".".join(labels) + b".", c
 
 
 def _scrub_arpa6(nibbles: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
