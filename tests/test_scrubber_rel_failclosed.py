@@ -254,6 +254,10 @@ def secrets(addrs: list, policy: AddressPolicy) -> set[tuple[int, int]]:
         elif a.ipv4_mapped is not None:
             if int(a.ipv4_mapped) & ~policy.v4_mask & 0xFFFFFFFF:
                 out.update({(4, int(a.ipv4_mapped)), (6, int(a))})
+        elif int(a) >> 32 == 0:
+            # ::/96 (IPv4-compatible, deprecated by RFC 4291, never a client): its text
+            # "::ffff" or "::1:2" is also what every truncated mapped address keeps.
+            continue
         elif int(a) & ~policy.v6_mask & ((1 << 128) - 1):
             out.add((6, int(a)))
     return out
@@ -332,7 +336,10 @@ def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int
         readings |= {r.replace(b"%3A", b":").replace(b"%3a", b":") for r in readings}
     if b"-" in out:  # host names: "host-10-105-160-179"
         readings |= {r.replace(b"-", b".") for r in readings}
-    found = [leak for r in readings for leak in _leaks_in(r, secret)]
+    # An ip6.arpa name is 32 one-digit labels: read in its own (reversed) order below, not
+    # forward as IPv4 windows, which its kept network nibbles would spell by chance
+    # ("...0.0.0.8.b.d.0..." is not the address 0.0.0.8 of another field).
+    found = [leak for r in readings for leak in _leaks_in(IP6ARPA.sub(b" ", r), secret)]
     for m in (m for r in readings for m in ARPA.finditer(r)):  # reverse names, in their own order
         labels = m.group(1)[:-1].split(b".")[::-1]
         if m.group(2).lower() == b"ip6.arpa":
@@ -345,6 +352,7 @@ def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int
 
 
 ARPA = re.compile(rb"((?:[0-9]+\.){4,}|(?:[0-9A-Fa-f]\.){32})(in-addr\.arpa|ip6\.arpa)", re.I)
+IP6ARPA = re.compile(rb"(?:[0-9A-Fa-f]\.){32}ip6\.arpa", re.I)
 
 
 def _leaks_in(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int], bytes]]:
