@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from xml.sax.saxutils import escape as _xml_escape, quoteattr
 
+from .escaping import github_data, github_property
 from .checking.findings import CODES as CHECK_CODES, Finding
 from .checking.report import Reporter
 
@@ -31,13 +32,13 @@ def _visible(text: str) -> str:
 
 
 def escape_data(text: str) -> str:
-    """A workflow command's message: `%`, CR, LF encoded (GitHub decodes them back)."""
-    return _visible(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: controls visible, `%`, CR, LF encoded."""
+    return github_data(_visible(text))
 
 
 def escape_property(text: str) -> str:
     """A workflow command's property value: as a message, and `:` and `,` too."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return github_property(_visible(text))
 
 
 GITHUB_LEVELS = ("error", "warning", "notice")

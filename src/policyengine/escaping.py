@@ -60,3 +60,17 @@ def csv_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+# GitHub workflow commands (``::error file=F,line=L::message``): the runner decodes %25,
+# %0D and %0A in a message and also %3A and %2C in a property value, so encoding these is
+# what keeps a record or policy text from ending the command and starting another. Callers
+# make the text visible first with the function that suits their output.
+def github_data(text: str) -> str:
+    """A workflow command's message, with ``%``, CR and LF encoded."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github_property(text: str) -> str:
+    """A workflow command's property value: as a message, and ``:`` and ``,`` too."""
+    return github_data(text).replace(":", "%3A").replace(",", "%2C")

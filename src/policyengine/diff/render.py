@@ -12,10 +12,12 @@ import json
 import re
 import unicodedata
 
+from .. import escaping
 from ..language import ast
 from .change import Change
 
-# ---- escaping (one place, to be swapped for the shared escaping module) -------
+# ---- escaping: stricter than escaping.printable (backslashes doubled, every Cc/Cf
+# character visible), as a diff quotes policy text verbatim; GitHub's encoding is shared.
 _UNSAFE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -36,13 +38,13 @@ def printable(text: str) -> str:
 
 
 def github_data(text: str) -> str:
-    """A workflow command's message: GitHub decodes %25, %0D, %0A there."""
-    return printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: made printable, then GitHub's encoding."""
+    return escaping.github_data(printable(text))
 
 
 def github_property(text: str) -> str:
     """A workflow command's property value: also ':' and ',' are encoded."""
-    return github_data(text).replace(":", "%3A").replace(",", "%2C")
+    return escaping.github_property(printable(text))
 
 
 # ---- locations ----------------------------------------------------------------
