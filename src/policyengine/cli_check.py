@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
@@ -106,9 +109,13 @@ def _codes(ctx, param, value):
 
 @click.command()
 @_options
-@click.option("--format", "output_format", type=click.Choice(FORMATS + tuple(CHECK_REPORTERS)), default="text",
-              show_default=True, help="text: a table grouped by finding, with counts; github: workflow-command "
-                                      "annotations; junit: JUnit XML.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS + tuple(CHECK_REPORTERS) + ("html",)),
+              default="text", show_default=True,
+              help="text: a table grouped by finding, with counts; github: workflow-command "
+                   "annotations; junit: JUnit XML; html: one self-contained page (totals, a retention "
+                   "timeline per purpose, the findings table).")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help="Write the report to FILE (atomically: complete or not at all) instead of standard output.")
 @click.option("--summary", is_flag=True, help="Counts only.")
 @click.option("--explain", "explain_key", metavar="KEY",
               help="Explain one record (by key) instead: every rule, its dates and its clause.")
@@ -122,27 +129,79 @@ def _codes(ctx, param, value):
 @click.option("--fail-on", "fail_on", metavar="CODE,...", callback=_codes,
               help="Exit 1 only for findings with these codes (e.g. PC101,PC104).")
 @click.option("--no-fail", is_flag=True, help="Exit 0 whatever is found (2 still means the tool failed).")
-def check(policy, sources, binding_path, now_text, timezone, output_format, summary, explain_key, jobs,
+def check(policy, sources, binding_path, now_text, timezone, output_format, output, summary, explain_key, jobs,
           fail_level, fail_on, no_fail):
     """Check records against POLICY: what must be erased, kept, or answered.
 
     Exit 0 nothing due, 1 findings, 2 the tool could not run.
     """
+    if output_format == "html":
+        if summary:
+            raise click.UsageError("--format html is a whole report (its totals are the summary): "
+                                   "leave out --summary")
+        if output in (None, "-") and _is_terminal(sys.stdout):
+            raise click.UsageError("--format html writes a page, not text for a terminal: give --output "
+                                   "report.html (or redirect standard output)")
     compiled, binding, zone, now = _setup(policy, binding_path, timezone, now_text)
     if explain_key is not None:
         _explain(compiled, binding, now, sources, explain_key)
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(open_source(spec)) for spec in sources]
-        counts = _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs)
+        out = stack.enter_context(_report_file(output))
+        counts = _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs, out)
     failing = [check_level(code) for code in counts if fail_on is None or code in fail_on]
     sys.exit(exit_code(failing, fail_level, no_fail))
 
 
-def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs=0):
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def _report_file(output: str | None):
+    """Standard output, or a temporary file beside ``output`` that replaces it only when the
+    report is complete: a run that fails (exit 2) leaves any earlier report as it was."""
+    if output in (None, "-"):
+        yield sys.stdout
+        return
+    path = Path(output)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise PolicyError(f"cannot write {output}: {err.strerror}") from None
+    done = False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)  # replaces a link by a file, never writes through it
+        done = True
+    except OSError as err:
+        raise PolicyError(f"cannot write {output}: {err.strerror}") from None
+    finally:
+        if not done:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs=0, out=None):
     info = RunInfo(policy, now.astimezone(zone).date().isoformat(), now.isoformat(), binding.timezone,
                    list(sources))
-    out = sys.stdout
-    if output_format in CHECK_REPORTERS and not summary:
+    out = out if out is not None else sys.stdout
+    observe = None
+    if output_format == "html":
+        from .checking.report_html import HtmlReporter
+        from .checking.timeline import Timeline
+
+        timeline = Timeline()
+        observe = timeline.observe
+        report = HtmlReporter(out, info, compiled, timeline)
+    elif output_format in CHECK_REPORTERS and not summary:
         report = CHECK_REPORTERS[output_format](out, info)
     else:
         report = reporter(output_format if output_format in FORMATS else "text", out, info, summary)
@@ -151,7 +210,7 @@ def _run(compiled, binding, zone, now, policy, sources, opened, output_format, s
     sink, progress = Progress.for_run(opened, report)  # a progress line on a terminal only
     try:
         info.records, counts = run_check(compiled, opened, binding, now, sink, jobs=jobs, counts=info.counts,
-                                         warn=_warn)
+                                         warn=_warn, observe=observe)
     finally:
         if progress is not None:
             progress.finish()

@@ -17,7 +17,7 @@ from .compile import CompiledPolicy, compile_policy
 from .evaluate import LoweredPolicy, lower_to_python
 from .findings import Finding
 from .parallel import check_file_parallel
-from .reading import Stats, check_source_serial
+from .reading import Stats, check_source_serial, check_values
 from .records import JsonLinesSource, RecordError, Source
 
 
@@ -123,17 +123,25 @@ def jobs_for(source, jobs: int) -> int:
 
 def run_check(policy, sources: Iterable[Source], binding: Binding, now, sink: Sink, *,
               jobs: int = 0, counts: Counter | None = None,
-              warn: Callable[[str], None] | None = None) -> tuple[int, Counter]:
+              warn: Callable[[str], None] | None = None,
+              observe: Callable[[LoweredPolicy, tuple], None] | None = None) -> tuple[int, Counter]:
     """Check every source into ``sink``: (records read, findings per code).
 
     ``jobs`` as ``jobs_for``; a file split over processes comes back as chunks the workers
-    rendered with ``sink.chunk_renderer()``, in input order, so the output is the same."""
+    rendered with ``sink.chunk_renderer()``, in input order, so the output is the same.
+    ``observe(lowered, values)`` hears every record (the HTML report's timeline counts
+    them); such a run reads each source record by record in this process."""
     compiled = _compiled(policy)
     stats = Stats()
     counts = counts if counts is not None else Counter()
     for source in sources:
         n = jobs_for(source, jobs)
         lowered = bind_source(compiled, source, binding, now, warn)
+        if observe is not None:
+            for finding in check_values(lowered, source.label, _observed(lowered, source, observe), stats):
+                counts[finding.code] += 1
+                sink.add(finding)
+            continue
         path = _split_path(source, n)
         if path is not None:
             for payload, found in check_file_parallel(lowered, path, source.label, n, stats,
@@ -145,3 +153,9 @@ def run_check(policy, sources: Iterable[Source], binding: Binding, now, sink: Si
             counts[finding.code] += 1
             sink.add(finding)
     return stats.records, counts
+
+
+def _observed(lowered: LoweredPolicy, source: Source, observe) -> Iterator[tuple[int, tuple]]:
+    for number, values in source.read(lowered.columns):
+        observe(lowered, values)
+        yield number, values
