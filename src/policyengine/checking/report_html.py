@@ -40,18 +40,25 @@ h3{font-size:1.05em;margin:1.2em 0 .3em}
 .meta{color:var(--muted);margin:0 0 .6em}
 .meta b{color:var(--ink)}
 .cards{display:flex;flex-wrap:wrap;gap:8px;margin:.6em 0}
-.card{border:1px solid var(--line);border-radius:6px;padding:6px 12px;min-width:120px}
-.card .n{font-size:1.5em;font-weight:600;display:block}
+.card{border:1px solid var(--line);border-radius:6px;padding:4px 10px;min-width:84px}
+.card .n{font-size:1.35em;font-weight:600;display:block}
+.card.main{border-color:var(--ink)}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;font-size:.92em}
 th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f3f5f7;white-space:nowrap}
+tbody th{background:none;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.total td{font-weight:600;border-top:2px solid var(--ink)}
 code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em;overflow-wrap:anywhere}
 td.msg{min-width:18em;overflow-wrap:anywhere}
+.where{display:block;color:var(--muted);font-size:.85em;word-break:break-all}
+.clause{display:block;font-size:.88em;min-width:12em}
+select{max-width:100%}
 .lane{margin:.4em 0 1em}
-.lane svg{width:100%;height:auto;display:block;max-width:900px}
+.lane svg{width:100%;height:auto;display:block}
+.lane svg.narrow{display:none}
+@media (max-width:640px){.lane svg.wide{display:none}.lane svg.narrow{display:block}}
 .windows{list-style:none;padding:0;margin:.3em 0}
 .windows li{margin:.15em 0}
 .sw{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:-.1em;margin-right:.4em}
@@ -60,10 +67,15 @@ td.msg{min-width:18em;overflow-wrap:anywhere}
 .note{background:#fff6db;border:1px solid #e8d48a;border-radius:6px;padding:6px 10px}
 .controls{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;margin:.4em 0}
 .controls[hidden]{display:none}
-button.sort{font:inherit;border:0;background:none;padding:0;cursor:pointer;font-weight:700;color:var(--ink)}
+#sort-days{font:inherit;border:1px solid var(--line);border-radius:4px;background:#f3f5f7;padding:2px 8px;cursor:pointer}
 a{color:#0b57a4}
 :target{background:#fff2b3}
-@media (max-width:600px){body{font-size:14px}main{padding:10px}td.msg{min-width:14em}}
+td.due{white-space:nowrap}
+@media (max-width:640px){body{font-size:14px}main{padding:10px}
+#findings thead{display:none}#findings tr{display:block;border-bottom:1px solid var(--line);padding:6px 0}
+#findings td{display:block;border:0;padding:1px 0;min-width:0;text-align:left}
+#findings td::before{content:attr(data-label);display:inline-block;min-width:5.5em;color:var(--muted);font-size:.85em}
+#findings td .where,#findings td .clause{display:inline;margin-left:.4em}}
 @media print{.controls{display:none}a{color:inherit}}
 """
 
@@ -177,9 +189,9 @@ def render_page(r: HtmlReporter) -> str:
         f"({_text(info.timezone)}; now {_text(info.now)}); records from "
         + ", ".join(f"<code>{_text(s)}</code>" for s in info.sources) + ".</p>",
         '<div class="cards">'
-        f'<div class="card"><span class="n" id="records" data-value="{info.records}">{info.records}</span>'
+        f'<div class="card main"><span class="n" id="records" data-value="{info.records}">{info.records}</span>'
         f'record{"s" if info.records != 1 else ""} checked</div>'
-        f'<div class="card"><span class="n" id="findings-total" data-value="{r.total}">{r.total}</span>'
+        f'<div class="card main"><span class="n" id="findings-total" data-value="{r.total}">{r.total}</span>'
         f'finding{"s" if r.total != 1 else ""}</div>',
     ]
     by_action = Counter()
@@ -201,35 +213,42 @@ def render_page(r: HtmlReporter) -> str:
 
 
 def _totals(r: HtmlReporter, purposes: list[str | None]) -> str:
+    """Two tables that fit a phone: per finding code (code, what, count) and per purpose
+    (records, findings, then one short column per code)."""
     codes = sorted({c for c, _ in r.by_code_purpose})
-    head = "".join(f'<th class="num" scope="col">{_text(_purpose_name(p))}</th>' for p in purposes)
     out = ['<h2 id="totals">Totals per finding and purpose</h2>']
     if not codes:
         out.append('<p class="note">No findings: nothing is due.</p>')
-    out.append(f'<div class="scroll"><table id="totals-table"><thead><tr><th scope="col">finding</th>'
-               f'{head}<th class="num" scope="col">total</th></tr></thead><tbody>')
-    for code in codes:
-        action, title = CODES[code]
-        cells = "".join(
-            f'<td class="num" data-code="{code}" data-purpose="{_attr(_purpose_name(p))}">'
-            f"{r.by_code_purpose.get((code, p), 0) or ''}</td>" for p in purposes)
-        total = sum(n for (c, _), n in r.by_code_purpose.items() if c == code)
-        out.append(f'<tr><td><b>{code}</b> {action}: {_text(title)}</td>{cells}'
-                   f'<td class="num" data-total-code="{code}">{total}</td></tr>')
-    findings = "".join(
-        f'<td class="num" data-total-purpose="{_attr(_purpose_name(p))}">'
-        f"{sum(n for (_, q), n in r.by_code_purpose.items() if q == p)}</td>" for p in purposes)
-    out.append(f'<tr class="total"><td>all findings</td>{findings}<td class="num">{r.total}</td></tr>')
-    records = "".join(f'<td class="num" data-records-purpose="{_attr(_purpose_name(p))}">'
-                      f"{r.timeline.records.get(p, 0)}</td>" for p in purposes)
-    out.append(f'<tr><td>records</td>{records}<td class="num">{r.info.records}</td></tr>')
+    else:
+        out.append('<div class="scroll"><table id="codes-table"><thead><tr><th scope="col">finding</th>'
+                   '<th scope="col">what it asks</th><th class="num" scope="col">count</th></tr></thead><tbody>')
+        for code in codes:
+            action, title = CODES[code]
+            total = sum(n for (c, _), n in r.by_code_purpose.items() if c == code)
+            out.append(f'<tr><td><b>{code}</b></td><td>{action}: {_text(title)}</td>'
+                       f'<td class="num" data-total-code="{code}">{total}</td></tr>')
+        out.append(f'<tr class="total"><td>all</td><td></td><td class="num">{r.total}</td></tr>'
+                   "</tbody></table></div>")
+    head = "".join(f'<th class="num" scope="col" title="{_attr(CODES[c][0] + ": " + CODES[c][1])}">{c}</th>'
+                   for c in codes)
+    out.append('<h3>Per purpose</h3><div class="scroll"><table id="purposes-table"><thead><tr>'
+               '<th scope="col">purpose</th><th class="num" scope="col">records</th>'
+               f'<th class="num" scope="col">findings</th>{head}</tr></thead><tbody>')
+    for p in purposes:
+        name = _purpose_name(p)
+        findings = sum(n for (_, q), n in r.by_code_purpose.items() if q == p)
+        cells = "".join(f'<td class="num" data-code="{c}" data-purpose="{_attr(name)}">'
+                        f"{r.by_code_purpose.get((c, p), 0) or ''}</td>" for c in codes)
+        out.append(f'<tr><th scope="row">{_text(name)}</th>'
+                   f'<td class="num" data-records-purpose="{_attr(name)}">{r.timeline.records.get(p, 0)}</td>'
+                   f'<td class="num" data-total-purpose="{_attr(name)}">{findings}</td>{cells}</tr>')
     out.append("</tbody></table></div>")
     return "\n".join(out)
 
 
 # ---- the timeline -------------------------------------------------------------------
 
-_W, _PAD, _BAR_Y, _BAR_H = 900, 14, 26, 34
+_PAD, _BAR_Y, _BAR_H = 14, 26, 34
 _COLOURS = {"erase": "#b3261e", "keep": "#1f5fa8", "open": "#c9ced6"}
 
 
@@ -254,7 +273,8 @@ def _domain(lane: Lane, today: int) -> tuple[int, int]:
     return today - span - span // 10, right
 
 
-def _svg(lane: Lane, today: int) -> str:
+def _svg(lane: Lane, today: int, _W: int, css: str) -> str:
+    """The lane drawn ``_W`` units wide (a wide and a narrow drawing: CSS shows the one that fits)."""
     left, right = _domain(lane, today)
     width = _W - 2 * _PAD
 
@@ -262,7 +282,7 @@ def _svg(lane: Lane, today: int) -> str:
         return _PAD + width * (min(max(day, left), right) - left) / (right - left)
 
     label = f"{lane.purpose}: {lane.field}"
-    out = [f'<svg viewBox="0 0 {_W} 96" role="img" aria-label="{_attr("retention timeline of " + label)}" '
+    out = [f'<svg class="{css}" viewBox="0 0 {_W} 96" role="img" aria-label="{_attr("retention timeline of " + label)}" '
            'xmlns="http://www.w3.org/2000/svg" font-size="12" font-family="system-ui,sans-serif">']
     for w in lane.windows:
         x0 = x(w.start) if w.start is not None else _PAD
@@ -272,7 +292,7 @@ def _svg(lane: Lane, today: int) -> str:
         x1 = max(x1, x0 + 2)
         out.append(f'<rect x="{x0:.1f}" y="{_BAR_Y}" width="{x1 - x0:.1f}" height="{_BAR_H}" '
                    f'fill="{_COLOURS[w.state]}"><title>{_text(w.label)}: {w.count}</title></rect>')
-        if x1 - x0 > 44:
+        if x1 - x0 > 30:
             colour = "#fff" if w.state != "open" else "#1d232b"
             out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{_BAR_Y + _BAR_H / 2 + 5:.1f}" text-anchor="middle" '
                        f'fill="{colour}" font-weight="600" font-size="14">{w.count}</text>')
@@ -283,10 +303,10 @@ def _svg(lane: Lane, today: int) -> str:
         bx = x(b.cut)
         out.append(f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{_BAR_Y - 6}" y2="{_BAR_Y + _BAR_H + 6}" '
                    'stroke="#1d232b" stroke-width="1.5"/>')
-        if all(abs(bx - p) > 80 for p in placed):
-            anchor = "end" if bx > _W - 90 else "start" if bx < 90 else "middle"
+        if all(abs(bx - p) > 100 for p in placed):
+            anchor = "end" if bx > _W - 60 else "start" if bx < 60 else "middle"
             out.append(f'<text x="{bx:.1f}" y="{_BAR_Y + _BAR_H + 20}" text-anchor="{anchor}" '
-                       f'fill="#1d232b">{_day(b.cut)}</text>')
+                       f'fill="#1d232b">from {_day(b.cut)}</text>')
             placed.append(bx)
     tx = x(today)
     out.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="4" y2="{_BAR_Y + _BAR_H + 6}" stroke="#e07b00" '
@@ -332,7 +352,8 @@ def _timeline(r: HtmlReporter, purposes: list[str | None]) -> str:
             out.append(f'<div class="lane" data-purpose="{_attr(name)}" data-field="{_attr(lane.field)}">')
             anchor = "" if lane.anchor == lane.field else f" (counted from its {_text(lane.anchor)})"
             out.append(f"<div><b>{_text(lane.field)}</b>{anchor}</div>")
-            out.append(_svg(lane, t))
+            out.append(_svg(lane, t, 1100, "wide"))
+            out.append(_svg(lane, t, 420, "narrow"))
             out.append('<ul class="windows">')
             for w in reversed(lane.windows):  # today's side first: what is newest is read first
                 out.append(f'<li data-state="{w.state}" data-count="{w.count}"><span class="sw {w.state}"></span>'
@@ -370,22 +391,23 @@ def _findings(r: HtmlReporter, purposes: list[str | None], clauses) -> str:
         return "\n".join(out)
     codes = sorted({f.code for f in rows})
     names = [p for p in purposes if any(f.purpose == p for f in rows)]
-    code_options = "".join(f'<option value="{c}">{c} {CODES[c][0]}: {_text(CODES[c][1])}</option>' for c in codes)
+    code_options = "".join(f'<option value="{c}">{c} {CODES[c][0]}</option>' for c in codes)
     purpose_options = "".join(f'<option value="{_attr(_purpose_name(p))}">{_text(_purpose_name(p))}</option>'
                               for p in names)
     out.append('<div class="controls" id="controls" hidden>'
                f'<label>Finding <select id="f-code"><option value="">all</option>{code_options}</select></label>'
                f'<label>Purpose <select id="f-purpose"><option value="">all</option>{purpose_options}</select>'
-               f'</label><span><span id="shown">{shown}</span> of {shown} shown</span></div>')
+               f'</label><button type="button" id="sort-days" aria-sort="descending">sort by days<span> &#9660;</span>'
+               f'</button><span><span id="shown">{shown}</span> of {shown} shown</span></div>')
     out.append('<div class="scroll"><table id="findings"><thead><tr><th scope="col">finding</th>'
-               '<th scope="col">purpose</th><th scope="col">record</th><th scope="col">record at</th>'
-               '<th scope="col">due</th><th class="num" scope="col"><button type="button" class="sort" '
-               'id="sort-days" aria-sort="descending">days<span> &#9660;</span></button></th>'
+               '<th scope="col">purpose</th><th scope="col">record</th>'
+               '<th scope="col">due</th><th class="num" scope="col">days</th>'
                '<th scope="col">policy clause</th><th scope="col">why</th></tr></thead><tbody>')
     for f in rows:
         entry = clauses.get(f.rule) if f.rule else None
         if entry is not None:
-            clause = f'<a href="#{entry[0]}"><code>{_text(f.rule)}</code></a><br><code>{_text(entry[1])}</code>'
+            clause = (f'<a href="#{entry[0]}"><code>{_text(f.rule)}</code></a>'
+                      f'<span class="clause">{_text(entry[1])}</span>')
         elif f.rule:
             clause = f"<code>{_text(f.rule)}</code>"
         else:
@@ -394,10 +416,13 @@ def _findings(r: HtmlReporter, purposes: list[str | None], clauses) -> str:
         out.append(
             f'<tr data-code="{f.code}" data-purpose="{_attr(_purpose_name(f.purpose))}" '
             f'data-days="{f.days if f.days is not None else -1000000000}">'
-            f'<td><b>{f.code}</b> {f.action}</td><td>{_text(_purpose_name(f.purpose))}</td>'
-            f'<td class="mono">{_text(f.record)}</td><td class="mono">{_text(f.location)}</td>'
-            f'<td>{f.due.isoformat() if f.due else "-"}</td><td class="num">{days}</td>'
-            f'<td>{clause}</td><td class="msg">{_text(f.message)}</td></tr>')
+            f'<td data-label="finding"><b>{f.code}</b> {f.action}</td>'
+            f'<td data-label="purpose">{_text(_purpose_name(f.purpose))}</td>'
+            f'<td data-label="record"><span class="mono">{_text(f.record)}</span>'
+            f'<span class="where">{_text(f.location)}</span></td>'
+            f'<td class="due" data-label="due">{f.due.isoformat() if f.due else "-"}</td>'
+            f'<td class="num" data-label="days">{days}</td>'
+            f'<td data-label="clause">{clause}</td><td class="msg" data-label="why">{_text(f.message)}</td></tr>')
     out.append("</tbody></table></div>")
     return "\n".join(out)
 
