@@ -8,6 +8,7 @@ what had been read; 141 the reader of stdout went away (SIGPIPE).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import io
 import os
@@ -19,6 +20,7 @@ import click
 
 from . import _version
 from .core import Settings, Stats, native_available
+from .progress import Progress, wanted as progress_wanted
 from .files import (
     ConfigError,
     FileError,
@@ -274,9 +276,12 @@ def main(
         if not paths:
             scrub_stream(_stdin(), out, settings, line_buffered=line_buffered, stats=total)
         else:
-            for path in iter_targets(paths, list(include)):
+            progress = Progress.for_paths(paths, list(include)) if progress_wanted(in_place) else None
+            targets = iter_targets(paths, list(include))
+            for path in progress.walk(targets) if progress else targets:  # a progress line on a terminal only
                 if isinstance(path, str):  # an argument that names nothing
-                    click.echo(f"scrubber: error: {printable(path)}", err=True)
+                    with progress.message() if progress else contextlib.nullcontext():
+                        click.echo(f"scrubber: error: {printable(path)}", err=True)
                     total.files_failed += 1
                     continue
                 try:
@@ -287,7 +292,8 @@ def main(
                         if line_buffered:
                             out.flush()
                 except FileError as exc:
-                    exc.show()
+                    with progress.message() if progress else contextlib.nullcontext():
+                        exc.show()
                     total.files_failed += 1
             out.flush()
         if total.files_failed:
