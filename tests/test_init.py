@@ -22,6 +22,15 @@ def invoke(*args, cwd=None):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def test_the_bookkeeping_periods_start_where_each_law_says():
+    """SE and FI count from the end of the calendar year in which the financial year ended
+    (BFL 7 kap. 2 §; KPL 2:10 for vouchers), DK and IE from the financial year's end."""
+    anchors = {code: j.anchor for code, j in JURISDICTIONS.items()}
+    assert anchors["SE"] == anchors["FI"] == "calendar_year_end_of_financial_year"
+    assert anchors["DK"] == anchors["IE"] == "financial_year_end"
+    assert "not verified" in JURISDICTIONS["DK"].note
+
+
 @pytest.mark.parametrize("jurisdiction", sorted(JURISDICTIONS))
 def test_every_jurisdiction_lints_formats_and_checks_clean(tmp_path, jurisdiction):
     out = tmp_path / "first.policy"
@@ -36,7 +45,7 @@ def test_every_jurisdiction_lints_formats_and_checks_clean(tmp_path, jurisdictio
     text = out.read_text("utf-8")
     assert policy.controller.name == 'Exempel "AB" \\ Ltd'
     assert f"authority {j.authority}" in text and f"jurisdiction {j.code}" in text
-    assert f'legal hold {j.bookkeeping_years} years from financial_year_end "{j.bookkeeping_law}"' in text
+    assert f'legal hold {j.bookkeeping_years} years from {j.anchor} "{j.bookkeeping_law}"' in text
     assert text.count("DECIDE:") >= 5
     # the binding fits the policy: a check over records with its columns runs (no findings)
     binding = tmp_path / "first.binding.yaml"

@@ -21,15 +21,36 @@ class Jurisdiction:
     bookkeeping_years: int
     bookkeeping_law: str
     note: str = ""  # a comment for the legal hold line
+    anchor: str = "financial_year_end"  # where the law starts the period
 
 
+# Checked against the statute texts (or, where marked, not) on 2026-12-03; docs/writing-a-policy.md
+# says how to check them for your own organisation. The anchor is where each law starts counting:
+# from the end of the financial year, or from the end of the calendar year in which it ended.
 JURISDICTIONS = {j.code: j for j in (
-    Jurisdiction("SE", "IMY", 7, "Bokföringslagen (1999:1078) 7 kap. 2 §"),
+    # 7 kap. 2 §: "till och med det sjunde året efter utgången av det kalenderår då räkenskapsåret
+    # avslutades": from the calendar year's end, as rules/binero.policy says it.
+    Jurisdiction("SE", "IMY", 7, "Bokföringslagen (1999:1078) 7 kap. 2 §",
+                 anchor="calendar_year_end_of_financial_year"),
     Jurisdiction("NO", "Datatilsynet", 5, "Bokføringsloven § 13"),
-    Jurisdiction("DK", "Datatilsynet_DK", 5, "Bogføringsloven (lov nr. 700 af 24. maj 2022) § 12"),
+    # "5 år fra udgangen af det regnskabsår, materialet vedrører" (Bogføringsloven; § 10, stk. 1 in
+    # lovbekendtgørelse nr. 648 af 15. juni 2006). The section of the 2022 act was not verified.
+    Jurisdiction("DK", "Datatilsynet_DK", 5, "Bogføringsloven (lov nr. 700 af 24. maj 2022)",
+                 "DECIDE: the section of lov nr. 700/2022 on keeping accounting material (5 years from "
+                 "the end of the financial year) was not verified by init: check it and cite it"),
+    # 2 luku 10 § (1336/1997): vouchers (tositteet) and correspondence 6 years "sen vuoden lopusta,
+    # jonka aikana tilikausi on päättynyt"; the books and the financial statements 10 years from
+    # the end of the financial year.
     Jurisdiction("FI", "Tietosuojavaltuutettu", 6, "Kirjanpitolaki (1336/1997) 2 luku 10 §",
-                 "vouchers (tositteet) 6 years; the books themselves 10 years"),
-    Jurisdiction("IE", "DPC", 6, "Companies Act 2014, s. 285"),
+                 "vouchers (tositteet) 6 years from the end of the calendar year in which the financial "
+                 "year ended; the books and financial statements 10 years from the financial year's end",
+                 anchor="calendar_year_end_of_financial_year"),
+    # s. 285: "at least 6 years after the end of the financial year containing the latest date to
+    # which the record ... relates"; tax records: Taxes Consolidation Act 1997 s. 886(4), 6 years
+    # from the completion of the transaction (longer while a Revenue inquiry is open).
+    Jurisdiction("IE", "DPC", 6, "Companies Act 2014, s. 285",
+                 "tax records too: Taxes Consolidation Act 1997, s. 886(4), 6 years from the "
+                 "transaction's completion, longer while a Revenue inquiry is open"),
 )}
 
 
@@ -66,7 +87,7 @@ TEMPLATES = {
         "Bookkeeping", (("customer", "Customer"),),
         (("contact_details", "Name and e-mail address"), ("billing", "Invoices and payments")),
         ('basis legal_obligation "{law}"',
-         'legal hold {years} years from financial_year_end "{law}"{note}')),
+         'legal hold {years} years from {anchor} "{law}"{note}')),
     "cctv": PurposeTemplate(
         "Camera surveillance", (("premises_visitor", "Visitor to our premises"),),
         (("cctv_footage", "Camera footage"),),
@@ -86,7 +107,7 @@ TEMPLATES = {
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 # which binding fields each kind of purpose needs (the clock starts of its rules)
-_ANCHORS = re.compile(r"from (collected|last_activity|contract_end|financial_year_end)|(withdrawal)")
+_ANCHORS = re.compile(r"from (collected|last_activity|contract_end|financial_year_end|\{anchor\})|(withdrawal)")
 
 
 def quoted(text: str, what: str) -> str:
@@ -149,7 +170,7 @@ def render_policy(controller: str, jurisdiction: str, purposes: list[str]) -> st
                    "contract_precondition | voluntary (GDPR Art. 13(2)(e))")
         for line in t.body:
             out.append("  " + line.replace("{law}", j.bookkeeping_law).replace("{years}", str(j.bookkeeping_years))
-                       .replace("{note}", note))
+                       .replace("{anchor}", j.anchor).replace("{note}", note))
         out += ["}", ""]
     out += ["requests {", "  respond within 1 month  # GDPR Art. 12(3)", "  extendable by 2 months", "}"]
     return "\n".join(out) + "\n"
@@ -163,7 +184,7 @@ def render_binding(policy_name: str, purposes: list[str]) -> str:
         for line in TEMPLATES.get(p, _GENERIC).body:
             for m in _ANCHORS.finditer(line):
                 anchor = m.group(1)
-                if anchor == "financial_year_end":
+                if anchor in ("financial_year_end", "{anchor}"):
                     needed.append("transaction")  # the financial year is the transaction's
                 elif anchor:
                     needed.append(anchor)
