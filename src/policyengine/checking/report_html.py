@@ -52,7 +52,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.total td{font-weight:600;border-top:2px solid var(--ink)}
 code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em;overflow-wrap:anywhere}
 td.msg{min-width:18em;overflow-wrap:anywhere}
-.where{display:block;color:var(--muted);font-size:.85em;word-break:break-all}
+.where{display:block;color:var(--muted);font-size:.85em;overflow-wrap:anywhere;min-width:8em}
 .clause{display:block;font-size:.88em;min-width:12em}
 select{max-width:100%}
 .lane{margin:.4em 0 1em}
@@ -72,10 +72,11 @@ a{color:#0b57a4}
 :target{background:#fff2b3}
 td.due{white-space:nowrap}
 @media (max-width:640px){body{font-size:14px}main{padding:10px}
-#findings thead{display:none}#findings tr{display:block;border-bottom:1px solid var(--line);padding:6px 0}
-#findings td{display:block;border:0;padding:1px 0;min-width:0;text-align:left}
-#findings td::before{content:attr(data-label);display:inline-block;min-width:5.5em;color:var(--muted);font-size:.85em}
-#findings td .where,#findings td .clause{display:inline;margin-left:.4em}}
+table.phone-cards thead{display:none}table.phone-cards tr{display:block;border-bottom:1px solid var(--line);padding:6px 0}
+table.phone-cards td{display:block;border:0;padding:1px 0;min-width:0;text-align:left}
+table.phone-cards td::before{content:attr(data-label);display:inline-block;min-width:5.5em;color:var(--muted);font-size:.85em}
+table.phone-cards td .where,table.phone-cards td .clause{display:inline;margin-left:.4em}}
+td.at{white-space:nowrap}
 @media print{.controls{display:none}a{color:inherit}}
 """
 
@@ -399,7 +400,7 @@ def _findings(r: HtmlReporter, purposes: list[str | None], clauses) -> str:
                f'<label>Purpose <select id="f-purpose"><option value="">all</option>{purpose_options}</select>'
                f'</label><button type="button" id="sort-days" aria-sort="descending">sort by days<span> &#9660;</span>'
                f'</button><span><span id="shown">{shown}</span> of {shown} shown</span></div>')
-    out.append('<div class="scroll"><table id="findings"><thead><tr><th scope="col">finding</th>'
+    out.append('<div class="scroll"><table id="findings" class="phone-cards"><thead><tr><th scope="col">finding</th>'
                '<th scope="col">purpose</th><th scope="col">record</th>'
                '<th scope="col">due</th><th class="num" scope="col">days</th>'
                '<th scope="col">policy clause</th><th scope="col">why</th></tr></thead><tbody>')
@@ -429,12 +430,13 @@ def _findings(r: HtmlReporter, purposes: list[str | None], clauses) -> str:
 
 def _clause_list(r: HtmlReporter, clauses) -> str:
     found = Counter(f.rule for f in r.rows if f.rule)
-    out = ['<h2 id="clauses">Policy clauses</h2><div class="scroll"><table><thead><tr>'
+    out = ['<h2 id="clauses">Policy clauses</h2><div class="scroll"><table class="phone-cards"><thead><tr>'
            '<th scope="col">where</th><th scope="col">clause</th><th scope="col">purposes</th>'
            '<th class="num" scope="col">findings listed</th></tr></thead><tbody>']
     for where, (anchor, text, purposes) in clauses.items():
-        out.append(f'<tr id="{anchor}"><td><code>{_text(where)}</code></td><td><code>{_text(text)}</code></td>'
-                   f"<td>{_text(', '.join(purposes) or 'all (requests)')}</td>"
-                   f'<td class="num">{found.get(where, 0)}</td></tr>')
+        out.append(f'<tr id="{anchor}"><td class="at" data-label="where"><code>{_text(where)}</code></td>'
+                   f'<td data-label="clause"><code>{_text(text)}</code></td>'
+                   f"<td data-label=\"purposes\">{_text(', '.join(purposes) or 'all (requests)')}</td>"
+                   f'<td class="num" data-label="listed">{found.get(where, 0)}</td></tr>')
     out.append("</tbody></table></div>")
     return "\n".join(out)
