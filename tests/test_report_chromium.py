@@ -66,12 +66,12 @@ class _Numbers(HTMLParser):
         self._open = None
 
 
-def _dom(page: Path, work: Path) -> str:
+def _dom(page: Path, work: Path, fragment: str = "") -> str:
     done = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
          f"--user-data-dir={work / 'profile-dom'}", "--host-resolver-rules=MAP * ~NOTFOUND",
-         "--dump-dom", page.as_uri()],
+         "--dump-dom", page.as_uri() + fragment],
         capture_output=True, text=True, timeout=120, cwd=work)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
@@ -110,3 +110,32 @@ def test_the_numbers_on_the_page_are_those_of_the_summary(report: Path) -> None:
     assert listed == summary["counts"]
     assert "hidden" not in by_id["controls"]  # the page's own script ran (its CSP hash is right)
 
+
+
+def _rows(dom: str) -> list[tuple[str, str, int, bool]]:
+    """(code, purpose, days, hidden) of each findings row, in page order."""
+    out = []
+    for attrs in re.findall(r"<tr ([^>]*data-code=[^>]*)>", dom):
+        get = dict(re.findall(r'([\w-]+)(?:="([^"]*)")?', attrs))
+        out.append((get["data-code"], get["data-purpose"], int(get["data-days"]), "hidden" in get))
+    return out
+
+
+def test_the_script_filters_and_sorts_from_the_address(report: Path) -> None:
+    """The page's own script, run by the browser: a filter in the address hides every other
+    row and counts what is left; sort=asc turns the order round."""
+    plain = _rows(_dom(report, report.parent))
+    assert len(plain) == 14 and not any(hidden for *_, hidden in plain)
+    assert [d for _, _, d, _ in plain] == sorted((d for _, _, d, _ in plain), reverse=True)
+
+    dom = _dom(report, report.parent, "#code=PC104&purpose=cctv")
+    rows = _rows(dom)
+    visible = [(c, p) for c, p, _, hidden in rows if not hidden]
+    assert visible == [("PC104", "cctv")]
+    assert len(rows) == 14
+    assert re.search(r'<span id="shown">1</span>', dom)
+
+    rows = _rows(_dom(report, report.parent, "#code=PC104&sort=asc"))
+    assert [c for c, _, _, hidden in rows if not hidden] == ["PC104", "PC104"]
+    days = [d for _, _, d, _ in rows]
+    assert days == sorted(days)

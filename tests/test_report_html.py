@@ -129,6 +129,25 @@ def test_no_findings_exit_0_and_say_so(tmp_path):
     assert 'data-value="1"' in page  # one record checked
 
 
+def test_no_records_and_a_fixed_purpose(tmp_path):
+    p, r = _write(tmp_path, [])
+    r.write_text("id,purpose,collected\n", encoding="utf-8")
+    r = r.rename(tmp_path / "r.csv")
+    out = tmp_path / "empty.html"
+    result = CliRunner().invoke(main, ["check", str(p), "-r", str(r), "--now", NOW, "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "No records were read" in out.read_text("utf-8")
+    # a binding whose records all have one purpose: the timeline still counts them
+    binding = tmp_path / "b.yaml"
+    binding.write_text("purpose_is: web\ncolumns:\n  key: id\n  collected: at\n", encoding="utf-8")
+    records = tmp_path / "w.csv"
+    records.write_text("id,at\na," + _day(60) + "\nb," + _day(5) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(p), "-b", str(binding), "-r", str(records), "--now", NOW,
+                                       "--format", "html", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert _windows(out.read_text("utf-8")) == {"erase": 1, "keep": 1, "open": 0}
+
+
 def test_html_to_a_terminal_is_refused_with_a_hint(tmp_path):
     p, r = _write(tmp_path, [{"id": "a", "purpose": "web", "collected": _day(60)}])
     main_fd, child_fd = pty.openpty()

@@ -81,25 +81,34 @@ td.at{white-space:nowrap}
 """
 
 # Filtering and sorting; the page reads the same without it (every row shown, most overdue
-# first). It reads data-* attributes only: no record or policy text is ever script here.
+# first). It reads data-* attributes only: no record or policy text is ever script here. The
+# choice is kept in the address (#code=PC101&purpose=cctv&sort=asc), so a link can share it.
 _SCRIPT = """
 (function(){
 var table=document.getElementById('findings');if(!table)return;
 var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);
 var code=document.getElementById('f-code'),purpose=document.getElementById('f-purpose');
-var shown=document.getElementById('shown');
+var shown=document.getElementById('shown'),button=document.getElementById('sort-days'),down=true;
 document.getElementById('controls').hidden=false;
 function apply(){var c=code.value,p=purpose.value,n=0;
 rows.forEach(function(r){var ok=(!c||r.getAttribute('data-code')===c)&&(!p||r.getAttribute('data-purpose')===p);
 r.hidden=!ok;if(ok)n++;});shown.textContent=String(n);}
-code.addEventListener('change',apply);purpose.addEventListener('change',apply);
-var button=document.getElementById('sort-days'),down=true;
-button.addEventListener('click',function(){down=!down;
-rows.sort(function(a,b){var x=Number(a.getAttribute('data-days')),y=Number(b.getAttribute('data-days'));
+function sort(){rows.sort(function(a,b){var x=Number(a.getAttribute('data-days')),y=Number(b.getAttribute('data-days'));
 return down?y-x:x-y;});
 rows.forEach(function(r){body.appendChild(r);});
 button.setAttribute('aria-sort',down?'descending':'ascending');
-button.lastChild.textContent=down?' \\u25bc':' \\u25b2';});
+button.lastChild.textContent=down?' \\u25bc':' \\u25b2';}
+function remember(){var q='code='+encodeURIComponent(code.value)+'&purpose='+encodeURIComponent(purpose.value)+
+'&sort='+(down?'desc':'asc');history.replaceState(null,'','#'+q);}
+function pick(select,value){for(var i=0;i<select.options.length;i++){if(select.options[i].value===value){select.value=value;}}}
+var hash=location.hash.slice(1);
+if(hash.indexOf('=')>=0){hash.split('&').forEach(function(kv){var i=kv.indexOf('='),k=kv.slice(0,i),v='';
+try{v=decodeURIComponent(kv.slice(i+1));}catch(e){return;}
+if(k==='code')pick(code,v);else if(k==='purpose')pick(purpose,v);else if(k==='sort')down=v!=='asc';});
+sort();}
+code.addEventListener('change',function(){apply();remember();});
+purpose.addEventListener('change',function(){apply();remember();});
+button.addEventListener('click',function(){down=!down;sort();remember();});
 apply();
 })();
 """
@@ -342,7 +351,10 @@ def _timeline(r: HtmlReporter, purposes: list[str | None]) -> str:
            'through; it may be (or must be) erased from the day after. <span class="sw erase"></span>erase '
            '<span class="sw keep"></span>must be kept <span class="sw open"></span>may be kept or erased.</p>']
     if not lanes:
-        out.append('<p class="note">No purpose states a retention period.</p>')
+        out.append('<p class="note">' + ("No records were read: there is nothing to place on a timeline."
+                                         if not r.info.records else
+                                         "No purpose of these records' policy states a retention period.")
+                   + "</p>")
     by_purpose: dict[str, list[Lane]] = {}
     for lane in lanes:
         by_purpose.setdefault(lane.purpose, []).append(lane)
