@@ -278,8 +278,9 @@ def _expand(arg: str, include: list[str]) -> Iterator[Target | str]:
         literal, parts = _glob_parts(arg)
         try:
             fd = _open_dir(literal)
-        except OSError:
-            yield f"{arg}: no file matches"
+        except OSError as exc:
+            # A missing directory matches nothing; a refused link or a file says why.
+            yield f"{arg}: no file matches" if exc.errno == errno.ENOENT else f"{arg}: {_describe(exc)}"
             return
         found = False
         try:
