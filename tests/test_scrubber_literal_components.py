@@ -202,7 +202,12 @@ def test_links_followed_only_in_trusted_directories(arena: tuple[Path, Path, Pat
     os.symlink(str(logs / "real"), top / "app_abs")
     os.symlink("logs/../app", top / "app_rel")  # ".." is physical, as in the kernel
     os.symlink("loop", top / "loop")
-    for bad in (logs / "evil", logs / "mine" / "evil", grp / "evil"):
+    sticky = top / "tmp"  # like /tmp: others cannot replace an entry they do not own
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    os.symlink(str(logs / "real"), sticky / "root_link")
+    subprocess.run(AS_NOBODY + ["ln", "-s", str(vault / "sub"), str(sticky / "evil")], check=True)
+    for bad in (logs / "evil", logs / "mine" / "evil", grp / "evil", sticky / "evil"):
         for args in ([f"{bad}/x.log"], [f"{bad}/*.log"], [f"{bad}/"], ["--in-place", f"{bad}/x.log"], ["--in-place", f"{bad}/"]):
             r = run(args)
             assert r.returncode == 1 and b"Traceback" not in r.stderr, r.stderr
@@ -212,7 +217,7 @@ def test_links_followed_only_in_trusted_directories(arena: tuple[Path, Path, Pat
     r = subprocess.run(["sh", "-c", f'exec "$@" --in-place {logs}/*/x.log', "sh", *SCRIPT], capture_output=True, timeout=60)
     assert r.returncode == 1 and f"{logs}/evil {REFUSED}".encode() in r.stderr, r.stderr
     vault_untouched(vault)
-    for good in ("app", "app_abs", "app_rel"):
+    for good in ("app", "app_abs", "app_rel", "tmp/root_link"):
         (logs / "real" / "a.log").write_bytes(b"192.0.2.7 a\n")
         r = run(["--in-place", str(top / good / "a.log")])
         assert r.returncode == 0, r.stderr
@@ -227,8 +232,8 @@ def test_links_followed_only_in_trusted_directories(arena: tuple[Path, Path, Pat
 # paths drawn from its names: open_directory must agree with a model that walks
 # the path by name (no race in this test) and refuses any link met in a directory
 # others can write.  Paths that resolve must land where the kernel lands.
-DIRS = {"t": (0, 0o755), "w": (0, 0o777), "g": (0, 0o775), "o": (NOBODY, 0o755)}
-NAMES = ["t", "w", "g", "o", "lt", "lw", "lg", "lo", "la", "up", "..", ".", "file", "loop"]
+DIRS = {"t": (0, 0o755), "w": (0, 0o777), "g": (0, 0o775), "o": (NOBODY, 0o755), "s": (0, 0o1777), "so": (NOBODY, 0o1777)}
+NAMES = ["t", "w", "g", "o", "s", "so", "lt", "lw", "lg", "lo", "ls", "la", "up", "nup", "..", ".", "file", "loop"]
 
 
 def _build(base: Path) -> None:
@@ -245,6 +250,9 @@ def _build(base: Path) -> None:
         os.symlink("/", path / "la")
         os.symlink("..", path / "up")
         os.symlink("loop", path / "loop")
+        os.symlink(str(base / "s"), path / "ls")
+        os.symlink("..", path / "nup")
+        os.lchown(path / "nup", NOBODY, NOBODY)  # a link another user owns
     for d, (uid, mode) in DIRS.items():
         os.chown(base / d, uid, uid)
         (base / d).chmod(mode)
@@ -266,8 +274,11 @@ def _model(base: Path, comps: list[str]) -> Path | None:
         nxt = cur / c
         if nxt.is_symlink():
             links += 1
-            d = cur.stat()  # the documented rule, written out here on its own
-            if links > 40 or d.st_uid not in (0, os.geteuid()) or d.st_mode & 0o022:
+            # The documented rule, written out here on its own.
+            d, ours = cur.stat(), (0, os.geteuid())
+            trusted = d.st_uid in ours and not d.st_mode & 0o022
+            sticky_own = d.st_mode & 0o1000 and d.st_uid in ours and nxt.lstat().st_uid in ours
+            if links > 40 or not (trusted or sticky_own):
                 return None
             dest = os.readlink(nxt)
             if dest.startswith("/"):

@@ -9,9 +9,11 @@ scrubber expands, a directory walk):
   ``O_NOFOLLOW | O_DIRECTORY``.  A component that is a symbolic link is followed only
   when the directory holding it is trusted: owned by root or by the user running
   scrubber, and writable by neither group nor others (the test sudo makes of a secure
-  path).  No one else can then swap the link, so ``/var/run -> /run`` works while a
-  link in ``/var/log/app`` (mode 0777, or a group-writable 0775) is refused.  The
-  link's target is resolved by the same rule, at most 40 links per argument.
+  path); or, in a sticky directory owned by root or that user (``/tmp``), when the
+  link itself is owned by root or that user.  No one else can then swap the link, so
+  ``/var/run -> /run`` works while a link in ``/var/log/app`` (mode 0777, or a
+  group-writable 0775) is refused.  The link's target is resolved by the same rule,
+  at most 40 links per argument.
 * Everything scrubber finds itself (glob matches, walk entries) and the last
   component of every file argument is opened with ``O_NOFOLLOW`` relative to a
   descriptor of its directory: never followed (an argument that is a link is an
@@ -110,6 +112,16 @@ def trusted_dir(st: os.stat_result) -> bool:
     return st.st_uid in (0, os.geteuid()) and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
+def _may_follow(dir_st: os.stat_result, link_st: os.stat_result) -> bool:
+    """A link no one else can replace: in a trusted directory, or our own (or root's)
+    link in a sticky directory of ours or root's (/tmp: others cannot rename or remove
+    an entry they do not own there; the kernel's protected_symlinks rule)."""
+    if trusted_dir(dir_st):
+        return True
+    mine = (0, os.geteuid())
+    return bool(dir_st.st_mode & stat.S_ISVTX) and dir_st.st_uid in mine and link_st.st_uid in mine
+
+
 def _components(path: str) -> list[str]:
     """The components of ``path`` in reverse order (a stack), without empty and ``.``."""
     return [c for c in reversed(path.split(os.sep)) if c not in ("", ".")]
@@ -135,13 +147,13 @@ def open_directory(path: str) -> int:
                 if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
                     raise
                 try:
-                    is_link = stat.S_ISLNK(os.stat(comp, dir_fd=fd, follow_symlinks=False).st_mode)
+                    lst = os.stat(comp, dir_fd=fd, follow_symlinks=False)
                 except OSError:
-                    is_link = False
+                    lst = None
                 shown = os.sep.join([*done, comp]) or comp
-                if not is_link:
+                if lst is None or not stat.S_ISLNK(lst.st_mode):
                     raise OSError(exc.errno, f"{shown}: {exc.strerror}") from exc
-                if not trusted_dir(os.fstat(fd)):
+                if not _may_follow(os.fstat(fd), lst):
                     raise OSError(
                         errno.ELOOP,
                         f"{shown} is a symbolic link in a directory others can write: not followed",
