@@ -235,9 +235,8 @@ def test_directory_swapped_mid_walk_stays_inside(arena: tuple[Path, Path]) -> No
             r = run(["--in-place", str(logs)])
             assert b"Traceback" not in r.stderr
             # The wildcard stands in the directory component: a glob match is never followed.
-            # (A component written literally, "logs/sub/*.log", is followed by the documented
-            # rule; a swap of such a component inside a directory others can write is the
-            # open gap named in docs/reliability.md and issue 12's note.)
+            # (A component written literally, "logs/sub/*.log", swapped for a link: see
+            # tests/test_scrubber_literal_components.py.)
             r = run([f"{logs}/*/*.log"])
             assert b"SECRET" not in r.stdout
     finally:

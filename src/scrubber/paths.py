@@ -1,14 +1,25 @@
-"""Which files a run touches, opened relative to their directory, never through a link.
+"""Which files a run touches, opened relative to their directory, never through a hostile link.
 
 One rule for every way a path arrives (explicit argument, shell expansion, a glob
-scrubber expands, a directory walk): scrubber follows a symbolic link only in the
-part of an argument the operator wrote literally, before its last component and
-before its first wildcard.  Everything scrubber finds itself (glob matches, walk
-entries) and the last component of every argument is opened with ``O_NOFOLLOW``
-relative to a descriptor of its directory; a symlink there is never followed (an
-argument that is one is an error, one found by a glob or walk is skipped).  An
-argument ending in ``/`` names the directory itself, so ``/var/log/nginx/`` may be
-a link the operator set up.
+scrubber expands, a directory walk):
+
+* The directories an argument names literally (``/var/log/app/sub`` in
+  ``/var/log/app/sub/x.log`` or ``'/var/log/app/sub/*.log'``) are resolved one
+  component at a time from ``/`` (or the working directory) with ``openat`` and
+  ``O_NOFOLLOW | O_DIRECTORY``.  A component that is a symbolic link is followed only
+  when the directory holding it is trusted: owned by root or by the user running
+  scrubber, and writable by neither group nor others (the test sudo makes of a secure
+  path); or, in a sticky directory owned by root or that user (``/tmp``), when the
+  link itself is owned by root or that user.  No one else can then swap the link, so
+  ``/var/run -> /run`` works while a link in ``/var/log/app`` (mode 0777, or a
+  group-writable 0775) is refused.  The link's target is resolved by the same rule,
+  at most 40 links per argument.
+* Everything scrubber finds itself (glob matches, walk entries) and the last
+  component of every file argument is opened with ``O_NOFOLLOW`` relative to a
+  descriptor of its directory: never followed (an argument that is a link is an
+  error, one found by a glob or walk is skipped).  An argument ending in ``/`` names
+  a directory, resolved as a literal component: a link there is followed only in a
+  trusted directory.
 
 A :class:`Target` carries the directory descriptor and the entry's name; all later
 work (open, temporary file, times, rename) happens relative to that descriptor, so
@@ -25,13 +36,14 @@ import stat
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-__all__ = ["Target", "NotOpened", "iter_targets", "target_for", "open_regular", "TMP_RE"]
+__all__ = ["Target", "NotOpened", "iter_targets", "target_for", "open_regular", "open_directory", "trusted_dir", "TMP_RE"]
 
 TMP_RE = re.compile(r"^\.(?P<name>.+)\.scrubber-tmp-(?P<pid>[0-9]+)$")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 # O_NONBLOCK: a FIFO swapped in for a log must not hang root in open().
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_MAX_LINKS = 40  # as the kernel's own limit for one path (ELOOP beyond it)
 
 
 class Target(NamedTuple):
@@ -88,7 +100,82 @@ def _check_kind(st: os.stat_result) -> None:
 
 
 def _open_dir(path: str, *, follow: bool = True, dir_fd: int | None = None) -> int:
-    return os.open(path, _DIR_FLAGS | (0 if follow else os.O_NOFOLLOW), dir_fd=dir_fd)
+    """A directory descriptor: ``path`` resolved by the trusted-link rule, or one entry
+    of ``dir_fd`` opened with ``O_NOFOLLOW`` (``follow=False``)."""
+    if not follow:
+        return os.open(path, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=dir_fd)
+    return open_directory(path)
+
+
+def trusted_dir(st: os.stat_result) -> bool:
+    """Only root or we can change this directory's entries (so its links stay put)."""
+    return st.st_uid in (0, os.geteuid()) and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _may_follow(dir_st: os.stat_result, link_st: os.stat_result) -> bool:
+    """A link no one else can replace: in a trusted directory, or our own (or root's)
+    link in a sticky directory of ours or root's (/tmp: others cannot rename or remove
+    an entry they do not own there; the kernel's protected_symlinks rule)."""
+    if trusted_dir(dir_st):
+        return True
+    mine = (0, os.geteuid())
+    return bool(dir_st.st_mode & stat.S_ISVTX) and dir_st.st_uid in mine and link_st.st_uid in mine
+
+
+def _components(path: str) -> list[str]:
+    """The components of ``path`` in reverse order (a stack), without empty and ``.``."""
+    return [c for c in reversed(path.split(os.sep)) if c not in ("", ".")]
+
+
+def open_directory(path: str) -> int:
+    """Open directory ``path`` one component at a time, following a link only in a
+    trusted directory (see the module docstring); OSError with a message otherwise.
+
+    Each step is ``openat(fd, component, O_NOFOLLOW | O_DIRECTORY)``: a component
+    swapped for a link after it was looked at fails to open instead of being followed.
+    """
+    fd = os.open(os.sep if path.startswith(os.sep) else ".", _DIR_FLAGS)
+    stack = _components(path)
+    links = 0
+    done: list[str] = [] if not path.startswith(os.sep) else [""]
+    try:
+        while stack:
+            comp = stack.pop()
+            try:
+                nfd = os.open(comp, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                try:
+                    lst = os.stat(comp, dir_fd=fd, follow_symlinks=False)
+                except OSError:
+                    lst = None
+                shown = os.sep.join([*done, comp]) or comp
+                if lst is None or not stat.S_ISLNK(lst.st_mode):
+                    raise OSError(exc.errno, f"{shown}: {exc.strerror}") from exc
+                if not _may_follow(os.fstat(fd), lst):
+                    raise OSError(
+                        errno.ELOOP,
+                        f"{shown} is a symbolic link in a directory others can write: not followed",
+                    ) from exc
+                links += 1
+                if links > _MAX_LINKS:
+                    raise OSError(errno.ELOOP, f"{shown}: too many levels of symbolic links") from exc
+                dest = os.readlink(comp, dir_fd=fd)
+                if dest.startswith(os.sep):
+                    nfd = os.open(os.sep, _DIR_FLAGS)
+                    os.close(fd)
+                    fd = nfd
+                    done = [""]
+                stack.extend(_components(dest))
+                continue
+            os.close(fd)
+            fd = nfd
+            done.append(comp)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def target_for(path: str) -> tuple[Target, int]:
@@ -185,13 +272,27 @@ def iter_targets(args: Iterable[str], include: list[str]) -> Iterator[Target | s
                 yield item
 
 
+def _literal_exists(arg: str) -> bool:
+    """Whether ``arg`` names an existing entry literally (a file named ``a[1].log``)."""
+    parent, name = os.path.split(arg)
+    try:
+        fd = _open_dir(parent or ".")
+    except OSError:
+        return False
+    try:
+        return _entry_kind(fd, name) is not None if name else True
+    finally:
+        os.close(fd)
+
+
 def _expand(arg: str, include: list[str]) -> Iterator[Target | str]:
-    if _GLOB_CHARS.search(arg) and not os.path.lexists(arg):
+    if _GLOB_CHARS.search(arg) and not _literal_exists(arg):
         literal, parts = _glob_parts(arg)
         try:
             fd = _open_dir(literal)
-        except OSError:
-            yield f"{arg}: no file matches"
+        except OSError as exc:
+            # A missing directory matches nothing; a refused link or a file says why.
+            yield f"{arg}: no file matches" if exc.errno == errno.ENOENT else f"{arg}: {_describe(exc)}"
             return
         found = False
         try:
@@ -203,7 +304,7 @@ def _expand(arg: str, include: list[str]) -> Iterator[Target | str]:
         if not found:
             yield f"{arg}: no file matches"
         return
-    if arg.endswith(os.sep):  # the operator names the directory itself: may be a link
+    if arg.endswith(os.sep):  # names a directory: a link there only in a trusted directory
         try:
             fd = _open_dir(arg)
         except OSError as exc:
