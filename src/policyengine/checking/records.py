@@ -394,6 +394,9 @@ def open_source(spec: str, stdin=None) -> Source:
             raise RecordError(f"{spec}: name the table or query: {path}#TABLE or '{path}#SELECT ...'")
         return SqliteSource(path, what)
     suffix = Path(path).suffix.lower()
+    if suffix in (".parquet", ".parq"):
+        raise RecordError(f"{spec}: Parquet is read by DuckDB: --engine duckdb, with "
+                          "pip install 'privacy-promises[sql]'")
     if suffix not in (".csv", ".jsonl", ".ndjson", ".json"):
         raise RecordError(f"{spec}: unknown kind of source: use .csv, .jsonl, '-' (stdin) or "
                           "FILE.db#TABLE")
