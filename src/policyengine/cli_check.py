@@ -189,8 +189,25 @@ def explain(policy, sources, binding_path, now_text, timezone, engine, key):
 
 @click.command("compile")
 @click.argument("policy", type=click.Path(dir_okay=False))
-@click.option("--format", "output_format", type=click.Choice(["json"]), default="json", show_default=True)
-def compile_command(policy, output_format):
-    """Print the compiled check IR of POLICY: per purpose, its rules, anchors, offsets and clauses."""
+@click.option("--format", "output_format", type=click.Choice(["json", "sql"]), default="json", show_default=True,
+              help="json: the check IR; sql: the screen as a query over a table of records.")
+@click.option("--binding", "-b", "binding_path", type=click.Path(dir_okay=False),
+              help="--format sql: the binding of columns to fields (default: POLICY's .binding.yaml beside it).")
+@click.option("--dialect", default="postgres", show_default=True,
+              type=click.Choice(["postgres", "duckdb", "sqlite", "spark", "trino", "bigquery", "snowflake"]),
+              help="--format sql: the SQL dialect.")
+@click.option("--table", default="records", show_default=True, help="--format sql: the table (or view) to read.")
+@click.option("--now", "now_text", metavar="TIMESTAMP", help="--format sql: the day the thresholds are for.")
+def compile_command(policy, output_format, binding_path, dialect, table, now_text):
+    """Print the compiled check IR of POLICY (per purpose, its rules, anchors, offsets and
+    clauses), or with --format sql the screen as a query a DBA can run."""
+    if output_format == "sql":
+        compiled, binding, _zone, now = _setup(policy, binding_path, None, now_text)
+        try:
+            from .checking.sql.lower import sql_script
+        except ImportError:
+            raise PolicyError("--format sql needs the sql extra: pip install 'privacy-promises[sql]'") from None
+        click.echo(sql_script(compiled, binding.for_source(table), now, dialect, table), nl=False)
+        return
     compiled = compile_policy(load_policy(policy))
     click.echo(json.dumps(compiled.to_dict(), indent=2, ensure_ascii=False))

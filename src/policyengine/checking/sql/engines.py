@@ -97,6 +97,7 @@ def duckdb_connection():
         "threads": threads, "memory_limit": os.environ.get("POLICYENGINE_DUCKDB_MEMORY", "1GB"),
         "temp_directory": spill, "preserve_insertion_order": True,
         "enable_external_access": True})
+    con.execute("SET TimeZone = 'UTC'")  # aware timestamps come back in UTC, whatever the machine's zone
     return con, spill
 
 
@@ -205,7 +206,7 @@ class DuckdbSource(Source):
             screen = Screen(lowered, "duckdb")
             query = screen.query(source, [ROW, LINE], guard)
             rows = self._select(query.sql(dialect="duckdb"), f"SELECT * FROM {lines}")
-        label, blank = self.label, 0
+        label = self.label
         for number, line in rows:
             if line is None:
                 continue

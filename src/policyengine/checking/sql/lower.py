@@ -204,3 +204,25 @@ def screen_sql(compiled: CompiledPolicy, binding: Binding, now, dialect: str, so
     lowering = lowering_for(compiled, binding, now)
     condition = sqlglot.parse_one(guard, read=dialect) if guard else None
     return render(Screen(lowering, dialect, kinds).query(source_sql, select, condition), dialect, pretty)
+
+
+def sql_script(compiled: CompiledPolicy, binding: Binding, now, dialect: str, table: str = "records",
+               kinds: dict[str, str] | None = None) -> str:
+    """What ``policyengine compile --format sql`` prints: the screen over ``table`` as a
+    query a DBA can read and run, after comments saying what it is and which thresholds
+    (computed in Python for this day) it holds."""
+    lowering = lowering_for(compiled, binding, now)
+    lines = [f"-- policyengine: the check screen of {compiled.path} for {dialect}",
+             f"-- today {lowering.today} in {binding.timezone} (thresholds computed for this day;",
+             "-- compile again for another day). The query selects every row that may have a",
+             "-- finding; `policyengine check` gives those rows to its evaluator, which decides.",
+             "-- Per purpose, the first anchor day that is not yet overdue, with the 2-day band:"]
+    for name, lp in lowering.purposes.items():
+        for lr in lp.erase:
+            day = max(lr.hi, lr.hi_ext)
+            when = date.fromordinal(day).isoformat() if day <= LAST_DAY else "never (after 9999-12-31)"
+            column = binding.columns[lr.field]
+            lines.append(f"--   {name}: {lr.rule.code} {lr.rule.clause!s} ({lr.rule.where}): "
+                         f"{column} on or after {when}")
+    query = Screen(lowering, dialect, kinds).query(table)
+    return "\n".join(lines) + "\n" + render(query, dialect, pretty=True) + ";\n"
