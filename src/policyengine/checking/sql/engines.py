@@ -141,6 +141,22 @@ class DuckdbSource(Source):
             return self.inner.read(wanted)
         return self._rows(self._parquet_relation(), [ROW] + list(wanted), None)
 
+    def _as_text(self, name: str):
+        """A typed date or timestamp column as the text Python's ``isoformat`` gives it
+        (``records.sql_text``), made by DuckDB: fetching text is much cheaper than
+        fetching datetime objects. Timestamps with zone come in UTC (the session's zone)."""
+        kind = self.kinds.get(name)
+        if kind not in ("date", "timestamp", "timestamptz"):
+            return name
+        c = f"records.{_quoted(name)}"
+        if kind == "date":
+            text = f"strftime({c}, '%Y-%m-%d')"
+        else:
+            zone = " || '+00:00'" if kind == "timestamptz" else ""
+            text = (f"CASE WHEN date_trunc('second', {c}) = {c} THEN strftime({c}, '%Y-%m-%dT%H:%M:%S') "
+                    f"ELSE strftime({c}, '%Y-%m-%dT%H:%M:%S.%f') END{zone}")
+        return sqlglot.parse_one(f"{text} AS {_quoted(name)}", read="duckdb")
+
     def _parquet_relation(self) -> str:
         return f"SELECT file_row_number + 1 AS {ROW}, * FROM read_parquet({_sql_string(self.path)}, file_row_number = true)"
 
@@ -167,7 +183,8 @@ class DuckdbSource(Source):
     def screened(self, lowered) -> Iterator[tuple[int, tuple]]:
         if self.kind == "parquet":
             screen = Screen(lowered, "duckdb", self.kinds)
-            yield from self._rows(self._parquet_relation(), [ROW] + lowered.columns, screen)
+            select = [ROW] + [self._as_text(c) for c in lowered.columns]
+            yield from self._rows(self._parquet_relation(), select, screen)
         elif self.kind == "jsonl":
             yield from self._jsonl(lowered)
         else:
@@ -195,13 +212,17 @@ class DuckdbSource(Source):
             extract = ", ".join(f"s[{i + 1}] AS {_quoted(c)}" for i, c in enumerate(wanted))
             plain = " AND ".join(f"coalesce(t[{i + 1}], 'NULL') IN ('VARCHAR', 'NULL')"
                                  for i, c in enumerate(wanted) if c != wanted[lowered.i_key])
-            once = " AND ".join(f"length(j) - length(replace(j, {_sql_string(_quoted(c))}, '')) = "
-                                f"{len(_quoted(c).encode())}" for c in wanted)
+            # Cleared only: one valid JSON object of modest size, no escapes (a key spelled
+            # with \\u), no key twice (DuckDB reads the first, orjson the last), no NaN,
+            # Infinity or exponent that orjson refuses, in a line of modest size (depth).
             parsed = (f"SELECT {ROW}, {LINE}, v, json_extract_string(v, {_list(paths)}) AS s, "
                       f"json_type(v, {_list(paths)}) AS t FROM (SELECT ordinality AS {ROW}, j AS {LINE}, "
-                      f"CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' AND NOT contains(j, '\\') "
-                      f"AND {once} THEN j::JSON END AS v FROM {lines})")
-            source = f"SELECT {ROW}, {LINE}, v IS NOT NULL AND {plain or 'TRUE'} AS ok, {extract} FROM ({parsed})"
+                      f"CASE WHEN length(j) <= 4096 AND NOT contains(j, '\\') AND json_valid(j) "
+                      f"AND NOT regexp_matches(j, '[:,\\[]\\s*-?(NaN|Inf|nan|inf)|[0-9][eE][+-]?[0-9][0-9][0-9]') "
+                      f"AND json_type(j) = 'OBJECT' THEN j::JSON END AS v FROM {lines})")
+            unique = "len(json_keys(v)) = len(list_distinct(json_keys(v)))"
+            source = (f"SELECT {ROW}, {LINE}, v IS NOT NULL AND {plain or 'TRUE'} AND {unique} AS ok, "
+                      f"{extract} FROM ({parsed})")
             guard = sqlglot.parse_one("records.ok", read="duckdb")
             screen = Screen(lowered, "duckdb")
             query = screen.query(source, [ROW, LINE], guard)

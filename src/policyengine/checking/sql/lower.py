@@ -174,12 +174,13 @@ class Screen:
             cleared = exp.and_(guard, cleared)
         return exp.not_(exp.Coalesce(this=exp.paren(cleared), expressions=[exp.false()]))
 
-    def query(self, source_sql: str, select: list[str] | None = None,
+    def query(self, source_sql: str, select: list | None = None,
               guard: exp.Expression | None = None) -> exp.Select:
-        """``SELECT <columns> FROM (<source>) AS records WHERE <condition>``."""
+        """``SELECT <columns> FROM (<source>) AS records WHERE <condition>``; ``select``
+        items are column names or sqlglot expressions."""
         relation = _relation(source_sql, self.dialect)
         names = select if select is not None else self.lowering.columns
-        return (exp.select(*[column(n) for n in names]).from_(relation)
+        return (exp.select(*[column(n) if isinstance(n, str) else n for n in names]).from_(relation)
                 .where(self.condition(guard)))
 
 
