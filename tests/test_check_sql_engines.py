@@ -256,6 +256,10 @@ _json_odd = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.just(0.0)
     st.sampled_from(['', '   ', '{"id": "d", "purpose": "nosuch", "purpose": "marketing"}',
                      '{"id": "e", "purpose": "marketing", "collected": "2020-01-01", "collected": "2026-11-20"}',
                      '{"id": "u", "purpose": "m\\u0061rketing", "collected": "2020-01-01"}',
+                     '{"id": "e2", "purpose": "marketing", "collected": "2026-11-20", "consent_given": "2026-11-01", '
+                     '"collected": "2020-01-01"}',
+                     '{"id": "e3", "purpose": "marketing", "collected": "2026-11-20", "consent_given": "2026-11-01", '
+                     '"purpose": "nosuch"}',
                      '{"id": "nan", "purpose": "marketing", "collected": "2026-11-20", "x": NaN}',
                      '{"id": "inf", "purpose": "marketing", "collected": "2026-11-20", "x": -Infinity}',
                      '{"id": "big", "purpose": "marketing", "collected": "2026-11-20", "x": 1e400}',
