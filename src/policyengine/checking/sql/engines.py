@@ -68,7 +68,7 @@ class SqliteScreened(Source):
 
         names = ", ".join(_quoted(c) for c in lowered.columns)
         source = f"SELECT row_number() OVER () AS {ROW}, {names} FROM {self.inner.relation}"
-        query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns)
+        query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns).order_by(ROW)
         db = self.inner.db
         try:
             self.count = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]
