@@ -58,7 +58,22 @@ _common = [
     click.option("--now", "now_text", metavar="TIMESTAMP",
                  help="The moment to check at (ISO 8601; default: the current time)."),
     click.option("--timezone", metavar="ZONE", help="Zone of timestamps without one (overrides the binding)."),
+    click.option("--engine", type=click.Choice(["python", "duckdb", "sqlite"]), default=None,
+                 help="Who reads and screens the records: python (default for CSV, JSON Lines, stdin), "
+                      "duckdb (CSV, JSON Lines, Parquet; default for .parquet), sqlite (default for "
+                      "FILE.db#TABLE). The findings are the same; the evaluator decides."),
 ]
+
+
+def _open(spec: str, engine: str | None):
+    """A source read by ``engine`` (the ``sql`` extra for DuckDB and the SQLite screen)."""
+    try:
+        from .checking.sql.engines import open_engine_source
+    except ImportError:  # no sqlglot: the Python path reads everything it can, same findings
+        if engine not in (None, "python"):
+            raise PolicyError(f"--engine {engine} needs the sql extra: pip install 'privacy-promises[sql]'") from None
+        return open_source(spec)
+    return open_engine_source(spec, engine)
 
 
 def _options(f):
@@ -67,11 +82,11 @@ def _options(f):
     return f
 
 
-def _explain(compiled, binding, now, sources, key: str) -> None:
+def _explain(compiled, binding, now, sources, key: str, engine: str | None = None) -> None:
     found = 0
     has_findings = False
     for spec in sources:
-        with open_source(spec) as source:
+        with _open(spec, engine) as source:
             found, has_findings = _explain_source(compiled, binding, now, source, key, found, has_findings)
     if not found:
         raise PolicyError(f"no record with key '{key}' in {', '.join(sources)}")
@@ -129,8 +144,8 @@ def _codes(ctx, param, value):
 @click.option("--fail-on", "fail_on", metavar="CODE,...", callback=_codes,
               help="Exit 1 only for findings with these codes (e.g. PC101,PC104).")
 @click.option("--no-fail", is_flag=True, help="Exit 0 whatever is found (2 still means the tool failed).")
-def check(policy, sources, binding_path, now_text, timezone, output_format, output, summary, explain_key, jobs,
-          fail_level, fail_on, no_fail):
+def check(policy, sources, binding_path, now_text, timezone, engine, output_format, output, summary, explain_key,
+          jobs, fail_level, fail_on, no_fail):
     """Check records against POLICY: what must be erased, kept, or answered.
 
     Exit 0 nothing due, 1 findings, 2 the tool could not run.
@@ -144,9 +159,9 @@ def check(policy, sources, binding_path, now_text, timezone, output_format, outp
                                    "report.html (or redirect standard output)")
     compiled, binding, zone, now = _setup(policy, binding_path, timezone, now_text)
     if explain_key is not None:
-        _explain(compiled, binding, now, sources, explain_key)
+        _explain(compiled, binding, now, sources, explain_key, engine)
     with contextlib.ExitStack() as stack:
-        opened = [stack.enter_context(open_source(spec)) for spec in sources]
+        opened = [stack.enter_context(_open(spec, engine)) for spec in sources]
         out = stack.enter_context(_report_file(output))
         counts = _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs, out)
     failing = [check_level(code) for code in counts if fail_on is None or code in fail_on]
@@ -222,19 +237,36 @@ def _run(compiled, binding, zone, now, policy, sources, opened, output_format, s
 @click.command()
 @_options
 @click.option("--record", "key", required=True, metavar="KEY", help="The key of the record to explain.")
-def explain(policy, sources, binding_path, now_text, timezone, key):
+def explain(policy, sources, binding_path, now_text, timezone, engine, key):
     """Explain why: for one record, every rule that applied, its dates, its clause (file:line).
 
     Exit 0 nothing due for the record, 1 findings, 2 the tool could not run.
     """
     compiled, binding, _zone, now = _setup(policy, binding_path, timezone, now_text)
-    _explain(compiled, binding, now, sources, key)
+    _explain(compiled, binding, now, sources, key, engine)
 
 
 @click.command("compile")
 @click.argument("policy", type=click.Path(dir_okay=False))
-@click.option("--format", "output_format", type=click.Choice(["json"]), default="json", show_default=True)
-def compile_command(policy, output_format):
-    """Print the compiled check IR of POLICY: per purpose, its rules, anchors, offsets and clauses."""
+@click.option("--format", "output_format", type=click.Choice(["json", "sql"]), default="json", show_default=True,
+              help="json: the check IR; sql: the screen as a query over a table of records.")
+@click.option("--binding", "-b", "binding_path", type=click.Path(dir_okay=False),
+              help="--format sql: the binding of columns to fields (default: POLICY's .binding.yaml beside it).")
+@click.option("--dialect", default="postgres", show_default=True,
+              type=click.Choice(["postgres", "duckdb", "sqlite", "spark", "trino", "bigquery", "snowflake"]),
+              help="--format sql: the SQL dialect.")
+@click.option("--table", default="records", show_default=True, help="--format sql: the table (or view) to read.")
+@click.option("--now", "now_text", metavar="TIMESTAMP", help="--format sql: the day the thresholds are for.")
+def compile_command(policy, output_format, binding_path, dialect, table, now_text):
+    """Print the compiled check IR of POLICY (per purpose, its rules, anchors, offsets and
+    clauses), or with --format sql the screen as a query a DBA can run."""
+    if output_format == "sql":
+        compiled, binding, _zone, now = _setup(policy, binding_path, None, now_text)
+        try:
+            from .checking.sql.lower import sql_script
+        except ImportError:
+            raise PolicyError("--format sql needs the sql extra: pip install 'privacy-promises[sql]'") from None
+        click.echo(sql_script(compiled, binding.for_source(table), now, dialect, table), nl=False)
+        return
     compiled = compile_policy(load_policy(policy))
     click.echo(json.dumps(compiled.to_dict(), indent=2, ensure_ascii=False))

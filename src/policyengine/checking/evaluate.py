@@ -19,16 +19,21 @@ finding PC901 for that record, not an error for the run.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, time
+from decimal import Decimal
 
 from ..language import ast
 from .binding import Binding
 from .compile import OVERDUE, CompiledPolicy, CompiledPurpose, CompiledRecipient, Rule, RuleKind
 from .dates import ONE_DAY, BadDate, OutOfCalendar, add_duration, get_zone, period_text
 from .findings import Finding
+from .records import sql_text
 from .lower_python import LoweredPurpose, LoweredRule, PythonLowering, as_now
 from .screens import native_plan, python_screen
 
+
+# Values only SQL engines give (JSON has none of them): evaluated as their ISO text.
+_SQL_TYPES = frozenset({date, datetime, time, Decimal})
 
 # GDPR Art. 12(3): an extension counts only if the data subject is told within one month.
 NOTIFY_EXTENSION_WITHIN = ast.Duration(1, "month")
@@ -55,6 +60,8 @@ class LoweredPolicy(PythonLowering):
         """The findings of one record. A record whose dates cannot take the arithmetic
         (a period ending after 9999-12-31, a day outside the calendar in the zone) gets
         PC903 alone: nothing is reported as erasable from a computation that failed."""
+        if any(type(v) in _SQL_TYPES for v in values):  # typed values from a SQL engine
+            values = tuple(sql_text(v) if type(v) in _SQL_TYPES else v for v in values)
         try:
             return self._evaluate(where, number, values)
         except OutOfCalendar as err:

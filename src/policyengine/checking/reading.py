@@ -111,6 +111,15 @@ def _read_line(where: str, number: int, line, restore: bool, wanted: list[str]) 
 def check_source_serial(lowered: LoweredPolicy, source: Source, stats: Stats) -> Iterator[Finding]:
     """Findings for one source read in this process, streamed, in input order."""
     label = source.label
+    screened = getattr(source, "screened", None)
+    if screened is not None:  # a SQL engine ran the screen (checking.sql.engines): evaluate what it selected
+        evaluate = lowered.evaluate
+        for number, values in screened(lowered):
+            out = evaluate(label, number, values)
+            if out:
+                yield from out
+        stats.records += source.count
+        return
     if isinstance(source, JsonLinesSource):
         columns = lowered.columns
         for number, lines, restore in source.batches():

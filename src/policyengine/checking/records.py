@@ -26,7 +26,43 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
 
+from datetime import date, datetime, time
+from decimal import Decimal
+
 from ..language.diagnostics import PolicyError
+
+
+# ---- typed values (SQL engines) -------------------------------------------------------
+# SQL sources (SQLite, DuckDB, PostgreSQL, Spark) return dates, timestamps, numbers and
+# booleans, not only text. Each is turned into the text a CSV export of the same value
+# holds (ISO 8601 for dates and times), before it is screened or evaluated, so a typed
+# value and its ISO text give the same findings, byte for byte.
+
+def sql_text(value):
+    """A value from a SQL engine as the text a CSV of it holds: ``date`` -> '2026-11-21',
+    ``datetime`` -> '2026-11-21T09:00:00' (an aware one with its offset, '+01:00'),
+    ``Decimal``/int/float -> their digits, bool -> 'true'/'false'; None and text unchanged."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime, date, time)):  # datetime first: it is a date too
+        return value.isoformat()
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    return value  # bytes, lists...: left to the evaluator, which reports them as it does today
+
+
+_PLAIN = (str, type(None))
+
+
+def sql_values(row: tuple) -> tuple:
+    """A SQL row with every typed value as its text (``sql_text``); cheap when all are text."""
+    for v in row:
+        if type(v) not in _PLAIN:
+            return tuple(map(sql_text, row))
+    return row
+
 
 def _json_int(text: str):
     """Integers as orjson reads them: beyond 64 bits they become floats (and one too large
@@ -334,7 +370,7 @@ class SqliteSource(Source):
         try:
             cursor = self.db.execute(f"SELECT {cols} FROM {self.relation}")
             for number, row in enumerate(cursor, 1):
-                yield number, row
+                yield number, sql_values(row)
         except sqlite3.Error as err:
             raise RecordError(f"{self.label}: {err}") from None
         finally:
@@ -358,6 +394,9 @@ def open_source(spec: str, stdin=None) -> Source:
             raise RecordError(f"{spec}: name the table or query: {path}#TABLE or '{path}#SELECT ...'")
         return SqliteSource(path, what)
     suffix = Path(path).suffix.lower()
+    if suffix in (".parquet", ".parq"):
+        raise RecordError(f"{spec}: Parquet is read by DuckDB: --engine duckdb, with "
+                          "pip install 'privacy-promises[sql]'")
     if suffix not in (".csv", ".jsonl", ".ndjson", ".json"):
         raise RecordError(f"{spec}: unknown kind of source: use .csv, .jsonl, '-' (stdin) or "
                           "FILE.db#TABLE")

@@ -1,0 +1,347 @@
+"""Running the SQL screen inside an engine: SQLite (``FILE.db#TABLE``) and DuckDB (files).
+
+Each source here has ``screened(lowered)``: the ``(number, values)`` of the rows the screen
+(``lower.Screen``) selects, in input order, numbered as the Python path numbers them; the
+reader (``reading.check_source_serial``) gives them to the same evaluator, so the findings
+are the Python path's. ``count`` is the number of records, known once they are read.
+
+DuckDB reads:
+- Parquet: the values as typed (dates, timestamps, numbers), turned into their ISO text
+  (``records.sql_values``); the location is ``FILE:ROW`` (1-based row).
+- JSON Lines: each line as text (``WITH ORDINALITY``: its line number); the screen reads the
+  bound keys with DuckDB's JSON functions and clears a line only when it is one valid JSON
+  object with no escapes, no repeated bound key and only strings or nulls in the bound
+  columns (the key aside); the selected lines are parsed again with orjson, as the Python
+  path parses them, so every value, error and line number is the same.
+- CSV: DuckDB screens, Python's csv module reads (values and line numbers as the Python
+  path): DuckDB gives the ordinals of the rows to evaluate; when the two readers do not
+  agree on the number of rows, or DuckDB cannot read the file, the Python path decides.
+Memory is bounded (``SET memory_limit``, POLICYENGINE_DUCKDB_MEMORY, default 1GB; spilling
+to a private temporary folder) and every core is used (``SET threads``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import sqlglot
+from sqlglot import exp
+
+from ..records import (CsvSource, JsonLinesSource, RecordError, Source, SqliteSource, open_source,
+                       sql_values)
+from .lower import Screen
+
+ROW = "__policyengine_row"
+LINE = "__policyengine_line"
+ENGINES = ("python", "duckdb", "sqlite")
+PARQUET_SUFFIXES = (".parquet", ".parq")
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---- SQLite ------------------------------------------------------------------------
+
+class SqliteScreened(Source):
+    """``FILE.db#TABLE`` (or ``#SELECT ...``) with the screen run inside SQLite."""
+
+    def __init__(self, inner: SqliteSource):
+        self.inner = inner
+        self.name, self.label, self.columns = inner.name, inner.label, inner.columns
+        self.closer = inner.closer
+        self.count = 0
+
+    def read(self, wanted):  # `explain` and the Python engine: every row
+        return self.inner.read(wanted)
+
+    def screened(self, lowered) -> Iterator[tuple[int, tuple]]:
+        import sqlite3
+
+        names = ", ".join(_quoted(c) for c in lowered.columns)
+        source = f"SELECT row_number() OVER () AS {ROW}, {names} FROM {self.inner.relation}"
+        query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns).order_by(ROW)
+        db = self.inner.db
+        try:
+            self.count = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]
+            for row in db.execute(query.sql(dialect="sqlite")):
+                yield row[0], sql_values(row[1:])
+        except sqlite3.Error as err:
+            raise RecordError(f"{self.label}: {err}") from None
+        finally:
+            self.close()
+
+
+# ---- DuckDB ------------------------------------------------------------------------
+
+def duckdb_connection():
+    """An in-memory DuckDB, memory bounded, every core, spilling to a private folder."""
+    try:
+        import duckdb
+    except ImportError:
+        raise RecordError("--engine duckdb needs DuckDB: pip install 'privacy-promises[sql]'") from None
+    try:
+        threads = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        threads = os.cpu_count() or 1
+    spill = tempfile.mkdtemp(prefix="policyengine-duckdb-")
+    con = duckdb.connect(":memory:", config={
+        "threads": threads, "memory_limit": os.environ.get("POLICYENGINE_DUCKDB_MEMORY", "1GB"),
+        "temp_directory": spill, "preserve_insertion_order": True,
+        "enable_external_access": True})
+    con.execute("SET TimeZone = 'UTC'")  # aware timestamps come back in UTC, whatever the machine's zone
+    return con, spill
+
+
+class DuckdbSource(Source):
+    """A file read by DuckDB: Parquet, JSON Lines or CSV (see the module docstring)."""
+
+    def __init__(self, path: str, kind: str, inner: Source | None = None):
+        self.path, self.kind, self.inner = path, kind, inner
+        self.label, self.name = path, Path(path).name
+        self.count = 0
+        self.con, self.spill = duckdb_connection()
+        import duckdb
+
+        self._error = duckdb.Error
+        self.kinds: dict[str, str] = {}
+        if inner is not None:  # JSON Lines and CSV: the Python reader knows the columns
+            self.columns, self.empty = inner.columns, inner.empty
+            self.closer = inner.closer
+            return
+        if not Path(path).is_file():
+            self.close()
+            raise RecordError(f"{path}: cannot read: no such file")
+        try:
+            described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_string(path)})").fetchall()
+        except duckdb.Error as err:
+            self.close()
+            raise RecordError(f"{path}: not a Parquet file DuckDB can read: {str(err).splitlines()[0]}") from None
+        self.columns = [r[0] for r in described]
+        self.kinds = {r[0]: _kind(r[1]) for r in described}
+
+    def close(self) -> None:
+        if self.inner is not None:
+            self.inner.close()
+        if getattr(self, "con", None) is not None:
+            self.con.close()
+            self.con = None
+            shutil.rmtree(self.spill, ignore_errors=True)
+
+    def read(self, wanted):  # `explain`: every row, in order
+        if self.inner is not None:
+            return self.inner.read(wanted)
+        return self._rows(self._parquet_relation(), [ROW] + list(wanted), None)
+
+    def _as_text(self, name: str):
+        """A typed date or timestamp column as the text Python's ``isoformat`` gives it
+        (``records.sql_text``), made by DuckDB: fetching text is much cheaper than
+        fetching datetime objects. Timestamps with zone come in UTC (the session's zone)."""
+        kind = self.kinds.get(name)
+        if kind not in ("date", "timestamp", "timestamptz"):
+            return name
+        c = f"records.{_quoted(name)}"
+        if kind == "date":
+            text = f"strftime({c}, '%Y-%m-%d')"
+        else:
+            zone = " || '+00:00'" if kind == "timestamptz" else ""
+            text = (f"CASE WHEN date_trunc('second', {c}) = {c} THEN strftime({c}, '%Y-%m-%dT%H:%M:%S') "
+                    f"ELSE strftime({c}, '%Y-%m-%dT%H:%M:%S.%f') END{zone}")
+        return sqlglot.parse_one(f"{text} AS {_quoted(name)}", read="duckdb")
+
+    def _parquet_relation(self) -> str:
+        return f"SELECT file_row_number + 1 AS {ROW}, * FROM read_parquet({_sql_string(self.path)}, file_row_number = true)"
+
+    def _rows(self, source: str, select: list[str], screen: Screen | None) -> Iterator[tuple[int, tuple]]:
+        relation = f"({source}) AS records"
+        if screen is not None:
+            sql = screen.query(source, select).sql(dialect="duckdb")
+        else:
+            sql = f"SELECT {', '.join(_quoted(c) for c in select)} FROM {relation}"
+        try:  # materialised first (spilling if need be): an error comes before any finding
+            self.con.execute(f"CREATE TEMP TABLE screened AS {sql}")
+            self.count = self.con.execute(f"SELECT count(*) FROM ({source})").fetchone()[0]
+            cursor = self.con.execute(f"SELECT * FROM screened ORDER BY {ROW}")
+        except self._error as err:
+            raise RecordError(f"{self.label}: DuckDB: {str(err).splitlines()[0]}") from None
+        while True:
+            rows = cursor.fetchmany(4096)
+            if not rows:
+                break
+            for row in rows:
+                yield row[0], sql_values(row[1:])
+        self.con.execute("DROP TABLE screened")
+
+    def screened(self, lowered) -> Iterator[tuple[int, tuple]]:
+        if self.kind == "parquet":
+            screen = Screen(lowered, "duckdb", self.kinds)
+            select = [ROW] + [self._as_text(c) for c in lowered.columns]
+            yield from self._rows(self._parquet_relation(), select, screen)
+        elif self.kind == "jsonl":
+            yield from self._jsonl(lowered)
+        else:
+            yield from self._csv(lowered)
+
+    # JSON Lines: DuckDB screens the lines, orjson reads the ones selected.
+    def _jsonl(self, lowered) -> Iterator[tuple[int, tuple]]:
+        from ..reading import _read_line
+
+        if self.empty:
+            return
+        wanted = lowered.columns
+        lines = (f"read_csv({_sql_string(self.path)}, columns = {{'j': 'VARCHAR'}}, header = false, "
+                 "delim = '', quote = '', escape = '', auto_detect = false, new_line = '\\n', "
+                 "strict_mode = false, max_line_size = 1073741824) WITH ORDINALITY")
+        # Cleared only: one valid JSON object of at most 4 KiB (so no nesting orjson refuses),
+        # no backslash escape (a key spelled with \\u), no NaN, Infinity or exponent that
+        # orjson refuses; and below, only strings or nulls in the bound columns (the key
+        # aside) and no bound key twice (DuckDB reads the first, orjson the last).
+        # (CASE: DuckDB does not stop at the first false term of an AND; json_type would
+        # fail on a line that is not JSON.)
+        clean = ("CASE WHEN length(j) <= 4096 AND NOT contains(j, '\\') AND json_valid(j) "
+                 "AND NOT regexp_matches(j, '[:,\\[]\\s*-?(NaN|Inf|nan|inf)|[0-9][eE][+-]?[0-9][0-9][0-9]') "
+                 "THEN json_type(j) = 'OBJECT' ELSE FALSE END")
+        steps = [f"CREATE TEMP TABLE lines AS SELECT ordinality AS n, j, coalesce({clean}, FALSE) AS clean "
+                 f"FROM {lines}"]
+        if any('"' in c or "\\" in c for c in wanted):  # a key DuckDB's JSON path cannot spell simply
+            screen_sql = f"SELECT n AS {ROW}, j AS {LINE} FROM lines WHERE j IS NOT NULL"
+        else:
+            paths = _list(["$." + _quoted(c) for c in wanted])
+            unique = "TRUE" if self._bound_keys_unique(wanted) else \
+                "len(json_keys(j)) = len(list_distinct(json_keys(j)))"
+            # Each list is computed once, in its own table: DuckDB recomputes a JSON
+            # function for every reference to it in one query (the screen has many).
+            steps.append(f"CREATE TEMP TABLE fields AS SELECT n, json_extract_string(j, {paths}) AS s, "
+                         f"json_type(j, {paths}) AS t, {unique} AS u FROM lines WHERE clean")
+            plain = " AND ".join(f"coalesce(f.t[{i + 1}], 'NULL') IN ('VARCHAR', 'NULL')"
+                                 for i, c in enumerate(wanted) if i != lowered.i_key)
+            extract = ", ".join(f"f.s[{i + 1}] AS {_quoted(c)}" for i, c in enumerate(wanted))
+            source = (f"SELECT l.n AS {ROW}, l.j AS {LINE}, (f.n IS NOT NULL AND f.u AND {plain or 'TRUE'}) AS ok, "
+                      f"{extract} FROM lines AS l LEFT JOIN fields AS f ON l.n = f.n")
+            guard = sqlglot.parse_one("records.ok", read="duckdb")
+            screen_sql = Screen(lowered, "duckdb").query(source, [ROW, LINE], guard).sql(dialect="duckdb")
+        steps.append(f"CREATE TEMP TABLE screened AS {screen_sql}")
+        try:  # materialised first (spilling if need be): an error comes before any finding
+            for step in steps:
+                self.con.execute(step)
+            total, blank = self.con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE j IS NULL OR regexp_full_match(j, '[ \\t\\r\\x0b\\x0c]*')) "
+                "FROM lines").fetchone()
+            self.con.execute("DROP TABLE lines")
+            self.con.execute("DROP TABLE IF EXISTS fields")
+            cursor = self.con.execute(f"SELECT {ROW}, {LINE} FROM screened ORDER BY {ROW}")
+        except self._error as err:
+            raise RecordError(f"{self.label}: DuckDB: {str(err).splitlines()[0]}") from None
+        label = self.label
+        while True:
+            rows = cursor.fetchmany(4096)
+            if not rows:
+                break
+            for number, line in rows:
+                if line is None:
+                    continue
+                values = _read_line(label, number, line, True, wanted)
+                if values is not None:
+                    yield number, values
+        self.con.execute("DROP TABLE screened")
+        self.count = total - blank
+
+    def _bound_keys_unique(self, wanted: list[str]) -> bool:
+        """True when DuckDB's own JSON reader, which refuses an object with a requested key
+        twice, reads the whole file: then no line repeats a bound key, and the per-line test
+        (``json_keys``, costly) is not needed. Any error (a repeated key, a line that is
+        not an object) keeps the per-line test."""
+        columns = "{" + ", ".join(f"{_sql_string(c)}: 'JSON'" for c in wanted) + "}"
+        # count(column) for each: count(*) alone would let DuckDB skip reading the keys.
+        read = " + ".join(f"count({_quoted(c)})" for c in wanted)
+        try:
+            self.con.execute(f"SELECT {read} FROM read_json({_sql_string(self.path)}, format = "
+                             f"'newline_delimited', records = 'true', columns = {columns})").fetchall()
+        except self._error:
+            return False
+        return True
+
+    # CSV: DuckDB screens, Python's csv module reads.
+    def _csv(self, lowered) -> Iterator[tuple[int, tuple]]:
+        wanted = lowered.columns
+        index = {c: i for i, c in enumerate(self.columns)}
+        types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.columns)))
+        reader = (f"read_csv({_sql_string(self.path)}, header = false, skip = 1, all_varchar = true, "
+                  f"delim = ',', quote = '\"', escape = '\"', auto_detect = false, columns = {{{types}}}, "
+                  "strict_mode = true) WITH ORDINALITY")
+        select = ", ".join(f"c{index[c]} AS {_quoted(c)}" for c in wanted)
+        source = f"SELECT ordinality AS {ROW}, {select} FROM {reader}"
+        sql = Screen(lowered, "duckdb").query(source, [ROW]).sql(dialect="duckdb")
+        try:
+            chosen = {r[0] for r in self.con.execute(sql).fetchall()}
+            total = self.con.execute(f"SELECT count(*) FROM {reader}").fetchone()[0]
+        except self._error:
+            chosen, total = None, None  # DuckDB cannot read it as Python does: Python decides
+        n = 0
+        for number, values in self.inner.read(wanted):
+            n += 1
+            if chosen is None or n in chosen:
+                yield number, values
+        if total is not None and total != n:
+            raise RecordError(f"{self.label}: DuckDB read {total} rows, Python's csv reader {n}: "
+                              "check it with --engine python")
+        self.count = n
+
+
+def _list(paths: list[str]) -> str:
+    return "[" + ", ".join(_sql_string(p) for p in paths) + "]"
+
+
+def _kind(duck_type: str) -> str:
+    t = duck_type.upper()
+    if t == "VARCHAR":
+        return "text"
+    if t == "DATE":
+        return "date"
+    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+        return "timestamptz"
+    if t.startswith("TIMESTAMP"):
+        return "timestamp"
+    return "other"
+
+
+def open_engine_source(spec: str, engine: str | None, stdin=None) -> Source:
+    """A source for ``--engine`` (None: the default for its kind: DuckDB for Parquet,
+    SQLite for ``FILE.db#TABLE``, Python for CSV, JSON Lines and stdin)."""
+    path, sep, _ = spec.partition("#")
+    suffix = Path(path).suffix.lower()
+    parquet = spec != "-" and not sep and suffix in PARQUET_SUFFIXES
+    default = engine is None
+    if default:
+        engine = "duckdb" if parquet else "python"
+    if engine not in ENGINES:
+        raise RecordError(f"--engine {engine}: unknown engine (one of {', '.join(ENGINES)})")
+    if parquet:
+        if engine != "duckdb":
+            raise RecordError(f"{spec}: Parquet is read by DuckDB: use --engine duckdb (the default for .parquet)")
+        return DuckdbSource(path, "parquet")
+    source = open_source(spec, stdin)
+    if isinstance(source, SqliteSource):
+        if engine == "duckdb":
+            source.close()
+            raise RecordError(f"{spec}: a SQLite table is screened by SQLite, not DuckDB: use --engine sqlite "
+                              "(the default) or --engine python")
+        return source if engine == "python" and not default else SqliteScreened(source)
+    if engine == "sqlite":
+        source.close()
+        raise RecordError(f"{spec}: --engine sqlite reads FILE.db#TABLE; use --engine python or duckdb for files")
+    if engine == "duckdb":
+        file = getattr(source.closer, "name", None)
+        if spec == "-" or not isinstance(file, str):
+            source.close()
+            raise RecordError("<stdin>: --engine duckdb reads files (.csv, .jsonl, .parquet), not stdin")
+        return DuckdbSource(file, "jsonl" if isinstance(source, JsonLinesSource) else "csv", source)
+    return source
