@@ -1,0 +1,270 @@
+"""``--jobs N``: one input's lines scrubbed in worker processes, written in order.
+
+The reader (the parent: it opens every file the safe way, see ``paths`` and
+``files``) cuts what it reads into ranges of about ``RANGE_SIZE`` bytes at line
+ends; a worker scrubs a range with the same pure core as ``--jobs 1``; the
+parent writes the results in input order.  So the bytes and the counts are
+those of one process.
+
+What a worker cannot know is the expiry decision of the line before its range:
+lines without a timestamp (continuation lines, stack traces) follow it.  So it
+scrubs the range's first lines both ways, as if the line before was kept and as
+if it was dropped, until a line with a timestamp makes the two agree, and then
+the rest once (``scrub_range``).  The parent picks the variant that the previous
+range's last decision selects.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+from .core import BLOCK_SIZE, MAX_CARRY, Settings, State, Stats, Streamer
+
+__all__ = ["RANGE_SIZE", "Part", "RangeResult", "Workers", "default_jobs", "scrub_range"]
+
+RANGE_SIZE = 2 << 20  # big enough that handing it to a worker costs little next to scrubbing
+HEAD_LINES = 64  # undecided after this many lines: scrub the rest of the range both ways
+
+
+class Part(NamedTuple):
+    out: bytes
+    stats: Stats
+    keep: bool  # the decision in force after the part's last line
+
+
+class RangeResult(NamedTuple):
+    """``heads[k]``: the first lines as if the line before was kept (k=1) or not (0);
+    ``tail``: the rest, the same either way (None: the heads cover the whole range)."""
+
+    heads: tuple[Part, Part]
+    tail: Part | None
+
+
+def _stream(data: bytes, settings: Settings, keep: bool, pure: bool | None) -> Part:
+    streamer = Streamer(settings, pure=pure)
+    streamer._state = State(keep, False)
+    out = streamer.feed(data) + streamer.finish() if data else b""
+    return Part(out, streamer.stats, streamer._state.keep)
+
+
+def scrub_range(data: bytes, settings: Settings, pure: bool | None = None) -> RangeResult:
+    """Scrub whole lines (the last may lack its newline only at the end of the input)."""
+    if settings.cutoff is None:  # no expiry: nothing depends on the line before
+        empty = Part(b"", Stats(), True)
+        return RangeResult((empty, empty), _stream(data, settings, True, pure))
+    outs: list[list[bytes]] = [[], []]
+    stats = [Stats(), Stats()]
+    keeps = [False, True]
+    pos = 0
+    for _ in range(HEAD_LINES):
+        if pos >= len(data):
+            break
+        end = data.find(b"\n", pos) + 1 or len(data)
+        line = data[pos:end]
+        pos = end
+        for k in (0, 1):
+            part = _stream(line, settings, keeps[k], pure)
+            outs[k].append(part.out)
+            stats[k].add(part.stats)
+            keeps[k] = part.keep
+        if keeps[0] == keeps[1]:  # a timestamp decided: the rest is the same both ways
+            heads = tuple(Part(b"".join(outs[k]), stats[k], keeps[k]) for k in (0, 1))
+            return RangeResult(heads, _stream(data[pos:], settings, keeps[0], pure))  # type: ignore[arg-type]
+    rest = data[pos:]
+    parts = []
+    for k in (0, 1):
+        part = _stream(rest, settings, keeps[k], pure)
+        stats[k].add(part.stats)
+        parts.append(Part(b"".join(outs[k]) + part.out, stats[k], part.keep))
+    return RangeResult((parts[0], parts[1]), None)
+
+
+# Ranges and their scrubbed tails travel through memory shared with the workers
+# (mapped before they are forked): pickling megabytes through a pipe both ways
+# cost the parent more than scrubbing them (--jobs 2 was 3x slower than --jobs 1).
+_SHM: Any = None
+_SLOT = 0  # bytes per slot: input first, output after it
+_IN = 0  # input capacity of a slot
+
+
+def _worker_init(shm: Any, slot: int, cap: int) -> None:
+    global _SHM, _SLOT, _IN
+    _SHM, _SLOT, _IN = shm, slot, cap
+    # The parent handles Ctrl-C and SIGTERM and ends the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def _work(slot: int, data: bytes | int, settings: Settings, pure: bool | None) -> tuple[Any, ...]:
+    """In a worker: scrub the range (in slot ``slot`` when ``data`` is its length)."""
+    if isinstance(data, int):
+        base = slot * _SLOT
+        data = _SHM[base : base + data]
+    result = scrub_range(data, settings, pure)  # type: ignore[arg-type]
+    tail = result.tail
+    if tail is not None and len(tail.out) <= _SLOT - _IN:
+        base = slot * _SLOT + _IN
+        _SHM[base : base + len(tail.out)] = tail.out
+        return result.heads, len(tail.out), tail.stats, tail.keep
+    return result.heads, tail
+
+
+def default_jobs(paths: tuple[str, ...]) -> int:
+    """The number of cores when several files (or a directory, a glob) are given, else 1."""
+    several = len(paths) > 1 or any(os.path.isdir(p) or any(c in p for c in "*?[") for p in paths)
+    if not several:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class Workers:
+    """A pool of ``jobs`` processes, started when a file first needs it; ``pump`` is
+    what ``files.scrub_file_to``/``scrub_file_in_place`` take to use it."""
+
+    def __init__(self, jobs: int, pure: bool | None = None, range_size: int = RANGE_SIZE) -> None:
+        self.jobs = jobs
+        self.pure = pure
+        self.range_size = range_size
+        self._pool: Any = None
+        self._shm: Any = None
+        self._slot = 0
+        self._in = 0
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(terminate=exc[0] is not None)
+
+    def close(self, terminate: bool = False) -> None:
+        if self._pool is not None:
+            if terminate:
+                self._pool.terminate()
+            else:
+                self._pool.close()
+            self._pool.join()
+            self._pool = None
+            self._shm.close()
+            self._shm = None
+
+    def _get_pool(self) -> Any:
+        if self._pool is None:
+            import mmap
+
+            self._in = self.range_size + 2 * BLOCK_SIZE  # a range is cut after at most one more read
+            self._slot = self._in + self._in + BLOCK_SIZE
+            self._shm = mmap.mmap(-1, self._slot * 2 * self.jobs)
+            ctx = multiprocessing.get_context("fork")
+            self._pool = ctx.Pool(self.jobs, initializer=_worker_init, initargs=(self._shm, self._slot, self._in))
+        return self._pool
+
+    def pump(self, chunks: Iterable[bytes], streamer: Streamer, write: Callable[[bytes], Any]) -> None:
+        """Like ``files._pump``: feed every chunk, write the scrubbed bytes, in order."""
+        settings, pure, stats = streamer.settings, self.pure, streamer.stats
+        size = self.range_size
+        pending: deque[Any] = deque()
+        keep = True
+        buf = bytearray()
+
+        def emit(result: RangeResult) -> None:
+            nonlocal keep
+            head = result.heads[keep]
+            parts = (head,) if result.tail is None else (head, result.tail)
+            for part in parts:
+                if part.out:
+                    write(part.out)
+                stats.add(part.stats)
+            keep = parts[-1].keep
+
+        def collect() -> None:
+            nonlocal keep
+            slot, res = pending.popleft()
+            got = res.get()
+            if len(got) == 2:
+                emit(RangeResult(*got))
+            else:
+                heads, n, tail_stats, tail_keep = got
+                head = heads[keep]
+                if head.out:
+                    write(head.out)
+                stats.add(head.stats)
+                if n:
+                    base = slot * self._slot + self._in
+                    write(memoryview(self._shm)[base : base + n])
+                stats.add(tail_stats)
+                keep = tail_keep
+            free.append(slot)
+
+        free: list[int] = []
+
+        def submit(cut: int) -> None:
+            pool = self._get_pool()
+            if not free and not pending:
+                free.extend(range(2 * self.jobs))
+            while not free:
+                collect()
+            slot = free.pop()
+            if cut <= self._in:
+                base = slot * self._slot
+                self._shm[base : base + cut] = memoryview(buf)[:cut]
+                arg: bytes | int = cut
+            else:
+                arg = bytes(buf[:cut])
+            pending.append((slot, pool.apply_async(_work, (slot, arg, settings, pure))))
+
+        def drain() -> None:
+            while pending:
+                collect()
+
+        it = iter(chunks)
+        try:
+            for chunk in it:
+                buf += chunk
+                if len(buf) < size:
+                    continue
+                cut = buf.rfind(b"\n") + 1
+                if cut == 0:
+                    if len(buf) > 4 * max(size, MAX_CARRY):
+                        break  # one giant line: the streamer's own splitting below
+                    continue
+                submit(cut)
+                del buf[:cut]
+            else:
+                # The end: a small input never leaves this process.
+                if buf:
+                    drain()
+                    emit(scrub_range(bytes(buf), settings, pure))
+                drain()
+                return
+        except BaseException as exc:
+            # Like --jobs 1 on a read error or a signal: what was read in whole lines is written.
+            if not isinstance(exc, BrokenPipeError):
+                drain()
+                cut = buf.rfind(b"\n") + 1
+                if cut:
+                    emit(scrub_range(bytes(buf[:cut]), settings, pure))
+            raise
+        # Giant line: the rest in this process, as --jobs 1 would.
+        drain()
+        rest = Streamer(settings, pure=pure, stats=stats)
+        rest._state = State(keep, False)
+        out = rest.feed(bytes(buf))
+        if out:
+            write(out)
+        for chunk in it:
+            out = rest.feed(chunk)
+            if out:
+                write(out)
+        out = rest.finish()
+        if out:
+            write(out)
