@@ -116,6 +116,20 @@ def _work(slot: int, data: bytes | int, settings: Settings, pure: bool | None) -
     return result.heads, tail
 
 
+def _serve(conn: Any, shm: Any, slot: int, cap: int) -> None:
+    """A worker's loop: one task at a time, answered in the order given."""
+    _worker_init(shm, slot, cap)
+    while True:
+        task = conn.recv()
+        if task is None:
+            return
+        try:
+            answer: Any = ("ok", _work(*task))
+        except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            answer = ("error", exc)
+        conn.send(answer)
+
+
 def default_jobs(paths: tuple[str, ...]) -> int:
     """The number of cores when several files (or a directory, a glob) are given, else 1."""
     several = len(paths) > 1 or any(os.path.isdir(p) or any(c in p for c in "*?[") for p in paths)
@@ -135,7 +149,9 @@ class Workers:
         self.jobs = jobs
         self.pure = pure
         self.range_size = range_size
-        self._pool: Any = None
+        self._procs: list[Any] = []
+        self._conns: list[Any] = []
+        self._next = 0
         self._shm: Any = None
         self._slot = 0
         self._in = 0
@@ -147,26 +163,39 @@ class Workers:
         self.close(terminate=exc[0] is not None)
 
     def close(self, terminate: bool = False) -> None:
-        if self._pool is not None:
-            if terminate:
-                self._pool.terminate()
-            else:
-                self._pool.close()
-            self._pool.join()
-            self._pool = None
+        for conn, proc in zip(self._conns, self._procs):
+            try:
+                if terminate:
+                    proc.terminate()
+                else:
+                    conn.send(None)
+            except OSError:
+                pass
+        for conn, proc in zip(self._conns, self._procs):
+            proc.join()
+            conn.close()
+        self._procs, self._conns = [], []
+        if self._shm is not None:
             self._shm.close()
             self._shm = None
 
-    def _get_pool(self) -> Any:
-        if self._pool is None:
-            import mmap
+    def _start(self) -> None:
+        # Own processes and pipes, no multiprocessing.Pool: its feeder and result
+        # threads fought the reading thread for the GIL, and a range waited for its
+        # turn up to a switch interval each way (--jobs 2 was slower than --jobs 1).
+        import mmap
 
-            self._in = self.range_size + 2 * BLOCK_SIZE  # a range is cut after at most one more read
-            self._slot = self._in + self._in + BLOCK_SIZE
-            self._shm = mmap.mmap(-1, self._slot * 2 * self.jobs)
-            ctx = multiprocessing.get_context("fork")
-            self._pool = ctx.Pool(self.jobs, initializer=_worker_init, initargs=(self._shm, self._slot, self._in))
-        return self._pool
+        self._in = self.range_size + 2 * BLOCK_SIZE  # a range is cut after at most one more read
+        self._slot = self._in + self._in + BLOCK_SIZE
+        self._shm = mmap.mmap(-1, self._slot * 2 * self.jobs)
+        ctx = multiprocessing.get_context("fork")
+        for _ in range(self.jobs):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(child, self._shm, self._slot, self._in), daemon=True)
+            proc.start()
+            child.close()
+            self._procs.append(proc)
+            self._conns.append(parent)
 
     def pump(self, chunks: Iterable[bytes], streamer: Streamer, write: Callable[[bytes], Any]) -> None:
         """Like ``files._pump``: feed every chunk, write the scrubbed bytes, in order."""
@@ -188,8 +217,10 @@ class Workers:
 
         def collect() -> None:
             nonlocal keep
-            slot, res = pending.popleft()
-            got = res.get()
+            slot, worker = pending.popleft()
+            status, got = self._conns[worker].recv()
+            if status != "ok":
+                raise got
             if len(got) == 2:
                 emit(RangeResult(*got))
             else:
@@ -208,7 +239,8 @@ class Workers:
         free: list[int] = []
 
         def submit(cut: int) -> None:
-            pool = self._get_pool()
+            if not self._procs:
+                self._start()
             if not free and not pending:
                 free.extend(range(2 * self.jobs))
             while not free:
@@ -218,9 +250,13 @@ class Workers:
                 base = slot * self._slot
                 self._shm[base : base + cut] = memoryview(buf)[:cut]
                 arg: bytes | int = cut
-            else:
+            else:  # a range of long lines: pickled; both pipes empty first, or both ends could block
+                drain()
                 arg = bytes(buf[:cut])
-            pending.append((slot, pool.apply_async(_work, (slot, arg, settings, pure))))
+            worker = self._next
+            self._next = (worker + 1) % self.jobs
+            self._conns[worker].send((slot, arg, settings, pure))
+            pending.append((slot, worker))
 
         def drain() -> None:
             while pending:
