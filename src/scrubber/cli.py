@@ -287,6 +287,9 @@ def main(
         if in_place and not paths:
             raise ConfigError("--in-place needs at least one FILE, DIR or GLOB")
         out = _stdout()
+        from .parallel import keep_heap
+
+        keep_heap()
         if not paths:
             scrub_stream(_stdin(), out, settings, line_buffered=line_buffered, stats=total)
         else:

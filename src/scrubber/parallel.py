@@ -16,7 +16,6 @@ range's last decision selects.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 from collections import deque
@@ -29,6 +28,7 @@ __all__ = ["RANGE_SIZE", "Part", "RangeResult", "Workers", "default_jobs", "scru
 
 RANGE_SIZE = 2 << 20  # big enough that handing it to a worker costs little next to scrubbing
 HEAD_LINES = 64  # undecided after this many lines: scrub the rest of the range both ways
+SLOTS_PER_JOB = int(os.environ.get("SCRUBBER_SLOTS", "4"))  # ranges in flight per worker: room for a late one
 
 
 class Part(NamedTuple):
@@ -92,9 +92,23 @@ _SLOT = 0  # bytes per slot: input first, output after it
 _IN = 0  # input capacity of a slot
 
 
+def keep_heap() -> None:
+    """Ask glibc to keep freed megabyte blocks instead of returning them to the kernel:
+    every range allocates a few, and mapping them anew cost page faults each time."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+        libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
 def _worker_init(shm: Any, slot: int, cap: int) -> None:
     global _SHM, _SLOT, _IN
     _SHM, _SLOT, _IN = shm, slot, cap
+    keep_heap()
     # The parent handles Ctrl-C and SIGTERM and ends the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -184,10 +198,12 @@ class Workers:
         # threads fought the reading thread for the GIL, and a range waited for its
         # turn up to a switch interval each way (--jobs 2 was slower than --jobs 1).
         import mmap
+        import multiprocessing  # here: a pipe run does not pay for it
 
+        keep_heap()  # the reader allocates a megabyte a read too
         self._in = self.range_size + 2 * BLOCK_SIZE  # a range is cut after at most one more read
         self._slot = self._in + self._in + BLOCK_SIZE
-        self._shm = mmap.mmap(-1, self._slot * 2 * self.jobs)
+        self._shm = mmap.mmap(-1, self._slot * SLOTS_PER_JOB * self.jobs)
         ctx = multiprocessing.get_context("fork")
         for _ in range(self.jobs):
             parent, child = ctx.Pipe()
@@ -242,7 +258,7 @@ class Workers:
             if not self._procs:
                 self._start()
             if not free and not pending:
-                free.extend(range(2 * self.jobs))
+                free.extend(range(SLOTS_PER_JOB * self.jobs))
             while not free:
                 collect()
             slot = free.pop()
