@@ -134,7 +134,10 @@ def _serve(conn: Any, shm: Any, slot: int, cap: int) -> None:
     """A worker's loop: one task at a time, answered in the order given."""
     _worker_init(shm, slot, cap)
     while True:
-        task = conn.recv()
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the parent is gone (killed): so is the work
+            return
         if task is None:
             return
         try:
