@@ -66,6 +66,16 @@ def timed(cmd: list[str], repeat: int, stdin: Path | None = None, stdout: Path |
     return min(times)
 
 
+def cpu_of(cmd: list[str], stdout: Path) -> float:
+    """CPU seconds (user + system) of one run of ``cmd`` and its worker processes."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    timed(cmd, 1, None, stdout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def startup(cmd: list[str], rounds: int) -> float:
     times = []
     for _ in range(rounds):
@@ -149,8 +159,11 @@ def main() -> None:
         j1 = timed(scrub + EXPIRY + ["--jobs", "1", *names], args.repeat, None, out)
         j2 = timed(scrub + EXPIRY + ["--jobs", "2", *names], args.repeat, None, t / "out2.log")
         same = (t / "out2.log").read_bytes() == out.read_bytes()
+        c1 = cpu_of(scrub + EXPIRY + ["--jobs", "1", *names], out)
+        c2 = cpu_of(scrub + EXPIRY + ["--jobs", "2", *names], t / "out2.log")
         row("4 files, --jobs 1", f"{j1:.3f} s", "", "")
         row(f"4 files, --jobs 2 (same bytes: {'yes' if same else 'NO'})", f"{j2:.3f} s", f"{j1 / j2:.2f}x", ">= 1.8x")
+        row("  CPU seconds, all processes: --jobs 1 / --jobs 2", f"{c1:.2f}/{c2:.2f}", f"{c2 / c1:.2f}x", "")
 
         secs, rss = pipe_rss(args.pipe_mb, small)
         row(f"{args.pipe_mb} MB through a pipe: peak RSS ({secs:.1f} s)", f"{rss:.1f} MiB", "", "< 30 MiB")
