@@ -72,7 +72,17 @@ def _close_pools():  # type: ignore[no-untyped-def]
 
 
 def chunks_of(data: bytes, size: int) -> list[bytes]:
-    return [data[i : i + size] for i in range(0, len(data), size)]
+    if size > 0:
+        return [data[i : i + size] for i in range(0, len(data), size)]
+    # size 0: reads of changing sizes (a decompressor's), up to 2.9 MB
+    import random
+
+    rng, out, i = random.Random(len(data)), [], 0
+    while i < len(data):
+        n = rng.choice([1, 4096, 300_000, 1 << 20, (29 << 20) // 10])
+        out.append(data[i : i + n])
+        i += n
+    return out
 
 
 def run(pump, data: bytes, s: Settings, read: int) -> tuple[bytes, Stats]:  # type: ignore[no-untyped-def]
@@ -150,3 +160,27 @@ def test_cli_jobs_on_files_and_in_place_match_jobs_1(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert [(tmp_path / n).read_bytes() for n in names] == alone
     assert not [p for p in os.listdir(tmp_path) if "scrubber-tmp" in p]
+
+
+@pytest.mark.parametrize("read", [1 << 20, (5 << 20) // 2, 3 << 20, 0])
+def test_long_lines_and_big_reads_take_the_cut_and_giant_line_paths_with_the_same_bytes(read: int) -> None:
+    import random
+
+    rng = random.Random(read)
+    t = NOW.strftime("%d/%b/%Y:%H:%M:%S +0000").encode()
+    old = (NOW - dt.timedelta(days=40)).strftime("%d/%b/%Y:%H:%M:%S +0000").encode()
+    parts = []
+    for _ in range(40 if read else 300):
+        stamp = t if rng.random() < 0.5 else old
+        longest = [120_000, 200_000] if read else [40_000]  # lines up to 2.4 MB (0.5 MB)
+        filler = b"a=192.0.2.1 " * rng.choice([3, 10, 5_000, *longest])
+        parts.append(b"198.51.100.7 - - [" + stamp + b"] " + filler + b"\n")
+        if rng.random() < 0.3:
+            parts.append(b"  continued 2001:db8::1\n" * rng.randint(1, 80))
+    data = b"".join(parts)
+    s = SETTINGS[0]
+    want, want_stats = run(_pump, data, s, read)
+    with Workers(2, range_size=1 << 20) as w:
+        got, got_stats = run(w.pump, data, s, read)
+    assert got == want
+    assert got_stats == want_stats
