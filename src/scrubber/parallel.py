@@ -28,7 +28,7 @@ __all__ = ["RANGE_SIZE", "Part", "RangeResult", "Workers", "default_jobs", "scru
 
 RANGE_SIZE = 2 << 20  # big enough that handing it to a worker costs little next to scrubbing
 HEAD_LINES = 64  # undecided after this many lines: scrub the rest of the range both ways
-SLOTS_PER_JOB = int(os.environ.get("SCRUBBER_SLOTS", "4"))  # ranges in flight per worker: room for a late one
+SLOTS_PER_JOB = 4  # ranges in flight per worker: room for one that comes back late
 
 
 class Part(NamedTuple):
