@@ -323,8 +323,43 @@ static int hexval(unsigned char c) {
     return -1;
 }
 
+/* Decimal 0..255 at buf by hand (snprintf was a quarter of all cycles); returns the length. */
+static int put_u8(char *buf, unsigned int v) {
+    if (v >= 100) {
+        buf[0] = (char)('0' + v / 100);
+        buf[1] = (char)('0' + v / 10 % 10);
+        buf[2] = (char)('0' + v % 10);
+        return 3;
+    }
+    if (v >= 10) {
+        buf[0] = (char)('0' + v / 10);
+        buf[1] = (char)('0' + v % 10);
+        return 2;
+    }
+    buf[0] = (char)('0' + v);
+    return 1;
+}
+
+/* "a.b.c.d" (at most 15 bytes) */
 static int fast_v4_text(unsigned long addr, char *buf) {
-    return snprintf(buf, 24, "%lu.%lu.%lu.%lu", (addr >> 24) & 255, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255);
+    int len = put_u8(buf, (unsigned int)((addr >> 24) & 255));
+    buf[len++] = '.';
+    len += put_u8(buf + len, (unsigned int)((addr >> 16) & 255));
+    buf[len++] = '.';
+    len += put_u8(buf + len, (unsigned int)((addr >> 8) & 255));
+    buf[len++] = '.';
+    return len + put_u8(buf + len, (unsigned int)(addr & 255));
+}
+
+/* Lower-case hex of a 16-bit group without leading zeros, like "%x". */
+static int put_hex16(char *buf, unsigned int v) {
+    static const char digits[] = "0123456789abcdef";
+    int n = v >= 0x1000 ? 4 : v >= 0x100 ? 3 : v >= 0x10 ? 2 : 1, i;
+    for (i = n - 1; i >= 0; i--) {
+        buf[i] = digits[v & 15];
+        v >>= 4;
+    }
+    return n;
 }
 
 /* Fast path for a token that is a plain IPv6 address: hex digits and ':' only,
@@ -417,7 +452,7 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
                 continue;
             }
             if (len > 0 && buf[len - 1] != ':') buf[len++] = ':';
-            len += snprintf(buf + len, 6, "%x", g[i]);
+            len += put_hex16(buf + len, g[i]);
         }
         return len;
     }
@@ -579,6 +614,14 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
     return out_put(o, (const char *)flushed, end - flushed);
 }
 
+/* The output buffer is kept between calls: growing it from 4 KiB for every 1 MB
+ * block, and giving it back, made the C library grow and shrink its heap each time
+ * (brk, page faults, memmove: about a fifth of a run).  A call that finds it in use
+ * (another thread while this one runs the Python callback) uses a buffer of its own. */
+static Out kept = {NULL, 0, 0};
+static int kept_in_use = 0;
+#define KEPT_MAX ((size_t)64 << 20) /* a larger one (a huge line) is given back */
+
 /* scrub_block(data, table, callback, cut, keep, cont, limit, v4mask, v6prefix)
  *   -> (bytes, lines_read, lines_written, lines_expired, addresses, keep) */
 static PyObject *scrub_block(PyObject *self, PyObject *args) {
@@ -592,6 +635,7 @@ static PyObject *scrub_block(PyObject *self, PyObject *args) {
     Cut cut;
     Ctx cx;
     Out o = {NULL, 0, 0};
+    int own_kept = 0;
     long long nread = 0, nwritten = 0, nexpired = 0;
     const unsigned char *p, *end;
     int first = 1;
@@ -611,6 +655,11 @@ static PyObject *scrub_block(PyObject *self, PyObject *args) {
     cx.v4mask = v4mask > 0xFFFFFFFFLL ? -1 : v4mask;
     cx.v6prefix = v6prefix > 128 ? -1 : v6prefix;
 
+    if (!kept_in_use) {
+        kept_in_use = own_kept = 1;
+        o = kept;
+        o.len = 0;
+    }
     p = (const unsigned char *)data.buf;
     end = p + data.len;
     while (p < end) {
@@ -637,7 +686,13 @@ static PyObject *scrub_block(PyObject *self, PyObject *args) {
             result = Py_BuildValue("(NLLLLO)", bytes, nread, nwritten, nexpired, cx.addrs, keep ? Py_True : Py_False);
     }
 done:
-    PyMem_Free(o.buf);
+    if (own_kept && o.cap <= KEPT_MAX) {
+        kept = o;
+    } else {
+        PyMem_Free(o.buf);
+        if (own_kept) kept.buf = NULL, kept.cap = 0;
+    }
+    if (own_kept) kept_in_use = 0;
     PyBuffer_Release(&data);
     return result;
 }

@@ -144,6 +144,12 @@ def build_settings(
         raise ConfigError(f"--max-age/--now: {exc}") from exc
 
 
+def _default_jobs(paths: tuple[str, ...]) -> int:
+    from .parallel import default_jobs
+
+    return default_jobs(paths)
+
+
 def _slow_path_note() -> str:
     """Why the pure-Python path runs, or "" when the C core is in use."""
     if native_available():
@@ -237,6 +243,13 @@ def _stdin() -> int | BinaryIO:
     metavar="GLOB",
     help="When walking a directory, only file names matching GLOB (repeatable) [default: all non-hidden].",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 512),
+    default=None,
+    help="Worker processes for files (a pipe is read by one) [default: the cores when several files are given, else 1].",
+)
 def main(
     paths: tuple[str, ...],
     in_place: bool,
@@ -253,6 +266,7 @@ def main(
     stats_json: bool,
     line_buffered: bool,
     include: tuple[str, ...],
+    jobs: int | None,
 ) -> None:
     """Truncate every IP address in web server logs and drop expired lines.
 
@@ -268,14 +282,26 @@ def main(
     total = Stats()
     out: BinaryIO | None = None
     code = EXIT_OK
+    workers: Any = None
+    pump = None
     try:
         settings = build_settings(ipv4_prefix, ipv6_prefix, max_age, now, timezone, hash_key_file, policy, purpose)
         if in_place and not paths:
             raise ConfigError("--in-place needs at least one FILE, DIR or GLOB")
         out = _stdout()
+        from .parallel import keep_heap
+
+        keep_heap()
         if not paths:
             scrub_stream(_stdin(), out, settings, line_buffered=line_buffered, stats=total)
         else:
+            if jobs is None:
+                jobs = _default_jobs(paths)
+            if jobs > 1:
+                from .parallel import Workers
+
+                workers = Workers(jobs)
+                pump = workers.pump
             progress = Progress.for_paths(paths, list(include)) if progress_wanted(in_place) else None
             targets = iter_targets(paths, list(include))
             for path in progress.walk(targets) if progress else targets:  # a progress line on a terminal only
@@ -286,9 +312,9 @@ def main(
                     continue
                 try:
                     if in_place:
-                        total.add(scrub_file_in_place(path, settings, break_hard_links=break_hard_links))
+                        total.add(scrub_file_in_place(path, settings, break_hard_links=break_hard_links, pump=pump))
                     else:
-                        total.add(scrub_file_to(path, out, settings))
+                        total.add(scrub_file_to(path, out, settings, pump=pump))
                         if line_buffered:
                             out.flush()
                 except FileError as exc:
@@ -311,6 +337,8 @@ def main(
         _report(total, stats_format)
         sys.exit(EXIT_SIGINT if isinstance(stop, Interrupted) else EXIT_SIGTERM)
     finally:
+        if workers is not None:
+            workers.close(terminate=True)  # every result was written or is not wanted
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     _report(total, stats_format)

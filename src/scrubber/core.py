@@ -230,7 +230,9 @@ class Streamer:
             return self._split_long()
         if carry:
             carry += memoryview(chunk)[:cut]
-            data = bytes(carry)
+            # The C core reads any buffer: hand it the carry itself, not a 1 MB copy
+            # (it is replaced just below, so nothing else sees it change).
+            data = carry if (self.pure is False or (self.pure is None and _native is not None)) else bytes(carry)
         else:
             data = chunk[:cut] if cut < len(chunk) else chunk
         self._carry = bytearray(memoryview(chunk)[cut:])

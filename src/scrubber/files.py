@@ -267,8 +267,13 @@ def _warn_links(target: Target, st: os.stat_result) -> None:
         )
 
 
-def scrub_file_to(path: str | Target, out: BinaryIO, settings: Settings, *, pure: bool | None = None) -> Stats:
-    """Scrub one file (gzip, xz, bzip2 or plain, told by its magic bytes) to ``out``."""
+def scrub_file_to(
+    path: str | Target, out: BinaryIO, settings: Settings, *, pure: bool | None = None, pump=None  # type: ignore[no-untyped-def]
+) -> Stats:
+    """Scrub one file (gzip, xz, bzip2 or plain, told by its magic bytes) to ``out``.
+
+    ``pump``: what runs the chunks through the core (``parallel.Workers.pump`` for --jobs).
+    """
     target, own_dir = _as_target(path)
     try:
         fd, st, fmt = _open_checked(target)
@@ -276,7 +281,7 @@ def scrub_file_to(path: str | Target, out: BinaryIO, settings: Settings, *, pure
         streamer = Streamer(settings, pure=pure)
         try:
             with open(fd, "rb", buffering=0) as raw, fmt.reader(raw) as f:  # type: ignore[arg-type]
-                _pump(_read_chunks(f), streamer, out.write)
+                (pump or _pump)(_read_chunks(f), streamer, out.write)
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise
@@ -369,7 +374,12 @@ def _unchanged(fd: int, dir_fd: int, name: str, st: os.stat_result) -> str | Non
 
 
 def scrub_file_in_place(
-    path: str | Target, settings: Settings, *, pure: bool | None = None, break_hard_links: bool = False
+    path: str | Target,
+    settings: Settings,
+    *,
+    pure: bool | None = None,
+    break_hard_links: bool = False,
+    pump=None,  # type: ignore[no-untyped-def]
 ) -> Stats:
     """Rewrite one file atomically: temp file in the same directory, fsync, rename.
 
@@ -382,13 +392,13 @@ def scrub_file_in_place(
     """
     target, own_dir = _as_target(path)
     try:
-        return _rewrite(target, settings, pure, break_hard_links)
+        return _rewrite(target, settings, pure, break_hard_links, pump)
     finally:
         if own_dir is not None:
             os.close(own_dir)
 
 
-def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_links: bool) -> Stats:
+def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_links: bool, pump=None) -> Stats:  # type: ignore[no-untyped-def]
     dir_fd, name, display = target
     clean_stale_temp_files(dir_fd)
     fd, st, fmt = _open_checked(target)
@@ -411,7 +421,7 @@ def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_l
             with open(tfd, "wb", buffering=BLOCK_SIZE) as raw:
                 with fmt.writer(raw, name, st.st_mtime) as w, open(fd, "rb", buffering=0, closefd=False) as src:  # type: ignore[attr-defined]
                     with fmt.reader(src) as f:  # type: ignore[arg-type]
-                        _pump(lease.watch(_read_chunks(f), display), streamer, w.write)
+                        (pump or _pump)(lease.watch(_read_chunks(f), display), streamer, w.write)
                 raw.flush()
                 if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
                     os.fchown(raw.fileno(), st.st_uid, st.st_gid)
