@@ -48,18 +48,29 @@ _common = [
     click.argument("policy", type=click.Path(dir_okay=False)),
     click.option("--records", "-r", "sources", multiple=True, required=True, metavar="SOURCE",
                  help="Records: FILE.csv, FILE.jsonl, - (stdin), FILE.db#TABLE or "
-                      "'FILE.db#SELECT ...'. Repeatable."),
+                      "'FILE.db#SELECT ...', 'postgresql://USER@HOST/DB#TABLE' or '...#SELECT ...'. Repeatable."),
     click.option("--binding", "-b", "binding_path", type=click.Path(dir_okay=False),
                  help="YAML binding of columns to fields (default: POLICY's .binding.yaml beside it, "
                       "else columns named as the fields)."),
     click.option("--now", "now_text", metavar="TIMESTAMP",
                  help="The moment to check at (ISO 8601; default: the current time)."),
     click.option("--timezone", metavar="ZONE", help="Zone of timestamps without one (overrides the binding)."),
-    click.option("--engine", type=click.Choice(["python", "duckdb", "sqlite"]), default=None,
+    click.option("--engine", type=click.Choice(["python", "duckdb", "sqlite", "postgres"]), default=None,
                  help="Who reads and screens the records: python (default for CSV, JSON Lines, stdin), "
                       "duckdb (CSV, JSON Lines, Parquet; default for .parquet), sqlite (default for "
-                      "FILE.db#TABLE). The findings are the same; the evaluator decides."),
+                      "FILE.db#TABLE), postgres (default for postgresql://USER@HOST/DB#TABLE: "
+                      "a read-only transaction). The findings are the same; the evaluator decides."),
 ]
+
+
+def _shown(spec: str) -> str:
+    """A source as it may be printed: a PostgreSQL URL without its password."""
+    if spec.lower().startswith(("postgresql://", "postgres://")):
+        from .checking.sql.postgres import redact
+
+        url, sep, what = spec.partition("#")
+        return redact(url) + sep + what
+    return spec
 
 
 def _open(spec: str, engine: str | None):
@@ -86,7 +97,7 @@ def _explain(compiled, binding, now, sources, key: str, engine: str | None = Non
         with _open(spec, engine) as source:
             found, has_findings = _explain_source(compiled, binding, now, source, key, found, has_findings)
     if not found:
-        raise PolicyError(f"no record with key '{key}' in {', '.join(sources)}")
+        raise PolicyError(f"no record with key '{key}' in {', '.join(map(_shown, sources))}")
     sys.exit(EXIT_FINDINGS if has_findings else EXIT_OK)
 
 
@@ -155,7 +166,7 @@ def check(policy, sources, binding_path, now_text, timezone, engine, output_form
 
 def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs=0):
     info = RunInfo(policy, now.astimezone(zone).date().isoformat(), now.isoformat(), binding.timezone,
-                   list(sources))
+                   [_shown(s) for s in sources])
     out = sys.stdout
     if output_format in CHECK_REPORTERS and not summary:
         report = CHECK_REPORTERS[output_format](out, info)

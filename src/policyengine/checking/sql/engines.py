@@ -37,7 +37,7 @@ from .lower import Screen
 
 ROW = "__policyengine_row"
 LINE = "__policyengine_line"
-ENGINES = ("python", "duckdb", "sqlite")
+ENGINES = ("python", "duckdb", "sqlite", "postgres")
 PARQUET_SUFFIXES = (".parquet", ".parq")
 
 
@@ -313,6 +313,16 @@ def _kind(duck_type: str) -> str:
 def open_engine_source(spec: str, engine: str | None, stdin=None) -> Source:
     """A source for ``--engine`` (None: the default for its kind: DuckDB for Parquet,
     SQLite for ``FILE.db#TABLE``, Python for CSV, JSON Lines and stdin)."""
+    from .postgres import PostgresRows, PostgresSource, is_postgres
+
+    if is_postgres(spec):  # screened by PostgreSQL (the default), or every row to Python
+        if engine not in (None, "postgres", "python"):
+            raise RecordError(f"--engine {engine}: a postgresql:// source is screened by PostgreSQL: "
+                              "use --engine postgres (the default) or --engine python")
+        source = PostgresSource(spec)
+        return PostgresRows(source) if engine == "python" else source
+    if engine == "postgres":
+        raise RecordError(f"{spec}: --engine postgres reads postgresql://USER@HOST/DB#TABLE")
     path, sep, _ = spec.partition("#")
     suffix = Path(path).suffix.lower()
     parquet = spec != "-" and not sep and suffix in PARQUET_SUFFIXES
