@@ -18,6 +18,7 @@ the partition and the row within it, so it follows the file). The session's zone
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -39,12 +40,19 @@ def session(master: str | None):
     except ImportError:
         raise RecordError("--engine spark needs pyspark and a Java runtime: "
                           "pip install 'privacy-promises[spark]'") from None
+    master = master or DEFAULT_MASTER
+    builder = (SparkSession.builder.master(master).appName("policyengine check")
+               .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false").config("spark.sql.ansi.enabled", "false"))
+    if master.startswith("local"):
+        # A local session listens on loopback only (no port on the machine's network), and
+        # the JVM does not warn about the host name before our log level applies.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
     try:
-        spark = (SparkSession.builder.master(master or DEFAULT_MASTER).appName("policyengine check")
-                 .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-                 .config("spark.sql.ansi.enabled", "false").getOrCreate())
+        spark = builder.getOrCreate()
     except Exception as err:  # noqa: BLE001 - no Java, a master that does not answer
-        raise RecordError(f"--engine spark: cannot start a Spark session ({master or DEFAULT_MASTER}): "
+        raise RecordError(f"--engine spark: cannot start a Spark session ({master}): "
                           f"{' '.join(str(err).split())[:300]}") from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -124,8 +132,6 @@ class SparkSource(Source):
     def read(self, wanted):  # `explain`: every row, in order
         if self.inner is not None:
             return self.inner.read(wanted)
-        import sqlglot
-
         names = ", ".join(self._as_text(c) for c in wanted)
         return self._rows(f"SELECT {ROW}, {names} FROM ({self._source(list(self.columns))}) AS records "
                           f"ORDER BY {ROW}")
