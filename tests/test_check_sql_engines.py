@@ -8,13 +8,14 @@ findings, in the same order, at the same record numbers. Soundness: no row with 
 from the evaluator is left out by the screen (run in SQLite and DuckDB).
 
 Examples: the ci profile runs a tenth of its examples (a batch of records each);
-``--hypothesis-profile=thorough`` runs many more.
+``--hypothesis-profile=thorough`` runs many more; POLICYENGINE_SQL_EXAMPLES=N sets N.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -64,7 +65,7 @@ DATES = FIELDS[7:]
 COLUMNS = [f.replace("key", "id") for f in FIELDS]
 BINDING_YAML = f"timezone: {ZONE}\ncolumns:\n" + "".join(f"  {f}: {c}\n" for f, c in zip(FIELDS, COLUMNS))
 PURPOSES = ["marketing", "cctv", "books", "backups", "care", "support", "archive", "letters", "nosuch"]
-EXAMPLES = max(10, settings().max_examples // 10)
+EXAMPLES = int(os.environ.get("POLICYENGINE_SQL_EXAMPLES") or 0) or max(10, settings().max_examples // 10)
 
 # Anchor days near where the policy's periods end today (2026-11-21): each rule's boundary.
 _TODAY = date(2026, 11, 21)
@@ -256,6 +257,10 @@ _json_odd = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.just(0.0)
     st.sampled_from(['', '   ', '{"id": "d", "purpose": "nosuch", "purpose": "marketing"}',
                      '{"id": "e", "purpose": "marketing", "collected": "2020-01-01", "collected": "2026-11-20"}',
                      '{"id": "u", "purpose": "m\\u0061rketing", "collected": "2020-01-01"}',
+                     '{"id": "e2", "purpose": "marketing", "collected": "2026-11-20", "consent_given": "2026-11-01", '
+                     '"collected": "2020-01-01"}',
+                     '{"id": "e3", "purpose": "marketing", "collected": "2026-11-20", "consent_given": "2026-11-01", '
+                     '"purpose": "nosuch"}',
                      '{"id": "nan", "purpose": "marketing", "collected": "2026-11-20", "x": NaN}',
                      '{"id": "inf", "purpose": "marketing", "collected": "2026-11-20", "x": -Infinity}',
                      '{"id": "big", "purpose": "marketing", "collected": "2026-11-20", "x": 1e400}',

@@ -68,7 +68,7 @@ class SqliteScreened(Source):
 
         names = ", ".join(_quoted(c) for c in lowered.columns)
         source = f"SELECT row_number() OVER () AS {ROW}, {names} FROM {self.inner.relation}"
-        query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns)
+        query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns).order_by(ROW)
         db = self.inner.db
         try:
             self.count = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]
@@ -197,74 +197,77 @@ class DuckdbSource(Source):
         if self.empty:
             return
         wanted = lowered.columns
-        if any('"' in c or "\\" in c for c in wanted):
-            paths = None  # a key DuckDB's JSON path cannot spell simply: every line to Python
-        else:
-            paths = ["$." + _quoted(c) for c in wanted]
         lines = (f"read_csv({_sql_string(self.path)}, columns = {{'j': 'VARCHAR'}}, header = false, "
                  "delim = '', quote = '', escape = '', auto_detect = false, new_line = '\\n', "
                  "strict_mode = false, max_line_size = 1073741824) WITH ORDINALITY")
-        if paths is None:
-            source = f"SELECT ordinality AS {ROW}, j AS {LINE} FROM {lines}"
-            sql = f"SELECT * FROM ({source}) WHERE j IS NOT NULL"
-            rows = self._select(sql, source)
+        # Cleared only: one valid JSON object of at most 4 KiB (so no nesting orjson refuses),
+        # no backslash escape (a key spelled with \\u), no NaN, Infinity or exponent that
+        # orjson refuses; and below, only strings or nulls in the bound columns (the key
+        # aside) and no bound key twice (DuckDB reads the first, orjson the last).
+        # (CASE: DuckDB does not stop at the first false term of an AND; json_type would
+        # fail on a line that is not JSON.)
+        clean = ("CASE WHEN length(j) <= 4096 AND NOT contains(j, '\\') AND json_valid(j) "
+                 "AND NOT regexp_matches(j, '[:,\\[]\\s*-?(NaN|Inf|nan|inf)|[0-9][eE][+-]?[0-9][0-9][0-9]') "
+                 "THEN json_type(j) = 'OBJECT' ELSE FALSE END")
+        steps = [f"CREATE TEMP TABLE lines AS SELECT ordinality AS n, j, coalesce({clean}, FALSE) AS clean "
+                 f"FROM {lines}"]
+        if any('"' in c or "\\" in c for c in wanted):  # a key DuckDB's JSON path cannot spell simply
+            screen_sql = f"SELECT n AS {ROW}, j AS {LINE} FROM lines WHERE j IS NOT NULL"
         else:
-            extract = ", ".join(f"s[{i + 1}] AS {_quoted(c)}" for i, c in enumerate(wanted))
-            plain = " AND ".join(f"coalesce(t[{i + 1}], 'NULL') IN ('VARCHAR', 'NULL')"
-                                 for i, c in enumerate(wanted) if c != wanted[lowered.i_key])
-            # Cleared only: one valid JSON object of modest size, no escapes (a key spelled
-            # with \\u), no key twice (DuckDB reads the first, orjson the last), no NaN,
-            # Infinity or exponent that orjson refuses, in a line of modest size (depth).
-            parsed = (f"SELECT {ROW}, {LINE}, v, json_extract_string(v, {_list(paths)}) AS s, "
-                      f"json_type(v, {_list(paths)}) AS t FROM (SELECT ordinality AS {ROW}, j AS {LINE}, "
-                      f"CASE WHEN length(j) <= 4096 AND NOT contains(j, '\\') AND json_valid(j) "
-                      f"AND NOT regexp_matches(j, '[:,\\[]\\s*-?(NaN|Inf|nan|inf)|[0-9][eE][+-]?[0-9][0-9][0-9]') "
-                      f"AND json_type(j) = 'OBJECT' THEN j::JSON END AS v FROM {lines})")
+            paths = _list(["$." + _quoted(c) for c in wanted])
             unique = "TRUE" if self._bound_keys_unique(wanted) else \
-                "len(json_keys(v)) = len(list_distinct(json_keys(v)))"
-            source = (f"SELECT {ROW}, {LINE}, v IS NOT NULL AND {plain or 'TRUE'} AND {unique} AS ok, "
-                      f"{extract} FROM ({parsed})")
+                "len(json_keys(j)) = len(list_distinct(json_keys(j)))"
+            # Each list is computed once, in its own table: DuckDB recomputes a JSON
+            # function for every reference to it in one query (the screen has many).
+            steps.append(f"CREATE TEMP TABLE fields AS SELECT n, json_extract_string(j, {paths}) AS s, "
+                         f"json_type(j, {paths}) AS t, {unique} AS u FROM lines WHERE clean")
+            plain = " AND ".join(f"coalesce(f.t[{i + 1}], 'NULL') IN ('VARCHAR', 'NULL')"
+                                 for i, c in enumerate(wanted) if i != lowered.i_key)
+            extract = ", ".join(f"f.s[{i + 1}] AS {_quoted(c)}" for i, c in enumerate(wanted))
+            source = (f"SELECT l.n AS {ROW}, l.j AS {LINE}, (f.n IS NOT NULL AND f.u AND {plain or 'TRUE'}) AS ok, "
+                      f"{extract} FROM lines AS l LEFT JOIN fields AS f ON l.n = f.n")
             guard = sqlglot.parse_one("records.ok", read="duckdb")
-            screen = Screen(lowered, "duckdb")
-            query = screen.query(source, [ROW, LINE], guard)
-            rows = self._select(query.sql(dialect="duckdb"), f"SELECT * FROM {lines}")
-        label = self.label
-        for number, line in rows:
-            if line is None:
-                continue
-            values = _read_line(label, number, line, True, wanted)
-            if values is not None:
-                yield number, values
-        self.count = self._lines - self._blank
-
-    def _bound_keys_unique(self, wanted: list[str]) -> bool:
-        """True when DuckDB's own JSON reader, which refuses an object with a requested key
-        twice, reads the whole file: then no line repeats a bound key, and the per-line test
-        (``json_keys``, a third of the screen's time on the benchmark) is not needed. Any
-        error (a repeated key, a line that is not an object) keeps the per-line test."""
-        columns = "{" + ", ".join(f"{_sql_string(c)}: 'JSON'" for c in wanted) + "}"
-        try:
-            self.con.execute(f"SELECT count(*) FROM read_json({_sql_string(self.path)}, format = "
-                             f"'newline_delimited', records = 'true', columns = {columns})").fetchall()
-        except self._error:
-            return False
-        return True
-
-    def _select(self, sql: str, all_rows: str) -> Iterator[tuple]:
-        try:
-            self.con.execute(f"CREATE TEMP TABLE screened AS {sql}")
-            self._lines, self._blank = self.con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE j IS NULL OR regexp_full_match(j, '[ \\t\\r\\x0b\\x0c]*')) "
-                f"FROM ({all_rows})").fetchone()
+            screen_sql = Screen(lowered, "duckdb").query(source, [ROW, LINE], guard).sql(dialect="duckdb")
+        steps.append(f"CREATE TEMP TABLE screened AS {screen_sql}")
+        try:  # materialised first (spilling if need be): an error comes before any finding
+            for step in steps:
+                self.con.execute(step)
+            total, blank = self.con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE j IS NULL OR regexp_full_match(j, '[ \\t\\r\\x0b\\x0c]*')) "
+                "FROM lines").fetchone()
+            self.con.execute("DROP TABLE lines")
+            self.con.execute("DROP TABLE IF EXISTS fields")
             cursor = self.con.execute(f"SELECT {ROW}, {LINE} FROM screened ORDER BY {ROW}")
         except self._error as err:
             raise RecordError(f"{self.label}: DuckDB: {str(err).splitlines()[0]}") from None
+        label = self.label
         while True:
             rows = cursor.fetchmany(4096)
             if not rows:
                 break
-            yield from rows
+            for number, line in rows:
+                if line is None:
+                    continue
+                values = _read_line(label, number, line, True, wanted)
+                if values is not None:
+                    yield number, values
         self.con.execute("DROP TABLE screened")
+        self.count = total - blank
+
+    def _bound_keys_unique(self, wanted: list[str]) -> bool:
+        """True when DuckDB's own JSON reader, which refuses an object with a requested key
+        twice, reads the whole file: then no line repeats a bound key, and the per-line test
+        (``json_keys``, costly) is not needed. Any error (a repeated key, a line that is
+        not an object) keeps the per-line test."""
+        columns = "{" + ", ".join(f"{_sql_string(c)}: 'JSON'" for c in wanted) + "}"
+        # count(column) for each: count(*) alone would let DuckDB skip reading the keys.
+        read = " + ".join(f"count({_quoted(c)})" for c in wanted)
+        try:
+            self.con.execute(f"SELECT {read} FROM read_json({_sql_string(self.path)}, format = "
+                             f"'newline_delimited', records = 'true', columns = {columns})").fetchall()
+        except self._error:
+            return False
+        return True
 
     # CSV: DuckDB screens, Python's csv module reads.
     def _csv(self, lowered) -> Iterator[tuple[int, tuple]]:

@@ -168,7 +168,9 @@ class Screen:
         else:
             cases = []
             for name, lp in low.purposes.items():
-                cases.append(exp.and_(self.equals(low.i_purpose, [name]), self.cleared(lp)))
+                case = exp.paren(exp.and_(self.equals(low.i_purpose, [name]), self.cleared(lp)))
+                case.add_comments([f" above: the rows of purpose {name} ({lp.purpose.where}) with nothing to report "])
+                cases.append(case)
             cleared = exp.or_(*cases) if cases else exp.false()
         if guard is not None:
             cleared = exp.and_(guard, cleared)
