@@ -329,6 +329,8 @@ def main(
         _report(total, stats_format)
         sys.exit(EXIT_SIGPIPE)
     except Terminated as stop:
+        for signum in previous:  # a second signal while leaving changes nothing
+            signal.signal(signum, signal.SIG_IGN)
         try:
             if out is not None:
                 out.flush()
