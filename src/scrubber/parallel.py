@@ -186,6 +186,8 @@ class Workers:
         self.close(terminate=exc[0] is not None)
 
     def close(self, terminate: bool = False) -> None:
+        """End the workers (again after a signal cut a first call short: killing and
+        joining an ended one does nothing)."""
         for conn, proc in zip(self._conns, self._procs):
             try:
                 if terminate:
