@@ -6,7 +6,7 @@ and to hang the exit (Pool.terminate(); a scrubber worker orphaned mid-fork). Ea
 here must end with the documented code, within a bound, with no traceback; the
 scrubber's output must be whole lines, a prefix of the uninterrupted output.
 
-The default run tries a few moments per case (seconds); `-m slow` tries 150:
+The default run tries 3 moments per case (seconds); `-m slow` tries 150:
 
     pytest tests/test_interrupt_moments.py -m slow
 """
@@ -34,7 +34,7 @@ POLICY = ('controller "X" {\n  authority IMY\n  address "Gatan 1, 111 11 Stad"\n
 
 
 def _moments(request) -> int:
-    return 150 if "slow" in (request.config.getoption("markexpr") or "") else 4
+    return 150 if "slow" in (request.config.getoption("markexpr") or "") else 3
 
 
 def _children(pid: int) -> bool:
@@ -103,7 +103,8 @@ def test_ctrl_c_at_any_moment_of_check_jobs_exits_130(records: Path, request) ->
 
 @pytest.fixture(scope="module")
 def access_log(tmp_path_factory) -> tuple[Path, bytes]:
-    """A log of ~45 MB (enough for the workers and a few seconds), and its scrubbed form."""
+    """A log of ~45 MB, and its scrubbed form. The interrupted runs use the pure-Python core
+    (the same bytes, slower), so that they are still running when the signal comes."""
     folder = tmp_path_factory.mktemp("log")
     rng = random.Random(7)
     lines = "".join(f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(0, 255)} - - "
@@ -125,7 +126,7 @@ def test_signal_at_any_moment_of_scrubber_jobs(access_log, tmp_path: Path, sig: 
     for _ in range(_moments(request)):
         with open(out_path, "wb") as out:
             moment, got, err = _signal_at_random([sys.executable, "-m", "scrubber", "--jobs", "2", str(path)],
-                                                 tmp_path, sig, rng, {}, stdout=out)
+                                                 tmp_path, sig, rng, {"SCRUBBER_PURE": "1"}, stdout=out)
         where = f"{signal.Signals(sig).name} {moment} (seed {seed})"
         assert got is not None, f"{where}: still running {BOUND} s later"
         assert got == code, f"{where}: exit {got}: {err}"
