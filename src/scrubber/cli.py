@@ -322,13 +322,18 @@ def main(
                         exc.show()
                     total.files_failed += 1
             out.flush()
+            if workers is not None:  # here, not only in finally: a signal meanwhile is handled below
+                workers.close(terminate=True)  # every result was written
         if total.files_failed:
             code = EXIT_FILES_FAILED
+        _report(total, stats_format)
     except BrokenPipeError:
         _silence_stdout()
         _report(total, stats_format)
         sys.exit(EXIT_SIGPIPE)
     except Terminated as stop:
+        for signum in previous:  # a second signal while leaving changes nothing
+            signal.signal(signum, signal.SIG_IGN)
         try:
             if out is not None:
                 out.flush()
@@ -341,5 +346,4 @@ def main(
             workers.close(terminate=True)  # every result was written or is not wanted
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    _report(total, stats_format)
     sys.exit(code)

@@ -105,15 +105,19 @@ def keep_heap() -> None:
         pass
 
 
+_STOP = {signal.SIGINT, signal.SIGTERM}
+
+
 def _worker_init(shm: Any, slot: int, cap: int) -> None:
     global _SHM, _SLOT, _IN
     _SHM, _SLOT, _IN = shm, slot, cap
     keep_heap()
-    # The parent handles Ctrl-C and SIGTERM and ends the workers itself.
+    # The parent handles Ctrl-C and SIGTERM (sent to the whole group) and kills the
+    # workers itself once it has written what they scrubbed. Forked with both blocked
+    # (``pump``): one sent before this line is discarded here, not raised in the child.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)
 
 
 def _work(slot: int, data: bytes | int, settings: Settings, pure: bool | None) -> tuple[Any, ...]:
@@ -130,9 +134,11 @@ def _work(slot: int, data: bytes | int, settings: Settings, pure: bool | None) -
     return result.heads, tail
 
 
-def _serve(conn: Any, shm: Any, slot: int, cap: int) -> None:
+def _serve(conn: Any, shm: Any, slot: int, cap: int, parent_ends: list[Any]) -> None:
     """A worker's loop: one task at a time, answered in the order given."""
     _worker_init(shm, slot, cap)
+    for end in parent_ends:  # inherited: held here, the parent's death would not end the recv
+        end.close()
     while True:
         try:
             task = conn.recv()
@@ -180,10 +186,12 @@ class Workers:
         self.close(terminate=exc[0] is not None)
 
     def close(self, terminate: bool = False) -> None:
+        """End the workers (again after a signal cut a first call short: killing and
+        joining an ended one does nothing)."""
         for conn, proc in zip(self._conns, self._procs):
             try:
                 if terminate:
-                    proc.terminate()
+                    proc.kill()  # they ignore SIGTERM: only the parent ends them
                 else:
                     conn.send(None)
             except OSError:
@@ -210,14 +218,38 @@ class Workers:
         ctx = multiprocessing.get_context("fork")
         for _ in range(self.jobs):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(child, self._shm, self._slot, self._in), daemon=True)
+            ends = [*self._conns, parent]
+            proc = ctx.Process(target=_serve, args=(child, self._shm, self._slot, self._in, ends), daemon=True)
+            self._conns.append(parent)
             proc.start()
             child.close()
             self._procs.append(proc)
-            self._conns.append(parent)
 
     def pump(self, chunks: Iterable[bytes], streamer: Streamer, write: Callable[[bytes], Any]) -> None:
         """Like ``files._pump``: feed every chunk, write the scrubbed bytes, in order.
+
+        SIGINT and SIGTERM are blocked but while a chunk is being read, so the handler's
+        exception lands only there: never inside a worker's fork, a pipe message, or
+        between taking a result and writing it (which left a gap in the output); what
+        was handed out is then written, and the whole lines read after it, as --jobs 1.
+        """
+        source = iter(chunks)
+
+        def read() -> Any:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)
+            try:
+                return next(source, None)
+            finally:
+                signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
+
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
+        try:
+            self._pump(iter(read, None), streamer, write)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal held back is raised here
+
+    def _pump(self, chunks: Iterable[bytes], streamer: Streamer, write: Callable[[bytes], Any]) -> None:
+        """``pump``'s work, with the signals blocked.
 
         Chunks are copied straight into a slot of the shared memory (a bytearray in
         between cost the reader a third of its time in memmove); a range is handed
@@ -280,14 +312,21 @@ class Workers:
         # Gather the first range here: an input smaller than that never starts a worker.
         it = iter(chunks)
         first = bytearray()
-        for chunk in it:
-            first += chunk
-            if len(first) >= size:
-                break
-        else:
-            if first:
-                emit(scrub_range(bytes(first), settings, pure))
-            return
+        try:
+            for chunk in it:
+                first += chunk
+                if len(first) >= size:
+                    break
+            else:
+                if first:
+                    emit(scrub_range(bytes(first), settings, pure))
+                return
+        except BaseException as exc:  # as below: the whole lines read are written
+            if not isinstance(exc, BrokenPipeError):
+                cut = first.rfind(b"\n") + 1
+                if cut:
+                    emit(scrub_range(bytes(first[:cut]), settings, pure))
+            raise
         if not self._procs:
             self._start()
         free.extend(range(SLOTS_PER_JOB * self.jobs))

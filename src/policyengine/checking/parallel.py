@@ -39,10 +39,40 @@ def chunk_bytes(size: int, jobs: int) -> int:
 def _start_worker(compiled: CompiledPolicy, binding: Binding, now: datetime) -> None:
     global _WORKER
     # Ctrl-C reaches the whole process group: the parent stops the run (exit 130) and
-    # terminates the pool; a worker that raised KeyboardInterrupt would print a traceback.
+    # ends the workers; a worker that raised KeyboardInterrupt would print a traceback.
+    # The worker is forked with SIGINT blocked (see ``_no_interrupt``): one sent before this
+    # line stays pending, and is discarded by SIG_IGN rather than delivered.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _WORKER = lower_to_python(compiled, binding, now)
 
+
+def _serve(conn, compiled: CompiledPolicy, binding: Binding, now: datetime) -> None:
+    """A worker's loop: one range at a time, answered in the order given."""
+    _start_worker(compiled, binding, now)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the parent is gone: so is the work
+            return
+        if task is None:
+            return
+        try:
+            answer = ("ok", _check_chunk(*task))
+        except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            answer = ("error", exc)
+        conn.send(answer)
+
+
+@contextlib.contextmanager
+def _no_interrupt():
+    """SIGINT held back (blocked, not ignored: one that arrives meanwhile is delivered when
+    the block ends, never lost) while workers are forked or ended."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _check_chunk(path: str, label: str, start: int, end: int, base: int, render: Callable) -> tuple:
@@ -81,44 +111,66 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
     worker are in flight, so memory stays flat. A bad line raises its RecordError after
     the findings before it, as in one process."""
     size = os.path.getsize(path)
-    ranges = line_ranges(path, chunk_bytes(size, jobs))
-    window: deque = deque()
-    # Workers are forked with SIGINT ignored (a Ctrl-C before their initializer runs too).
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ranges = iter(line_ranges(path, chunk_bytes(size, jobs)))
+    # Own processes and pipes, not multiprocessing.Pool: Pool.terminate() after a Ctrl-C
+    # could hang for good (a worker killed mid-result, or holding the queue locks its
+    # threads and terminate() wait for). Here nothing is shared but one pipe per worker,
+    # a Ctrl-C raises KeyboardInterrupt wherever the parent is, and ending the run is
+    # killing the workers and reaping them.
+    ctx = _context()
+    procs: list = []
+    conns: list = []
+    window: deque = deque()  # (worker index) per range in flight, in input order
+    turn = 0
+    failed = True
     try:
-        pool = _context().Pool(jobs, _start_worker, (lowered.compiled, lowered.binding, lowered.now))
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    # Ctrl-C in the parent only sets a flag, seen between waits: a KeyboardInterrupt raised
-    # inside the pool's own queues and locks could leave them held, and terminate() hang.
-    import multiprocessing
+        with _no_interrupt():
+            for _ in range(jobs):
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(target=_serve, daemon=True,
+                                   args=(child, lowered.compiled, lowered.binding, lowered.now))
+                conns.append(parent)
+                proc.start()
+                procs.append(proc)
+                child.close()
 
-    interrupted: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(1))
-
-    def result_of(pending):
-        while True:
-            if interrupted:
-                raise KeyboardInterrupt
-            try:
-                return pending.get(timeout=0.2)
-            except multiprocessing.TimeoutError:
-                continue
-
-    with contextlib.ExitStack() as stack:
-        stack.callback(signal.signal, signal.SIGINT, previous)
-        stack.enter_context(pool)
         def submit() -> None:
+            nonlocal turn
             for start, end, base in ranges:
-                window.append(pool.apply_async(_check_chunk, (path, label, start, end, base, render)))
+                conns[turn].send((path, label, start, end, base, render))
+                window.append(turn)
+                turn = (turn + 1) % jobs
                 return
 
         for _ in range(2 * jobs):
             submit()
         while window:
-            payload, counts, records, error = result_of(window.popleft())
+            worker = window.popleft()
+            try:
+                status, answer = conns[worker].recv()
+            except EOFError:
+                raise RecordError(f"{label}: a worker process ended unexpectedly "
+                                  f"(exit {procs[worker].exitcode})") from None
+            if status != "ok":
+                raise answer
+            payload, counts, records, error = answer
             submit()
             stats.records += records
             yield payload, counts
             if error is not None:
                 raise RecordError(error)
+        failed = False
+    finally:
+        with _no_interrupt():  # a Ctrl-C now waits until the workers are reaped
+            for conn, proc in zip(conns, procs):
+                try:
+                    if failed:  # interrupted, an error, or the caller stopped reading
+                        proc.kill()
+                    else:
+                        conn.send(None)
+                except OSError:
+                    pass
+            for proc in procs:
+                proc.join()
+            for conn in conns:
+                conn.close()
