@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
 import re
 import select
@@ -82,6 +81,8 @@ def _temp_leaf(name: str, pid: int, name_max: int = 255) -> str:
     leaf = f".{name}{TMP_MARK}{pid}"
     if len(os.fsencode(leaf)) <= name_max:
         return leaf
+    import hashlib  # only for names this long: OpenSSL is not loaded at every start-up
+
     return f".{hashlib.sha256(os.fsencode(name)).hexdigest()[:32]}{TMP_MARK}{pid}"
 
 
