@@ -6,10 +6,8 @@ would change, records that need action), 2 the tool could not run.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -148,6 +146,8 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _replace(path: Path, text: str) -> None:
+    import tempfile  # fmt --write only: lint's start-up does not load it
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".fmt-tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
@@ -201,6 +201,8 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool, write: bool, list_
         if list_only or check:
             click.echo(printable(name))
         if show_diff:
+            import difflib
+
             diff = difflib.unified_diff(original.splitlines(True), formatted.splitlines(True),
                                         f"a/{name}", f"b/{name}")
             click.echo("".join(diff), nl=False)

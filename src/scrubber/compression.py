@@ -9,15 +9,11 @@ too: something is wrong with that file, and guessing could corrupt it.
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import os
-import zlib
 from collections.abc import Callable
 from typing import BinaryIO, NamedTuple
 
-__all__ = ["Format", "PLAIN", "Unsupported", "detect", "DECODE_ERRORS"]
+__all__ = ["Format", "PLAIN", "Unsupported", "detect", "decode_errors"]
 
 
 class Format(NamedTuple):
@@ -30,7 +26,41 @@ class Unsupported(Exception):
     """The file is in a format scrubber does not decode (message says which)."""
 
 
+# The codecs are imported when a file in their format is met: a plain stream (the common
+# case, and every start-up) does not load zlib, lzma and bz2.
+def _gzip_reader(raw: BinaryIO) -> BinaryIO:
+    import gzip
+
+    return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+
+
+def _xz_reader(raw: BinaryIO) -> BinaryIO:
+    import lzma
+
+    return lzma.LZMAFile(raw, "rb")  # type: ignore[return-value]
+
+
+def _xz_writer(raw: BinaryIO, _name: str, _mtime: float) -> BinaryIO:
+    import lzma
+
+    return lzma.LZMAFile(raw, "wb", format=lzma.FORMAT_XZ)  # type: ignore[return-value]
+
+
+def _bz2_reader(raw: BinaryIO) -> BinaryIO:
+    import bz2
+
+    return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
+
+
+def _bz2_writer(raw: BinaryIO, _name: str, _mtime: float) -> BinaryIO:
+    import bz2
+
+    return bz2.BZ2File(raw, "wb")  # type: ignore[return-value]
+
+
 def _gzip_writer(raw: BinaryIO, name: str, mtime: float) -> BinaryIO:
+    import gzip
+
     inner = name[:-3] if name.endswith(".gz") else name
     return gzip.GzipFile(filename=inner, mode="wb", fileobj=raw, mtime=int(mtime))  # type: ignore[return-value]
 
@@ -49,9 +79,9 @@ class _Unclosed:
 
 
 PLAIN = Format("plain", lambda raw: raw, lambda raw, _n, _m: _Unclosed(raw))  # type: ignore[arg-type,return-value]
-GZIP = Format("gzip", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"), _gzip_writer)  # type: ignore[arg-type,return-value]
-XZ = Format("xz", lambda raw: lzma.LZMAFile(raw, "rb"), lambda raw, _n, _m: lzma.LZMAFile(raw, "wb", format=lzma.FORMAT_XZ))  # type: ignore[arg-type,return-value]
-BZIP2 = Format("bzip2", lambda raw: bz2.BZ2File(raw, "rb"), lambda raw, _n, _m: bz2.BZ2File(raw, "wb"))  # type: ignore[arg-type,return-value]
+GZIP = Format("gzip", _gzip_reader, _gzip_writer)
+XZ = Format("xz", _xz_reader, _xz_writer)
+BZIP2 = Format("bzip2", _bz2_reader, _bz2_writer)
 
 _DECODED = {"gzip": GZIP, "xz": XZ, "bzip2": BZIP2}
 _UNDECODED_HINT = {
@@ -73,8 +103,14 @@ _SUFFIXES = {
 }
 HEAD_SIZE = 10
 
-# Errors a decoder raises on damaged data (bz2 raises OSError without an errno).
-DECODE_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, lzma.LZMAError)
+def decode_errors() -> tuple[type[BaseException], ...]:
+    """Errors a decoder raises on damaged data (bz2 raises OSError without an errno);
+    called where one is caught, so the codecs load only when an error is raised."""
+    import gzip
+    import lzma
+    import zlib
+
+    return (EOFError, gzip.BadGzipFile, zlib.error, lzma.LZMAError)
 
 
 def _by_magic(head: bytes) -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
 import re
 import select
@@ -21,7 +20,7 @@ from typing import BinaryIO
 
 import click
 
-from .compression import DECODE_ERRORS, PLAIN, Format, Unsupported, detect
+from .compression import PLAIN, Format, Unsupported, decode_errors, detect
 from .core import BLOCK_SIZE, Settings, Stats, Streamer
 from .paths import TMP_RE, NotOpened, Target, iter_targets, open_regular, target_for
 
@@ -82,6 +81,8 @@ def _temp_leaf(name: str, pid: int, name_max: int = 255) -> str:
     leaf = f".{name}{TMP_MARK}{pid}"
     if len(os.fsencode(leaf)) <= name_max:
         return leaf
+    import hashlib  # only for names this long: OpenSSL is not loaded at every start-up
+
     return f".{hashlib.sha256(os.fsencode(name)).hexdigest()[:32]}{TMP_MARK}{pid}"
 
 
@@ -231,7 +232,7 @@ def _describe(exc: BaseException) -> str:
 
 def _is_decode_error(exc: BaseException, fmt: Format) -> bool:
     # bz2 reports damaged data as an OSError without an errno.
-    return isinstance(exc, DECODE_ERRORS) or (fmt is not PLAIN and isinstance(exc, OSError) and exc.errno is None)
+    return isinstance(exc, decode_errors()) or (fmt is not PLAIN and isinstance(exc, OSError) and exc.errno is None)
 
 
 def _as_target(path: str | Target) -> tuple[Target, int | None]:
@@ -288,7 +289,7 @@ def scrub_file_to(
             if _is_decode_error(exc, fmt):
                 raise FileError(f"{target.display}: corrupt or truncated {fmt.name} data ({_describe(exc)})") from exc
             raise FileError(f"{target.display}: {_describe(exc)}") from exc
-        except DECODE_ERRORS as exc:
+        except decode_errors() as exc:
             raise FileError(f"{target.display}: corrupt or truncated {fmt.name} data ({_describe(exc)})") from exc
     finally:
         if own_dir is not None:
@@ -435,7 +436,7 @@ def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_l
             os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             ok = True
             _fsync_dir(dir_fd)
-        except DECODE_ERRORS as exc:
+        except decode_errors() as exc:
             raise FileError(f"{display}: corrupt or truncated {fmt.name} data ({_describe(exc)}); left unchanged") from exc
         except OSError as exc:
             if _is_decode_error(exc, fmt):

@@ -63,12 +63,11 @@ def _keyword_terminals() -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def get_parser() -> Lark:
-    """The LALR parser of the grammar, built once."""
-    # cache=True stores the analysed LALR tables in the temp dir, keyed by the
-    # grammar's hash: start-up matters because pre-commit runs lint per commit.
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True,
-                maybe_placeholders=False, cache=True,
-                lexer_callbacks={name: _word_boundary for name in _keyword_terminals()})
+    """The LALR parser of the grammar, from the tables shipped with it (lalr.py): start-up
+    matters because pre-commit runs lint per commit."""
+    from . import lalr
+
+    return lalr.load(grammar_text(), {name: _word_boundary for name in _keyword_terminals()})
 
 
 @functools.lru_cache(maxsize=1)

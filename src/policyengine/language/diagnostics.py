@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -81,6 +80,8 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     lowered = {c.lower(): c for c in pool}
     if word.lower() in lowered and lowered[word.lower()] != word:
         return f"did you mean '{lowered[word.lower()]}'?"
+    import difflib  # only when a name is unknown
+
     close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import quote
 
 from . import ast
 from .diagnostics import (CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, did_you_mean,
@@ -164,6 +162,8 @@ def _as_dict(d: Diagnostic) -> dict:
 
 def format_json(result: LintResult) -> str:
     """The diagnostics as a JSON array."""
+    import json  # the json and sarif formats only: start-up counts under pre-commit
+
     return json.dumps([_as_dict(d) for d in result.diagnostics], indent=2, ensure_ascii=False) + "\n"
 
 
@@ -175,6 +175,8 @@ def _artifact(file: str) -> dict:
             path = path.relative_to(Path.cwd())
         except ValueError:
             return {"uri": path.as_uri()}
+    from urllib.parse import quote
+
     return {"uri": quote(path.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
@@ -210,6 +212,8 @@ def format_sarif(result: LintResult) -> str:
                                       "rules": rules}},
                   "results": results}],
     }
+    import json
+
     return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -18,20 +18,10 @@ from . import ast
 _CYCLE_START = 2000  # any year: the cycle is what matters
 
 
-@lru_cache(maxsize=None)
-def _starts() -> tuple[tuple[int, int, int, int], ...]:
-    """(year, month, day, ordinal) of the representative start days of one cycle."""
-    out = []
-    for year in range(_CYCLE_START, _CYCLE_START + 400):
-        for month in range(1, 13):
-            last = _last_day(year, month)
-            for day in (1, 29, 30, 31):
-                if day <= last:
-                    out.append((year, month, day, date(year, month, day).toordinal()))
-    return tuple(out)
-
-
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_CYCLE_MONTHS, _CYCLE_DAYS = 400 * 12, 146_097
+# date() raises past year 9999; a month count that would go there keeps that behaviour.
+_MAX_MONTHS = (9999 - (_CYCLE_START + 399)) * 12
 
 
 def _last_day(y: int, m: int) -> int:
@@ -42,16 +32,44 @@ def _last_day(y: int, m: int) -> int:
 
 
 @lru_cache(maxsize=None)
+def _cycle() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Days from the cycle's first day to the 1st of each of its 4,800 months, and each
+    month's length: plain sums instead of a date() per start day (lint's start-up)."""
+    firsts, lasts, offset = [], [], 0
+    for year in range(_CYCLE_START, _CYCLE_START + 400):
+        for month in range(1, 13):
+            last = _last_day(year, month)
+            firsts.append(offset)
+            lasts.append(last)
+            offset += last
+    assert offset == _CYCLE_DAYS
+    return tuple(firsts), tuple(lasts)
+
+
+@lru_cache(maxsize=None)
 def _month_lengths(months: int) -> tuple[int, ...]:
-    """The length in days of ``months`` months from each representative start day."""
+    """The length in days of ``months`` months from each representative start day (the 1st,
+    29th, 30th and 31st of every month of the cycle that has that day, in calendar order)."""
+    if months > _MAX_MONTHS:
+        date(10_000, 1, 1)  # raises ValueError, as adding this many months always did
+    firsts, lasts = _cycle()
     lengths = []
-    toordinal = date.toordinal
-    for year, month, day, ordinal in _starts():
-        carry, month0 = divmod(month - 1 + months, 12)
-        y, m = year + carry, month0 + 1
-        if day > 28:
-            day = min(day, _last_day(y, m))
-        lengths.append(toordinal(date(y, m, day)) - ordinal)
+    append = lengths.append
+    carry, shift = divmod(months, _CYCLE_MONTHS)
+    base = carry * _CYCLE_DAYS
+    for i in range(_CYCLE_MONTHS):
+        j = i + shift
+        if j >= _CYCLE_MONTHS:
+            j -= _CYCLE_MONTHS
+            span = base + _CYCLE_DAYS + firsts[j] - firsts[i]
+        else:
+            span = base + firsts[j] - firsts[i]
+        append(span)  # from the 1st: no clamp
+        target_last = lasts[j]
+        for day in (29, 30, 31):
+            if day > lasts[i]:
+                break
+            append(span + min(day, target_last) - day)
     return tuple(lengths)
 
 
