@@ -55,7 +55,7 @@ from ..compile import CompiledPolicy
 from ..dates import LAST_DAY, get_zone
 from ..lower_python import LoweredPurpose, PythonLowering, as_now
 from ..screens import _asked
-from .dialects import date_shape, literal_date, render
+from .dialects import binary, date_shape, last_instant, literal_date, render
 
 TEXT, DATE, TIMESTAMP, TIMESTAMPTZ, OTHER = "text", "date", "timestamp", "timestamptz", "other"
 KINDS = (TEXT, DATE, TIMESTAMP, TIMESTAMPTZ, OTHER)
@@ -86,27 +86,33 @@ class Screen:
     def col(self, index: int) -> exp.Column:
         return column(self.lowering.columns[index])
 
+    def text(self, index: int) -> exp.Expression:
+        """A text column compared byte for byte, as Python compares: a column's own
+        collation (SQLite's NOCASE or RTRIM, a PostgreSQL ICU collation) would make
+        'MARKETING' or 'marketing  ' equal to 'marketing' and clear a row Python reports."""
+        return binary(self.col(index), self.dialect)
+
     # ---- atoms: each is TRUE only when the Python screen would pass that test --------
     def empty(self, index: int) -> exp.Expression:
         """No value: NULL, or the empty text (Python: a falsy value)."""
         c = self.col(index)
         if self.kind(index) != TEXT:
             return c.is_(exp.null())
-        return exp.or_(c.is_(exp.null()), exp.EQ(this=c.copy(), expression=_string("")))
+        return exp.or_(c.is_(exp.null()), exp.EQ(this=self.text(index), expression=_string("")))
 
     def filled(self, index: int) -> exp.Expression:
         """A value (Python: truthy text)."""
         c = self.col(index)
         if self.kind(index) != TEXT:
             return exp.not_(c.is_(exp.null()))
-        return exp.and_(exp.not_(c.is_(exp.null())), exp.NEQ(this=c.copy(), expression=_string("")))
+        return exp.and_(exp.not_(c.is_(exp.null())), exp.NEQ(this=self.text(index), expression=_string("")))
 
     def equals(self, index: int, values) -> exp.Expression:
         """The text is one of ``values`` (never for a column that is not text)."""
         values = sorted(values)
         if self.kind(index) != TEXT or not values:
             return exp.false()
-        c = self.col(index)
+        c = self.text(index)
         if len(values) == 1:
             return exp.EQ(this=c, expression=_string(values[0]))
         return exp.In(this=c, expressions=[_string(v) for v in values])
@@ -122,17 +128,17 @@ class Screen:
                             exp.GTE(this=exp.Substring(this=c.copy(), start=exp.Literal.number(1),
                                                        length=exp.Literal.number(10)),
                                     expression=_string(when)))
-        if kind == DATE:
-            return exp.GTE(this=c, expression=literal_date(when, "date"))
-        if kind == TIMESTAMP:
-            return exp.GTE(this=c, expression=literal_date(when, "timestamp"))
+        # A typed value must also be in Python's calendar: DuckDB and PostgreSQL hold years
+        # past 9999 and 'infinity', whose ISO text Python cannot read (PC901 from a CSV).
+        if kind in (DATE, TIMESTAMP):
+            return exp.Between(this=c, low=literal_date(when, kind), high=last_instant(kind))
         if kind == TIMESTAMPTZ:
             # The written date of an aware value is its instant's UTC date +- 1 day (offsets
             # reach 14 hours): one day more keeps the screen on the safe side.
             if day + 1 > LAST_DAY:
                 return exp.false()
-            return exp.GTE(this=c, expression=literal_date(date.fromordinal(day + 1).isoformat(),
-                                                           "timestamptz"))
+            return exp.Between(this=c, low=literal_date(date.fromordinal(day + 1).isoformat(), kind),
+                               high=last_instant(kind))
         return exp.false()
 
     # ---- one purpose -------------------------------------------------------------
