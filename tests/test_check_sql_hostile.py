@@ -167,3 +167,22 @@ def test_compile_sql_quotes_every_identifier(setup, tmp_path, dialect):  # noqa:
         selected = [e.name for e in statements[0].selects]
         assert [g[selected.index(columns["key"])] for g in got] == ["old"]
         con.close()
+
+
+@pytest.mark.parametrize("blob", [b"", b"x"])
+def test_an_empty_blob_is_no_consent(setup, blob):  # noqa: F811
+    """SQL calls x'' NOT NULL; Python calls it empty: no consent (PC301), from SQLite and
+    from a Parquet BLOB column alike."""
+    folder = setup[0]
+    record = dict(FRESH, consent_given=blob)
+    spec = sqlite_table(folder, [record])
+    want = findings(setup, spec, "python")
+    assert ("PC301" in want[0]) == (blob == b"") if want else blob != b""
+    assert findings(setup, spec, None) == want
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t ({', '.join(chr(34) + c + chr(34) + (' BLOB' if c == 'consent_given' else ' VARCHAR') for c in COLUMNS)})")
+    con.execute(f"INSERT INTO t VALUES ({', '.join('?' * len(COLUMNS))})", [record.get(c) for c in COLUMNS])
+    con.execute(f"COPY t TO '{folder / 'b.parquet'}' (FORMAT parquet)")
+    con.close()
+    parquet = [(f["code"], f["message"]) for f in run(setup, str(folder / "b.parquet"))]
+    assert parquet == [(f["code"], f["message"]) for f in map(json.loads, want)]

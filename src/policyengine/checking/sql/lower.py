@@ -101,11 +101,18 @@ class Screen:
         return exp.or_(c.is_(exp.null()), exp.EQ(this=self.text(index), expression=_string("")))
 
     def filled(self, index: int) -> exp.Expression:
-        """A value (Python: truthy text)."""
-        c = self.col(index)
-        if self.kind(index) != TEXT:
+        """A value (Python: truthy text). Never for ``other``: an empty blob or list is
+        a value SQL calls NOT NULL and Python calls empty (no consent: PC301)."""
+        c, kind = self.col(index), self.kind(index)
+        if kind == OTHER:
+            return exp.false()
+        if kind != TEXT:
             return exp.not_(c.is_(exp.null()))
-        return exp.and_(exp.not_(c.is_(exp.null())), exp.NEQ(this=self.text(index), expression=_string("")))
+        filled = exp.and_(exp.not_(c.is_(exp.null())), exp.NEQ(this=self.text(index), expression=_string("")))
+        if self.dialect == "sqlite":  # any column may hold a blob there (x'' is empty in Python)
+            filled = exp.and_(exp.NEQ(this=exp.Anonymous(this="typeof", expressions=[c.copy()]),
+                                      expression=_string("blob")), filled)
+        return filled
 
     def equals(self, index: int, values) -> exp.Expression:
         """The text is one of ``values`` (never for a column that is not text)."""
