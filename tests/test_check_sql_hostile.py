@@ -186,3 +186,17 @@ def test_an_empty_blob_is_no_consent(setup, blob):  # noqa: F811
     con.close()
     parquet = [(f["code"], f["message"]) for f in run(setup, str(folder / "b.parquet"))]
     assert parquet == [(f["code"], f["message"]) for f in map(json.loads, want)]
+
+
+def test_a_csv_header_naming_a_column_twice(setup):  # noqa: F811
+    """Python reads the first column of a name; DuckDB's screen must screen that one."""
+    folder = setup[0]
+    path = folder / "twice.csv"
+    header = COLUMNS + ["purpose", "collected"]
+    rows = [dict(FRESH, purpose="nosuch"), dict(FRESH, collected="2020-01-01"), FRESH]
+    seconds = [["marketing", "2026-11-01"], ["marketing", "2026-11-01"], ["nosuch", "2020-01-01"]]
+    path.write_text("\n".join([",".join(header)] + [",".join([r.get(c) or "" for c in COLUMNS] + s)
+                                                    for r, s in zip(rows, seconds)]) + "\n", encoding="utf-8")
+    want = findings(setup, str(path), "python")
+    assert len(want) == 2
+    assert findings(setup, str(path), "duckdb") == want

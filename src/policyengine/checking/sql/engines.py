@@ -286,7 +286,9 @@ class DuckdbSource(Source):
     # CSV: DuckDB screens, Python's csv module reads.
     def _csv(self, lowered) -> Iterator[tuple[int, tuple]]:
         wanted = lowered.columns
-        index = {c: i for i, c in enumerate(self.columns)}
+        index: dict[str, int] = {}
+        for i, c in enumerate(self.columns):  # a header naming a column twice: the first, as Python reads
+            index.setdefault(c, i)
         types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.columns)))
         reader = (f"read_csv({_sql_string(self.path)}, header = false, skip = 1, all_varchar = true, "
                   f"delim = ',', quote = '\"', escape = '\"', auto_detect = false, columns = {{{types}}}, "
