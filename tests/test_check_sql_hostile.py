@@ -134,8 +134,8 @@ def test_csv_not_utf8_in_the_header_block_is_an_error_not_a_traceback(setup):  #
 
 
 # Column names a DBA's schema may have: quotes of every dialect, spaces, keywords, unicode,
-# an attempt to close the identifier and run a statement.
-HOSTILE_COLUMNS = ['pur"pose', "col'lected", "sub`ject", "select", "a b", "k\\", 'x"; DROP TABLE t; --', "än"]
+# an attempt to close the identifier (or the comment naming the column) and run a statement.
+HOSTILE_COLUMNS = ['pur"pose', "col'lected\nDROP TABLE records; --", "sub`ject", "select", "a b", "k\\", 'x"; DROP TABLE t; --', "än"]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -200,3 +200,17 @@ def test_a_csv_header_naming_a_column_twice(setup):  # noqa: F811
     want = findings(setup, str(path), "python")
     assert len(want) == 2
     assert findings(setup, str(path), "duckdb") == want
+
+
+def test_compile_sql_refuses_a_table_it_cannot_read(setup):  # noqa: F811
+    policy, binding = setup[1:3]
+    result = CliRunner().invoke(main, ["compile", str(policy), "-b", str(binding), "--format", "sql",
+                                       "--now", NOW, "--table", 'x"y'])
+    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "cannot read 'x\"y' as a postgres table or query" in result.output
+
+
+@pytest.mark.parametrize("query", ['SELECT * FROM records WHERE id = "old', "SELECT * FROM records WHERE id REGEXP 'o'"])
+def test_a_sqlite_query_sqlglot_cannot_read_is_read_by_python(setup, query):  # noqa: F811
+    spec = sqlite_table(setup[0], [OLD, FRESH]).partition("#")[0] + "#" + query
+    assert findings(setup, spec, None) == findings(setup, spec, "python")

@@ -33,7 +33,7 @@ from sqlglot import exp
 
 from ..records import (CsvSource, JsonLinesSource, RecordError, Source, SqliteSource, open_source,
                        sql_values)
-from .lower import Screen
+from .lower import Screen, SqlError
 
 ROW = "__policyengine_row"
 LINE = "__policyengine_line"
@@ -63,12 +63,18 @@ class SqliteScreened(Source):
     def read(self, wanted):  # `explain` and the Python engine: every row
         return self.inner.read(wanted)
 
-    def screened(self, lowered) -> Iterator[tuple[int, tuple]]:
-        import sqlite3
-
+    def screened(self, lowered) -> Iterator[tuple[int, tuple]] | None:
         names = ", ".join(_quoted(c) for c in lowered.columns)
         source = f"SELECT row_number() OVER () AS {ROW}, {names} FROM {self.inner.relation}"
-        query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns).order_by(ROW)
+        try:
+            query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns).order_by(ROW)
+        except SqlError:  # a query sqlglot cannot read (SQLite may): the Python path reads it
+            return None
+        return self._rows(query)
+
+    def _rows(self, query) -> Iterator[tuple[int, tuple]]:
+        import sqlite3
+
         db = self.inner.db
         try:
             self.count = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]

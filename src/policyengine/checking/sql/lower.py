@@ -52,6 +52,7 @@ from sqlglot import exp
 
 from ..binding import Binding
 from ..compile import CompiledPolicy
+from ...language.diagnostics import PolicyError
 from ..dates import LAST_DAY, get_zone
 from ..lower_python import LoweredPurpose, PythonLowering, as_now
 from ..screens import _asked
@@ -200,13 +201,28 @@ class Screen:
 
 
 def _relation(source_sql: str, dialect: str) -> exp.Expression:
-    """A table name or a query, as the aliased relation the screen reads."""
+    """A table name or a query, as the aliased relation the screen reads (a text sqlglot
+    cannot read: ``SqlError``)."""
     text = source_sql.strip()
-    if text.lower().startswith(("select", "with", "from", "(")):
-        inner = sqlglot.parse_one(text, read=dialect)
-        return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(RELATION)))
-    table = exp.to_table(text, dialect=dialect)
+    try:
+        if text.lower().startswith(("select", "with", "from", "(")):
+            inner = sqlglot.parse_one(text, read=dialect)
+            return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(RELATION)))
+        table = exp.to_table(text, dialect=dialect)
+    except sqlglot.errors.SqlglotError as err:
+        raise SqlError(f"cannot read {text!r} as a {dialect} table or query: {str(err).splitlines()[0]}") from None
     return exp.alias_(table, RELATION, table=True)
+
+
+class SqlError(PolicyError):
+    """A table or query the screen cannot be built over (exit 2)."""
+
+
+def _comment(text) -> str:
+    """Text for a ``--`` comment line: a line break (in a column name, a path) would end
+    the comment and make the rest SQL; it and every other unprintable character is
+    written as its escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def lowering_for(compiled: CompiledPolicy, binding: Binding, now) -> PythonLowering:
@@ -228,8 +244,8 @@ def sql_script(compiled: CompiledPolicy, binding: Binding, now, dialect: str, ta
     query a DBA can read and run, after comments saying what it is and which thresholds
     (computed in Python for this day) it holds."""
     lowering = lowering_for(compiled, binding, now)
-    lines = [f"-- policyengine: the check screen of {compiled.path} for {dialect}",
-             f"-- today {lowering.today} in {binding.timezone} (thresholds computed for this day;",
+    lines = [f"-- policyengine: the check screen of {_comment(compiled.path)} for {dialect}",
+             f"-- today {lowering.today} in {_comment(binding.timezone)} (thresholds computed for this day;",
              "-- compile again for another day). The query selects every row that may have a",
              "-- finding; `policyengine check` gives those rows to its evaluator, which decides.",
              "-- Per purpose, the first anchor day that is not yet overdue, with the 2-day band:"]
@@ -238,7 +254,7 @@ def sql_script(compiled: CompiledPolicy, binding: Binding, now, dialect: str, ta
             day = max(lr.hi, lr.hi_ext)
             when = date.fromordinal(day).isoformat() if day <= LAST_DAY else "never (after 9999-12-31)"
             column = binding.columns[lr.field]
-            lines.append(f"--   {name}: {lr.rule.code} {lr.rule.clause!s} ({lr.rule.where}): "
-                         f"{column} on or after {when}")
+            lines.append(_comment(f"--   {name}: {lr.rule.code} {lr.rule.clause!s} ({lr.rule.where}): "
+                                  f"{column} on or after {when}"))
     query = Screen(lowering, dialect, kinds).query(table)
     return "\n".join(lines) + "\n" + render(query, dialect, pretty=True) + ";\n"
