@@ -9,3 +9,19 @@ settings.register_profile("ci", max_examples=200, deadline=None, suppress_health
 settings.register_profile("thorough", max_examples=20_000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL for the session (tests/pg_support.py), stopped after."""
+    pytest.importorskip("psycopg", reason="the postgres extra (psycopg) is not installed")
+    from pg_support import PgServer, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): apt-get install postgresql")
+    server = PgServer()
+    yield server
+    server.stop()

@@ -51,21 +51,34 @@ _common = [
     click.argument("policy", type=click.Path(dir_okay=False)),
     click.option("--records", "-r", "sources", multiple=True, required=True, metavar="SOURCE",
                  help="Records: FILE.csv, FILE.jsonl, - (stdin), FILE.db#TABLE or "
-                      "'FILE.db#SELECT ...'. Repeatable."),
+                      "'FILE.db#SELECT ...', 'postgresql://USER@HOST/DB#TABLE' or '...#SELECT ...'. Repeatable."),
     click.option("--binding", "-b", "binding_path", type=click.Path(dir_okay=False),
                  help="YAML binding of columns to fields (default: POLICY's .binding.yaml beside it, "
                       "else columns named as the fields)."),
     click.option("--now", "now_text", metavar="TIMESTAMP",
                  help="The moment to check at (ISO 8601; default: the current time)."),
     click.option("--timezone", metavar="ZONE", help="Zone of timestamps without one (overrides the binding)."),
-    click.option("--engine", type=click.Choice(["python", "duckdb", "sqlite"]), default=None,
+    click.option("--engine", type=click.Choice(["python", "duckdb", "sqlite", "postgres", "spark"]), default=None,
                  help="Who reads and screens the records: python (default for CSV, JSON Lines, stdin), "
                       "duckdb (CSV, JSON Lines, Parquet; default for .parquet), sqlite (default for "
-                      "FILE.db#TABLE). The findings are the same; the evaluator decides."),
+                      "FILE.db#TABLE), postgres (default for postgresql://USER@HOST/DB#TABLE: "
+                      "a read-only transaction), spark (CSV, Parquet; --spark-master). The findings are the same; the evaluator decides."),
+    click.option("--spark-master", metavar="URL", default=None,
+                 help="The Spark master for --engine spark (default: local[*], a local session)."),
 ]
 
 
-def _open(spec: str, engine: str | None):
+def _shown(spec: str) -> str:
+    """A source as it may be printed: a PostgreSQL URL without its password."""
+    if spec.lower().startswith(("postgresql://", "postgres://")):
+        from .checking.sql.postgres import redact
+
+        url, sep, what = spec.partition("#")
+        return redact(url) + sep + what
+    return spec
+
+
+def _open(spec: str, engine: str | None, spark_master: str | None = None):
     """A source read by ``engine`` (the ``sql`` extra for DuckDB and the SQLite screen)."""
     try:
         from .checking.sql.engines import open_engine_source
@@ -73,7 +86,9 @@ def _open(spec: str, engine: str | None):
         if engine not in (None, "python"):
             raise PolicyError(f"--engine {engine} needs the sql extra: pip install 'privacy-promises[sql]'") from None
         return open_source(spec)
-    return open_engine_source(spec, engine)
+    if spark_master is not None and engine != "spark":
+        raise PolicyError("--spark-master is for --engine spark")
+    return open_engine_source(spec, engine, spark_master=spark_master)
 
 
 def _options(f):
@@ -82,14 +97,15 @@ def _options(f):
     return f
 
 
-def _explain(compiled, binding, now, sources, key: str, engine: str | None = None) -> None:
+def _explain(compiled, binding, now, sources, key: str, engine: str | None = None,
+             spark_master: str | None = None) -> None:
     found = 0
     has_findings = False
     for spec in sources:
-        with _open(spec, engine) as source:
+        with _open(spec, engine, spark_master) as source:
             found, has_findings = _explain_source(compiled, binding, now, source, key, found, has_findings)
     if not found:
-        raise PolicyError(f"no record with key '{key}' in {', '.join(sources)}")
+        raise PolicyError(f"no record with key '{key}' in {', '.join(map(_shown, sources))}")
     sys.exit(EXIT_FINDINGS if has_findings else EXIT_OK)
 
 
@@ -144,8 +160,8 @@ def _codes(ctx, param, value):
 @click.option("--fail-on", "fail_on", metavar="CODE,...", callback=_codes,
               help="Exit 1 only for findings with these codes (e.g. PC101,PC104).")
 @click.option("--no-fail", is_flag=True, help="Exit 0 whatever is found (2 still means the tool failed).")
-def check(policy, sources, binding_path, now_text, timezone, engine, output_format, output, summary, explain_key,
-          jobs, fail_level, fail_on, no_fail):
+def check(policy, sources, binding_path, now_text, timezone, engine, spark_master, output_format, output,
+          summary, explain_key, jobs, fail_level, fail_on, no_fail):
     """Check records against POLICY: what must be erased, kept, or answered.
 
     Exit 0 nothing due, 1 findings, 2 the tool could not run.
@@ -159,9 +175,9 @@ def check(policy, sources, binding_path, now_text, timezone, engine, output_form
                                    "report.html (or redirect standard output)")
     compiled, binding, zone, now = _setup(policy, binding_path, timezone, now_text)
     if explain_key is not None:
-        _explain(compiled, binding, now, sources, explain_key, engine)
+        _explain(compiled, binding, now, sources, explain_key, engine, spark_master)
     with contextlib.ExitStack() as stack:
-        opened = [stack.enter_context(_open(spec, engine)) for spec in sources]
+        opened = [stack.enter_context(_open(spec, engine, spark_master)) for spec in sources]
         out = stack.enter_context(_report_file(output))
         counts = _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs, out)
     failing = [check_level(code) for code in counts if fail_on is None or code in fail_on]
@@ -206,7 +222,7 @@ def _report_file(output: str | None):
 
 def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs=0, out=None):
     info = RunInfo(policy, now.astimezone(zone).date().isoformat(), now.isoformat(), binding.timezone,
-                   list(sources))
+                   [_shown(s) for s in sources])
     out = out if out is not None else sys.stdout
     observe = None
     if output_format == "html":
@@ -237,13 +253,13 @@ def _run(compiled, binding, zone, now, policy, sources, opened, output_format, s
 @click.command()
 @_options
 @click.option("--record", "key", required=True, metavar="KEY", help="The key of the record to explain.")
-def explain(policy, sources, binding_path, now_text, timezone, engine, key):
+def explain(policy, sources, binding_path, now_text, timezone, engine, spark_master, key):
     """Explain why: for one record, every rule that applied, its dates, its clause (file:line).
 
     Exit 0 nothing due for the record, 1 findings, 2 the tool could not run.
     """
     compiled, binding, _zone, now = _setup(policy, binding_path, timezone, now_text)
-    _explain(compiled, binding, now, sources, key, engine)
+    _explain(compiled, binding, now, sources, key, engine, spark_master)
 
 
 @click.command("compile")

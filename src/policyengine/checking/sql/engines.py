@@ -37,7 +37,7 @@ from .lower import Screen, SqlError
 
 ROW = "__policyengine_row"
 LINE = "__policyengine_line"
-ENGINES = ("python", "duckdb", "sqlite")
+ENGINES = ("python", "duckdb", "sqlite", "postgres", "spark")
 PARQUET_SUFFIXES = (".parquet", ".parq")
 
 
@@ -348,9 +348,19 @@ def _kind(duck_type: str) -> str:
     return "other"
 
 
-def open_engine_source(spec: str, engine: str | None, stdin=None) -> Source:
+def open_engine_source(spec: str, engine: str | None, stdin=None, spark_master: str | None = None) -> Source:
     """A source for ``--engine`` (None: the default for its kind: DuckDB for Parquet,
     SQLite for ``FILE.db#TABLE``, Python for CSV, JSON Lines and stdin)."""
+    from .postgres import PostgresRows, PostgresSource, is_postgres
+
+    if is_postgres(spec):  # screened by PostgreSQL (the default), or every row to Python
+        if engine not in (None, "postgres", "python"):
+            raise RecordError(f"--engine {engine}: a postgresql:// source is screened by PostgreSQL: "
+                              "use --engine postgres (the default) or --engine python")
+        source = PostgresSource(spec)
+        return PostgresRows(source) if engine == "python" else source
+    if engine == "postgres":
+        raise RecordError(f"{spec}: --engine postgres reads postgresql://USER@HOST/DB#TABLE")
     path, sep, _ = spec.partition("#")
     suffix = Path(path).suffix.lower()
     parquet = spec != "-" and not sep and suffix in PARQUET_SUFFIXES
@@ -359,6 +369,19 @@ def open_engine_source(spec: str, engine: str | None, stdin=None) -> Source:
         engine = "duckdb" if parquet else "python"
     if engine not in ENGINES:
         raise RecordError(f"--engine {engine}: unknown engine (one of {', '.join(ENGINES)})")
+    if engine == "spark":
+        from .spark import SparkSource
+
+        if spec == "-" or sep:
+            raise RecordError(f"{spec}: --engine spark reads CSV and Parquet files")
+        if parquet:
+            return SparkSource(path, "parquet", spark_master)
+        source = open_source(spec, stdin)
+        if isinstance(source, JsonLinesSource) or not isinstance(getattr(source.closer, "name", None), str):
+            source.close()
+            raise RecordError(f"{spec}: --engine spark reads CSV and Parquet files; JSON Lines: "
+                              "--engine duckdb or python")
+        return SparkSource(source.closer.name, "csv", spark_master, source)
     if parquet:
         if engine != "duckdb":
             raise RecordError(f"{spec}: Parquet is read by DuckDB: use --engine duckdb (the default for .parquet)")
