@@ -215,3 +215,35 @@ def test_redact():
     assert redact("postgresql://u:p%40ss@h:5432/db?sslmode=require&password=x") == \
         "postgresql://u:***@h:5432/db?sslmode=require&password=***"
     assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_char_n_padding_and_collations_never_clear_a_row(pg_server, tmp_path):
+    """PostgreSQL compares char(n) without its trailing blanks and a nondeterministic ICU
+    collation without case; Python compares the padded, cased text: 'marketing   ' and
+    'MARKETING' are unknown purposes (PC401) from every path."""
+    from pg_support import load_csv_rows  # noqa: F401  (the server fixture's helpers)
+
+    policy = tmp_path / "p.policy"
+    policy.write_text('controller "C" {\n  authority IMY\n  jurisdiction SE\n}\ncategory contact "C"\n'
+                      'subject customer "C"\npurpose marketing "M" {\n  subjects customer\n'
+                      '  categories contact\n  basis legitimate_interests "x"\n'
+                      '  retain at most 2 years from collected\n}\n', encoding="utf-8")
+    binding = tmp_path / "p.binding.yaml"
+    binding.write_text("columns:\n  key: id\n  purpose: purpose\n  collected: collected\n", encoding="utf-8")
+    with pg_server.connect() as conn:
+        conn.execute("CREATE COLLATION IF NOT EXISTS ci (provider = icu, locale = 'und-u-ks-level2', "
+                     "deterministic = false)")
+        conn.execute("CREATE TABLE padded (id TEXT, purpose CHAR(12), collected TEXT)")
+        conn.execute("INSERT INTO padded VALUES ('a', 'marketing', '2026-11-01')")
+        conn.execute("CREATE TABLE cased (id TEXT, purpose TEXT COLLATE ci, collected TEXT)")
+        conn.execute("INSERT INTO cased VALUES ('a', 'MARKETING', '2026-11-01')")
+
+    def findings(table, *extra):
+        result = _invoke(["check", str(policy), "--binding", str(binding), "--records",
+                          pg_server.url + "#" + table, "--now", "2026-11-21", "--format", "jsonl", *extra])
+        return result.exit_code, result.output
+
+    for table in ("padded", "cased"):
+        want = findings(table, "--engine", "python")
+        assert want[0] == 1 and "PC401" in want[1], want
+        assert findings(table) == want

@@ -81,16 +81,25 @@ _aware = st.builds(lambda t, z: t.replace(tzinfo=z), _times, _zones)
 _malformed = st.sampled_from(["2026-02-30", "21/09/2026", "2026-13-01", "soon", "2026-11-21T25:00:00",
                               " 2026-11-21", "2026-11-21T09:00:00.5", "2026-11-21 09:00", "20261121",
                               "2026-11-21t09:00:00", "0000-01-01", "9999-12-31", "0001-01-01T00:00:00+01:00",
-                              "2026-11-21T09:00:00+24:00", "2026-04-31", "2024-02-29", "2026-11-21Z"])
+                              "2026-11-21T09:00:00+24:00", "2026-04-31", "2024-02-29", "2026-11-21Z",
+                              "2026-11-21\x00junk"])  # SQLite's GLOB and length() stop at the NUL
 # A column is text (any of these, written as ISO text) or typed (DuckDB/Parquet types it).
 _text_date = st.one_of(st.none(), st.just(""), _days.map(str),
                        _times.map(lambda t: t.isoformat()), _times.map(lambda t: t.isoformat(sep=" ")),
                        _aware.map(lambda t: t.isoformat()),
                        _aware.map(lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
                        _malformed)
-_TYPED = {"date": _days, "timestamp": _times, "timestamptz": _aware.map(lambda t: t.astimezone(timezone.utc))}
-_names = {"purpose": st.sampled_from(PURPOSES),
-          "subject": st.sampled_from([None, "", "customer", "visitor", "stranger"]),
+# Typed values beyond Python's calendar (DuckDB and PostgreSQL hold them), given as the text
+# DuckDB casts to the typed column and renders back: a CSV of it holds the same text (PC901).
+_BEYOND = {"date": ["infinity", "-infinity", "10000-01-01"],
+           "timestamp": ["infinity", "10000-01-01T00:00:00"],
+           "timestamptz": ["infinity", "10000-01-01T00:00:00+00:00"]}
+_TYPED = {k: st.one_of(s, st.sampled_from(_BEYOND[k])) for k, s in
+          {"date": _days, "timestamp": _times, "timestamptz": _aware.map(lambda t: t.astimezone(timezone.utc))}.items()}
+# Names a byte-wise comparison tells apart and a collation may not (case, trailing blanks).
+_NEAR = ["MARKETING", "marketing ", "Books", "cctv  "]
+_names = {"purpose": st.sampled_from(PURPOSES + _NEAR),
+          "subject": st.sampled_from([None, "", "customer", "visitor", "stranger", "Customer", "customer "]),
           "categories": st.sampled_from([None, "", "contact", "health_data", "contact;health_data", "other"]),
           "recipients": st.sampled_from([None, "", "eu_mail", "us_cloud", "us_crm", "eu_mail;us_cloud", "nobody"]),
           "recipient_country": st.sampled_from([None, "", "DE", "US", "se", "CN"]),
@@ -101,6 +110,8 @@ _names = {"purpose": st.sampled_from(PURPOSES),
 def batches(draw):
     """(column kinds, records): each date column text or one of the typed kinds."""
     kinds = {f: draw(st.sampled_from(["text", "text", "date", "timestamp", "timestamptz"])) for f in DATES}
+    # the SQLite table's collation of each column (a screen must compare byte for byte)
+    kinds["collate"] = {c: draw(st.sampled_from(["BINARY", "BINARY", "NOCASE", "RTRIM"])) for c in COLUMNS}
     n = draw(st.integers(1, 30))
     records = []
     for i in range(n):
@@ -145,7 +156,8 @@ def write_all(folder, kinds, records) -> dict[str, str]:
         for row in rows:
             f.write(json.dumps({c: (None if v is None else sql_text(v)) for c, v in zip(COLUMNS, row)}) + "\n")
     with sqlite3.connect(folder / "r.db") as db:
-        db.execute(f"CREATE TABLE records ({', '.join(chr(34) + c + chr(34) for c in COLUMNS)})")
+        collate = kinds.get("collate", {})
+        db.execute(f"CREATE TABLE records ({', '.join(chr(34) + c + chr(34) + ' COLLATE ' + collate.get(c, 'BINARY') for c in COLUMNS)})")
         db.executemany(f"INSERT INTO records VALUES ({', '.join('?' * len(COLUMNS))})",
                        [[None if v is None else sql_text(v) for v in row] for row in rows])
     db.close()
@@ -267,15 +279,28 @@ _json_odd = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.just(0.0)
                      '[1, 2]', '"text"', 'not json', '{"id": "cut", "purpose": "marketing"',
                      '{"id": 7, "purpose": "marketing", "collected": "2026-11-20", "consent_given": 0}',
                      '{"id": "n", "purpose": "marketing", "collected": "2026-11-20", "consent_given": "x", '
-                     '"subject": ["customer"]}'])), min_size=1, max_size=20))
-def test_duckdb_json_lines_match_the_python_path(setup, lines):
-    """Odd JSON (numbers, booleans, lists, escapes, repeated keys, blank lines): DuckDB's
-    screen defers to orjson's reading, so the output is the Python path's, byte for byte."""
+                     '"subject": ["customer"]}']),
+    # JSON DuckDB's json_valid takes and orjson refuses (nesting past 1,024, a number
+    # too large for a double, a trailing comma), and lines DuckDB cuts where Python does
+    # not (a carriage return, a NUL) or cannot read (not UTF-8). The refused JSON is a
+    # record with nothing to report: one the screen would clear, where Python stops.
+    st.sampled_from(["[" * 1100 + "]" * 1100, "9" * 330, "1" + "0" * 400, "[1,]", "{}"]).map(
+        lambda x: '{"id": "j", "purpose": "marketing", "subject": "customer", "collected": "2026-11-01", '
+                  f'"consent_given": "2026-11-01", "x": {x}}}'),
+    st.sampled_from(["\r", "\x00", "\udcff", "\r{}"]).map(
+        lambda tail: '{"id": "t", "purpose": "marketing", "subject": "customer", "collected": "2020-01-01", '
+                     '"consent_given": "2020-01-01"}' + tail)), min_size=1, max_size=20),
+       st.sampled_from(["\n", "\r\n"]))
+def test_duckdb_json_lines_match_the_python_path(setup, lines, newline):
+    """Odd JSON (numbers, booleans, lists, escapes, repeated keys, blank lines, CRLF, NUL,
+    bytes that are not UTF-8): DuckDB's screen defers to orjson's reading, so the output
+    is the Python path's, byte for byte, at the same line numbers."""
     folder, policy, binding = setup[:3]
     first = {c: None for c in COLUMNS}
     first.update(id="first", purpose="marketing")
     path = folder / "odd.jsonl"
-    path.write_text(json.dumps(first) + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    text = json.dumps(first) + newline + newline.join(lines) + newline
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))  # \udcff: the byte 0xff
     args = ["check", str(policy), "-b", str(binding), "--now", NOW, "--format", "jsonl", "-r", str(path)]
     def output(engine):
         try:

@@ -90,6 +90,8 @@ def parse_instant(value, zone: tzinfo) -> datetime:
     if not isinstance(value, str):
         raise BadDate(f"{value!r} is not a date")
     text = value.strip()
+    if "\0" in text:  # CPython's fromisoformat stops reading a timestamp at a NUL
+        raise BadDate(f"'{value}' is not an ISO 8601 date or timestamp")
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

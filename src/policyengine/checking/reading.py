@@ -112,14 +112,17 @@ def check_source_serial(lowered: LoweredPolicy, source: Source, stats: Stats) ->
     """Findings for one source read in this process, streamed, in input order."""
     label = source.label
     screened = getattr(source, "screened", None)
-    if screened is not None:  # a SQL engine ran the screen (checking.sql.engines): evaluate what it selected
+    rows = screened(lowered) if screened is not None else None
+    if rows is not None:  # a SQL engine ran the screen (checking.sql.engines): evaluate what it selected
         evaluate = lowered.evaluate
-        for number, values in screened(lowered):
+        for number, values in rows:
             out = evaluate(label, number, values)
             if out:
                 yield from out
         stats.records += source.count
         return
+    if screened is not None:  # the engine cannot read this source as Python does: the Python path
+        source = source.inner
     if isinstance(source, JsonLinesSource):
         columns = lowered.columns
         for number, lines, restore in source.batches():

@@ -197,6 +197,8 @@ class CsvSource(Source):
             raise RecordError(f"{label}:1: empty CSV file: expected a header line") from None
         except csv.Error as err:
             raise RecordError(f"{label}:{self.reader.line_num}: malformed CSV: {err}") from None
+        except UnicodeDecodeError:  # the header is read with the first block: its bytes are decoded
+            raise RecordError(f"{label}:{self.reader.line_num + 1}: not valid UTF-8") from None
         self.columns = [c.strip() for c in self.columns]
         if self.columns and self.columns[0].startswith("\ufeff"):
             self.columns[0] = self.columns[0][1:]

@@ -8,8 +8,10 @@ reads (so a value it accepts is never PC901), with a month day that exists in ev
 - Regular-expression dialects (PostgreSQL ``~``, DuckDB, Spark ``RLIKE``, Trino,
   BigQuery, Snowflake): one anchored pattern.
 - SQLite has no regular expressions by default: ``GLOB`` for the digits, then the ranges
-  compared as text (two digits against two digits), and ``typeof`` = 'text' (a blob or a
-  number is never cleared).
+  compared as text (two digits against two digits), ``typeof`` = 'text' (a blob or a
+  number is never cleared), and no NUL (its bytes as many as its characters).
+
+Text comparisons are byte-wise (``binary``): a column's collation never decides.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ def date_shape(c: exp.Expression, dialect: str) -> exp.Expression:
     length = exp.Length(this=c.copy())
     return exp.and_(
         exp.EQ(this=exp.Anonymous(this="typeof", expressions=[c.copy()]), expression=_s("text")),
+        # SQLite's GLOB and length() stop at a NUL; its bytes do not: '2026-11-01\0junk'
+        # would pass as '2026-11-01' (Python reads the whole text: PC901).
+        exp.EQ(this=exp.Length(this=exp.cast(c.copy(), exp.DataType.Type.VARBINARY)), expression=length.copy()),
         exp.or_(*[exp.Glob(this=c.copy(), expression=_s(g)) for g in GLOBS]),
         _between(month, "01", "12"),
         exp.or_(_between(day, "01", "28"),
@@ -67,6 +72,26 @@ def date_shape(c: exp.Expression, dialect: str) -> exp.Expression:
         exp.or_(exp.LTE(this=length.copy(), expression=exp.Literal.number(20)),
                 exp.and_(exp.LTE(this=_part(c, 21, 2), expression=_s("23")),
                          exp.LTE(this=_part(c, 24, 2), expression=_s("59")))))
+
+
+def binary(c: exp.Expression, dialect: str) -> exp.Expression:
+    """``c`` under byte-wise comparison where a column can carry its own collation:
+    SQLite (NOCASE, RTRIM) and PostgreSQL (ICU, case-insensitive ones among them).
+    DuckDB reads files here (no column collation); the other dialects are emitted as is."""
+    if dialect == "sqlite":
+        return exp.Collate(this=c.copy(), expression=exp.Var(this="BINARY"))
+    if dialect == "postgres":
+        return exp.Collate(this=c.copy(), expression=exp.to_identifier("C", quoted=True))
+    return c.copy()
+
+
+def last_instant(kind: str) -> exp.Expression:
+    """The last instant of 9999-12-31 (UTC for TIMESTAMPTZ), as a typed literal."""
+    if kind == "date":
+        return exp.cast(_s("9999-12-31"), exp.DataType.Type.DATE)
+    if kind == "timestamp":
+        return exp.cast(_s("9999-12-31 23:59:59.999999"), exp.DataType.Type.TIMESTAMP)
+    return exp.cast(_s("9999-12-31 23:59:59.999999+00:00"), exp.DataType.Type.TIMESTAMPTZ)
 
 
 def literal_date(day: str, kind: str) -> exp.Expression:

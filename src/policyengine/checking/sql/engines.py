@@ -33,7 +33,7 @@ from sqlglot import exp
 
 from ..records import (CsvSource, JsonLinesSource, RecordError, Source, SqliteSource, open_source,
                        sql_values)
-from .lower import Screen
+from .lower import Screen, SqlError
 
 ROW = "__policyengine_row"
 LINE = "__policyengine_line"
@@ -63,12 +63,18 @@ class SqliteScreened(Source):
     def read(self, wanted):  # `explain` and the Python engine: every row
         return self.inner.read(wanted)
 
-    def screened(self, lowered) -> Iterator[tuple[int, tuple]]:
-        import sqlite3
-
+    def screened(self, lowered) -> Iterator[tuple[int, tuple]] | None:
         names = ", ".join(_quoted(c) for c in lowered.columns)
         source = f"SELECT row_number() OVER () AS {ROW}, {names} FROM {self.inner.relation}"
-        query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns).order_by(ROW)
+        try:
+            query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns).order_by(ROW)
+        except SqlError:  # a query sqlglot cannot read (SQLite may): the Python path reads it
+            return None
+        return self._rows(query)
+
+    def _rows(self, query) -> Iterator[tuple[int, tuple]]:
+        import sqlite3
+
         db = self.inner.db
         try:
             self.count = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]
@@ -153,8 +159,10 @@ class DuckdbSource(Source):
             text = f"strftime({c}, '%Y-%m-%d')"
         else:
             zone = " || '+00:00'" if kind == "timestamptz" else ""
-            text = (f"CASE WHEN date_trunc('second', {c}) = {c} THEN strftime({c}, '%Y-%m-%dT%H:%M:%S') "
-                    f"ELSE strftime({c}, '%Y-%m-%dT%H:%M:%S.%f') END{zone}")
+            # 'infinity' has no offset to write (its text is the CSV's, as for a date)
+            text = (f"CASE WHEN NOT isfinite({c}) THEN CAST({c} AS VARCHAR) "
+                    f"WHEN date_trunc('second', {c}) = {c} THEN strftime({c}, '%Y-%m-%dT%H:%M:%S'){zone} "
+                    f"ELSE strftime({c}, '%Y-%m-%dT%H:%M:%S.%f'){zone} END")
         return sqlglot.parse_one(f"{text} AS {_quoted(name)}", read="duckdb")
 
     def _parquet_relation(self) -> str:
@@ -180,34 +188,39 @@ class DuckdbSource(Source):
                 yield row[0], sql_values(row[1:])
         self.con.execute("DROP TABLE screened")
 
-    def screened(self, lowered) -> Iterator[tuple[int, tuple]]:
+    def screened(self, lowered) -> Iterator[tuple[int, tuple]] | None:
+        """The selected rows, or None when DuckDB cannot split the file into the lines
+        Python reads (then ``reading`` checks ``inner`` by the Python path)."""
         if self.kind == "parquet":
             screen = Screen(lowered, "duckdb", self.kinds)
             select = [ROW] + [self._as_text(c) for c in lowered.columns]
-            yield from self._rows(self._parquet_relation(), select, screen)
-        elif self.kind == "jsonl":
-            yield from self._jsonl(lowered)
-        else:
-            yield from self._csv(lowered)
+            return self._rows(self._parquet_relation(), select, screen)
+        if self.kind == "jsonl":
+            return self._jsonl(lowered)
+        return self._csv(lowered)
 
     # JSON Lines: DuckDB screens the lines, orjson reads the ones selected.
-    def _jsonl(self, lowered) -> Iterator[tuple[int, tuple]]:
-        from ..reading import _read_line
-
+    def _jsonl(self, lowered) -> Iterator[tuple[int, tuple]] | None:
         if self.empty:
-            return
+            return iter(())
+        if not _splits_as_python(self.path):
+            return None
         wanted = lowered.columns
         lines = (f"read_csv({_sql_string(self.path)}, columns = {{'j': 'VARCHAR'}}, header = false, "
                  "delim = '', quote = '', escape = '', auto_detect = false, new_line = '\\n', "
                  "strict_mode = false, max_line_size = 1073741824) WITH ORDINALITY")
-        # Cleared only: one valid JSON object of at most 4 KiB (so no nesting orjson refuses),
-        # no backslash escape (a key spelled with \\u), no NaN, Infinity or exponent that
-        # orjson refuses; and below, only strings or nulls in the bound columns (the key
-        # aside) and no bound key twice (DuckDB reads the first, orjson the last).
+        # Cleared only: one valid JSON object that orjson reads as DuckDB does: at most
+        # 4 KiB; at most 1,024 brackets (orjson refuses deeper nesting); no backslash
+        # escape (a key spelled with \\u); no NaN, Infinity, long exponent or 300-digit
+        # number (orjson refuses infinite numbers); no trailing comma (DuckDB allows one);
+        # and below, only strings or nulls in the bound columns (the key aside) and no
+        # bound key twice (DuckDB reads the first, orjson the last).
         # (CASE: DuckDB does not stop at the first false term of an AND; json_type would
         # fail on a line that is not JSON.)
-        clean = ("CASE WHEN length(j) <= 4096 AND NOT contains(j, '\\') AND json_valid(j) "
-                 "AND NOT regexp_matches(j, '[:,\\[]\\s*-?(NaN|Inf|nan|inf)|[0-9][eE][+-]?[0-9][0-9][0-9]') "
+        clean = ("CASE WHEN length(j) <= 4096 AND NOT contains(j, '\\') "
+                 "AND length(j) - length(replace(replace(j, '[', ''), '{', '')) <= 1024 AND json_valid(j) "
+                 "AND NOT regexp_matches(j, '[:,\\[]\\s*-?(NaN|Inf|nan|inf)|[0-9][eE][+-]?[0-9][0-9][0-9]"
+                 "|[0-9]{300}|,\\s*[\\]}]') "
                  "THEN json_type(j) = 'OBJECT' ELSE FALSE END")
         steps = [f"CREATE TEMP TABLE lines AS SELECT ordinality AS n, j, coalesce({clean}, FALSE) AS clean "
                  f"FROM {lines}"]
@@ -238,8 +251,15 @@ class DuckdbSource(Source):
             self.con.execute("DROP TABLE lines")
             self.con.execute("DROP TABLE IF EXISTS fields")
             cursor = self.con.execute(f"SELECT {ROW}, {LINE} FROM screened ORDER BY {ROW}")
-        except self._error as err:
-            raise RecordError(f"{self.label}: DuckDB: {str(err).splitlines()[0]}") from None
+        except self._error:  # e.g. not UTF-8: DuckDB cannot read it as Python does, Python decides
+            for table in ("lines", "fields", "screened"):
+                self.con.execute(f"DROP TABLE IF EXISTS {table}")
+            return None
+        return self._jsonl_rows(cursor, wanted, total - blank)
+
+    def _jsonl_rows(self, cursor, wanted, count) -> Iterator[tuple[int, tuple]]:
+        from ..reading import _read_line
+
         label = self.label
         while True:
             rows = cursor.fetchmany(4096)
@@ -252,7 +272,7 @@ class DuckdbSource(Source):
                 if values is not None:
                     yield number, values
         self.con.execute("DROP TABLE screened")
-        self.count = total - blank
+        self.count = count
 
     def _bound_keys_unique(self, wanted: list[str]) -> bool:
         """True when DuckDB's own JSON reader, which refuses an object with a requested key
@@ -272,7 +292,9 @@ class DuckdbSource(Source):
     # CSV: DuckDB screens, Python's csv module reads.
     def _csv(self, lowered) -> Iterator[tuple[int, tuple]]:
         wanted = lowered.columns
-        index = {c: i for i, c in enumerate(self.columns)}
+        index: dict[str, int] = {}
+        for i, c in enumerate(self.columns):  # a header naming a column twice: the first, as Python reads
+            index.setdefault(c, i)
         types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.columns)))
         reader = (f"read_csv({_sql_string(self.path)}, header = false, skip = 1, all_varchar = true, "
                   f"delim = ',', quote = '\"', escape = '\"', auto_detect = false, columns = {{{types}}}, "
@@ -294,6 +316,19 @@ class DuckdbSource(Source):
             raise RecordError(f"{self.label}: DuckDB read {total} rows, Python's csv reader {n}: "
                               "check it with --engine python")
         self.count = n
+
+
+def _splits_as_python(path: str) -> bool:
+    """Whether DuckDB's line reader cuts the file where Python's does (at each newline
+    and nowhere else): it also cuts at a carriage return (a CRLF line counts twice) and
+    stops a line at a NUL. Such a file (found at memchr speed) is read by Python."""
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(1 << 20)
+            if not block:
+                return True
+            if b"\r" in block or b"\0" in block:
+                return False
 
 
 def _list(paths: list[str]) -> str:

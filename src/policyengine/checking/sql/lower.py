@@ -52,10 +52,11 @@ from sqlglot import exp
 
 from ..binding import Binding
 from ..compile import CompiledPolicy
+from ...language.diagnostics import PolicyError
 from ..dates import LAST_DAY, get_zone
 from ..lower_python import LoweredPurpose, PythonLowering, as_now
 from ..screens import _asked
-from .dialects import date_shape, literal_date, render
+from .dialects import binary, date_shape, last_instant, literal_date, render
 
 TEXT, DATE, TIMESTAMP, TIMESTAMPTZ, OTHER = "text", "date", "timestamp", "timestamptz", "other"
 KINDS = (TEXT, DATE, TIMESTAMP, TIMESTAMPTZ, OTHER)
@@ -86,27 +87,40 @@ class Screen:
     def col(self, index: int) -> exp.Column:
         return column(self.lowering.columns[index])
 
+    def text(self, index: int) -> exp.Expression:
+        """A text column compared byte for byte, as Python compares: a column's own
+        collation (SQLite's NOCASE or RTRIM, a PostgreSQL ICU collation) would make
+        'MARKETING' or 'marketing  ' equal to 'marketing' and clear a row Python reports."""
+        return binary(self.col(index), self.dialect)
+
     # ---- atoms: each is TRUE only when the Python screen would pass that test --------
     def empty(self, index: int) -> exp.Expression:
         """No value: NULL, or the empty text (Python: a falsy value)."""
         c = self.col(index)
         if self.kind(index) != TEXT:
             return c.is_(exp.null())
-        return exp.or_(c.is_(exp.null()), exp.EQ(this=c.copy(), expression=_string("")))
+        return exp.or_(c.is_(exp.null()), exp.EQ(this=self.text(index), expression=_string("")))
 
     def filled(self, index: int) -> exp.Expression:
-        """A value (Python: truthy text)."""
-        c = self.col(index)
-        if self.kind(index) != TEXT:
+        """A value (Python: truthy text). Never for ``other``: an empty blob or list is
+        a value SQL calls NOT NULL and Python calls empty (no consent: PC301)."""
+        c, kind = self.col(index), self.kind(index)
+        if kind == OTHER:
+            return exp.false()
+        if kind != TEXT:
             return exp.not_(c.is_(exp.null()))
-        return exp.and_(exp.not_(c.is_(exp.null())), exp.NEQ(this=c.copy(), expression=_string("")))
+        filled = exp.and_(exp.not_(c.is_(exp.null())), exp.NEQ(this=self.text(index), expression=_string("")))
+        if self.dialect == "sqlite":  # any column may hold a blob there (x'' is empty in Python)
+            filled = exp.and_(exp.NEQ(this=exp.Anonymous(this="typeof", expressions=[c.copy()]),
+                                      expression=_string("blob")), filled)
+        return filled
 
     def equals(self, index: int, values) -> exp.Expression:
         """The text is one of ``values`` (never for a column that is not text)."""
         values = sorted(values)
         if self.kind(index) != TEXT or not values:
             return exp.false()
-        c = self.col(index)
+        c = self.text(index)
         if len(values) == 1:
             return exp.EQ(this=c, expression=_string(values[0]))
         return exp.In(this=c, expressions=[_string(v) for v in values])
@@ -122,17 +136,17 @@ class Screen:
                             exp.GTE(this=exp.Substring(this=c.copy(), start=exp.Literal.number(1),
                                                        length=exp.Literal.number(10)),
                                     expression=_string(when)))
-        if kind == DATE:
-            return exp.GTE(this=c, expression=literal_date(when, "date"))
-        if kind == TIMESTAMP:
-            return exp.GTE(this=c, expression=literal_date(when, "timestamp"))
+        # A typed value must also be in Python's calendar: DuckDB and PostgreSQL hold years
+        # past 9999 and 'infinity', whose ISO text Python cannot read (PC901 from a CSV).
+        if kind in (DATE, TIMESTAMP):
+            return exp.Between(this=c, low=literal_date(when, kind), high=last_instant(kind))
         if kind == TIMESTAMPTZ:
             # The written date of an aware value is its instant's UTC date +- 1 day (offsets
             # reach 14 hours): one day more keeps the screen on the safe side.
             if day + 1 > LAST_DAY:
                 return exp.false()
-            return exp.GTE(this=c, expression=literal_date(date.fromordinal(day + 1).isoformat(),
-                                                           "timestamptz"))
+            return exp.Between(this=c, low=literal_date(date.fromordinal(day + 1).isoformat(), kind),
+                               high=last_instant(kind))
         return exp.false()
 
     # ---- one purpose -------------------------------------------------------------
@@ -187,13 +201,28 @@ class Screen:
 
 
 def _relation(source_sql: str, dialect: str) -> exp.Expression:
-    """A table name or a query, as the aliased relation the screen reads."""
+    """A table name or a query, as the aliased relation the screen reads (a text sqlglot
+    cannot read: ``SqlError``)."""
     text = source_sql.strip()
-    if text.lower().startswith(("select", "with", "from", "(")):
-        inner = sqlglot.parse_one(text, read=dialect)
-        return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(RELATION)))
-    table = exp.to_table(text, dialect=dialect)
+    try:
+        if text.lower().startswith(("select", "with", "from", "(")):
+            inner = sqlglot.parse_one(text, read=dialect)
+            return exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(RELATION)))
+        table = exp.to_table(text, dialect=dialect)
+    except sqlglot.errors.SqlglotError as err:
+        raise SqlError(f"cannot read {text!r} as a {dialect} table or query: {str(err).splitlines()[0]}") from None
     return exp.alias_(table, RELATION, table=True)
+
+
+class SqlError(PolicyError):
+    """A table or query the screen cannot be built over (exit 2)."""
+
+
+def _comment(text) -> str:
+    """Text for a ``--`` comment line: a line break (in a column name, a path) would end
+    the comment and make the rest SQL; it and every other unprintable character is
+    written as its escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def lowering_for(compiled: CompiledPolicy, binding: Binding, now) -> PythonLowering:
@@ -215,8 +244,8 @@ def sql_script(compiled: CompiledPolicy, binding: Binding, now, dialect: str, ta
     query a DBA can read and run, after comments saying what it is and which thresholds
     (computed in Python for this day) it holds."""
     lowering = lowering_for(compiled, binding, now)
-    lines = [f"-- policyengine: the check screen of {compiled.path} for {dialect}",
-             f"-- today {lowering.today} in {binding.timezone} (thresholds computed for this day;",
+    lines = [f"-- policyengine: the check screen of {_comment(compiled.path)} for {dialect}",
+             f"-- today {lowering.today} in {_comment(binding.timezone)} (thresholds computed for this day;",
              "-- compile again for another day). The query selects every row that may have a",
              "-- finding; `policyengine check` gives those rows to its evaluator, which decides.",
              "-- Per purpose, the first anchor day that is not yet overdue, with the 2-day band:"]
@@ -225,7 +254,7 @@ def sql_script(compiled: CompiledPolicy, binding: Binding, now, dialect: str, ta
             day = max(lr.hi, lr.hi_ext)
             when = date.fromordinal(day).isoformat() if day <= LAST_DAY else "never (after 9999-12-31)"
             column = binding.columns[lr.field]
-            lines.append(f"--   {name}: {lr.rule.code} {lr.rule.clause!s} ({lr.rule.where}): "
-                         f"{column} on or after {when}")
+            lines.append(_comment(f"--   {name}: {lr.rule.code} {lr.rule.clause!s} ({lr.rule.where}): "
+                                  f"{column} on or after {when}"))
     query = Screen(lowering, dialect, kinds).query(table)
     return "\n".join(lines) + "\n" + render(query, dialect, pretty=True) + ";\n"

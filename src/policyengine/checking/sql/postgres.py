@@ -28,8 +28,10 @@ ROW = "__policyengine_row"
 FETCH = 5000  # rows per round trip of the server-side cursor
 CONNECT_TIMEOUT = 10  # seconds: an unreachable host is an error, not a hang
 
-# PostgreSQL type OIDs (pg_type) -> screen kinds; anything else is OTHER.
-_KINDS = {25: TEXT, 1043: TEXT, 1042: TEXT, 19: TEXT, 1082: DATE, 1114: TIMESTAMP, 1184: TIMESTAMPTZ}
+# PostgreSQL type OIDs (pg_type) -> screen kinds; anything else is OTHER. Not char(n)
+# (bpchar, 1042): PostgreSQL compares it without its trailing blanks, whatever the collation
+# ('marketing   ' = 'marketing'), and Python with them (PC401): only NULL is understood.
+_KINDS = {25: TEXT, 1043: TEXT, 19: TEXT, 1082: DATE, 1114: TIMESTAMP, 1184: TIMESTAMPTZ}
 
 
 def is_postgres(spec: str) -> bool:
