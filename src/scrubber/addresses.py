@@ -87,7 +87,7 @@ _FORWARD_DOTTED = (b".sslip.io", b".nip.io")
 # Dashed IPv6 (Microsoft's UNC form "2001-db8-85a3--7.ipv6-literal.net", zone as
 # "s<zone>": "fe80--1s4"): a run of hex digits and '-' inside one DNS label.
 _DASHED6_RE = re.compile(rb"[0-9A-Fa-f]*-[0-9A-Fa-f-]*")
-_ZONE_RE = re.compile(rb"s[0-9A-Za-z]+(?=$|\.)")
+_ZONE_RE = re.compile(rb"[sS][0-9A-Za-z]+(?=$|\.)")
 _ARPA4_RE = re.compile(rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
 _ARPA6_RE = re.compile(rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
 _HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
