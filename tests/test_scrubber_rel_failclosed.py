@@ -87,7 +87,7 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
     """(address, literal before, token text, literal after)."""
     a = draw(st.ip_addresses(v=4))
     octets = str(a).split(".")
-    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc", "hostname", "in-addr"]))
+    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc", "hostname", "in-addr", "name-any-order"]))
     before = after = b""
     if form == "zeros":
         text = ".".join(o.zfill(3) for o in octets).encode()
@@ -105,6 +105,16 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
             + "-".join(o.zfill(draw(st.integers(1, 3))) for o in octets).encode()
             + draw(st.sampled_from([b"-sta.example.net", b".compute-1.amazonaws.com", b"", b".dyn", b"-x"]))
         )
+    elif form == "name-any-order":
+        # Names whose numbers may be in either order, glued to a word or not, dashed or
+        # dotted: "ip10-0-0-1", "1-2-0-192.rev.example", "7.100.51.198.bc.googleusercontent.com"
+        dash = draw(st.booleans())
+        prefix = draw(st.sampled_from([b"ip", b"IP", b"host", b"ip-", b"ec2-", b"", b"a1-", b"dsl-"] if dash else [b""]))
+        suffix = draw(st.sampled_from([b".rev.example", b".sslip.io", b".nip.io", b".ec2.internal", b"-sta.example.net", b"", b"x"] if dash
+                                      else [b".bc.googleusercontent.com", b".nip.io", b".sslip.io", b".rev.example"]))
+        forward = prefix == b"ec2-" or suffix in (b".sslip.io", b".nip.io", b".ec2.internal")  # documented conventions
+        nums = octets if forward or draw(st.booleans()) else octets[::-1]
+        text = prefix + ("-" if dash else ".").join(o.zfill(draw(st.integers(1, 3))) for o in nums).encode() + suffix
     elif form == "in-addr":  # reverse name: the numbers in reverse order
         text = a.reverse_pointer.encode() if draw(st.booleans()) else a.reverse_pointer.upper().encode()
     elif form == "urlesc":  # any %HH right before it: "q=%278.8.8.8%27", "%408.8.8.8"
@@ -138,7 +148,7 @@ def _v6_spellings(a: ipaddress.IPv6Address, draw: st.DrawFn) -> bytes:
 def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes]:
     a = draw(v6_addr)
     text = _v6_spellings(a, draw)
-    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa"]))
+    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa", "dashed"]))
     before = after = b""
     if wrap == "zone":
         after = b"%" + draw(st.sampled_from([b"eth0", b"1", b"en0", b"wlp2s0"]))
@@ -150,6 +160,16 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
         text = text + b":" + draw(port)
     elif wrap == "label" and not text.startswith(b":"):  # "ipv6:2001:db8::7", "remote:...", "[IPv6:...]": labels ending in hex
         text = draw(hostile_word) + b":" + text
+    elif wrap == "dashed" and b"." not in text:
+        # Microsoft's UNC form "2001-db8-85a3--7.ipv6-literal.net" (zone as "s<zone>"),
+        # other dashed-hex names ("ip6-2001-db8--7.example")
+        text = text.replace(b":", b"-")
+        if draw(st.booleans()):
+            text += draw(st.sampled_from([b"s4", b"S11", b"seth0"]))
+        if not text.startswith(b"-") and draw(st.booleans()):
+            text = draw(st.sampled_from([b"ip6-", b"host-", b"v6-"])) + text
+        few = sum(1 for g in text.split(b"-") if g) < 2  # "--", "--1": only in Microsoft's domain
+        text += draw(st.sampled_from([b".ipv6-literal.net", b".IPV6-LITERAL.NET"] + ([] if few else [b".example"])))
     elif wrap == "arpa":  # ip6.arpa: 32 reversed nibbles
         text = a.reverse_pointer.encode()
     elif wrap == "url-encoded":  # "?ip=2001%3Adb8%3A%3A7" in a query string or referer
@@ -204,17 +224,13 @@ def address_segment(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address | ipaddress.
     lit_b, glue_b, glue_a, lit_a = draw(st.sampled_from(CONTEXTS))
     if draw(st.integers(0, 5)) == 0:
         lit_b, glue_b = lit_b + draw(ESCAPE_BEFORE), b""
-    if isinstance(a, ipaddress.IPv4Address) and re.search(rb"\\[xu][0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*$", lit_b) and re.match(rb"[0-9]+-", text):
-        # Known gap (README): a dashed name right after an escape with a hex letter
-        # ("\x5B10-1-2-3.dyn") reads as one word.
-        lit_b += b" "
     m = HEX_ESCAPE_END.search(lit_b + before)
     if m and not before and re.match(rb"[0-9A-Fa-f.:%]", glue_b + text):
         # fail closed: the escape's digits may be the address's own ("\u2001:db8::7" raw)
         lit_b, glue_b = lit_b[: m.start(1)], m.group(1) + glue_b
     if before or after:  # a bracketed/zoned/url-encoded form brings its own literals
         glue_b = glue_a = b""
-    if glue_b == b":" and text.startswith((b":", b"%3")):
+    if glue_b == b":" and text.startswith((b":", b"%3", b"--")):
         # ":" + "::1" reads as "::" port 1 (netstat's ":::80"): a documented ambiguity,
         # see the report in docs/reliability.md.
         glue_b = b""
@@ -264,12 +280,15 @@ def secrets(addrs: list, policy: AddressPolicy) -> set[tuple[int, int]]:
 
 
 DOTTED = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
+NAME_AFTER = re.compile(rb"\.[A-Za-z]")  # a DNS label follows: part of a name
+NAME_BEFORE = re.compile(rb"[A-Za-z][.-]?\Z")
 HEXRUN = re.compile(rb"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 
 
 def _v4_windows(out: bytes):  # type: ignore[no-untyped-def]
     for m in DOTTED.finditer(out):
         parts = m.group().split(b".")
+        name = bool(NAME_AFTER.match(out, m.end()) or NAME_BEFORE.search(out, 0, m.start()))
         for i in range(len(parts) - 3):
             firsts = [parts[i]]
             if i == 0:  # digits glued in front ("%20192.0.2.1", "%200.0.0.1")
@@ -279,6 +298,8 @@ def _v4_windows(out: bytes):  # type: ignore[no-untyped-def]
                 vals = [int(x) for x in w]
                 if all(v <= 255 for v in vals):
                     yield w, (vals[0] << 24) | (vals[1] << 16) | (vals[2] << 8) | vals[3]
+                    if name:  # a name may hold the address in reverse order ("1-2-0-192.rev.example")
+                        yield w, (vals[3] << 24) | (vals[2] << 16) | (vals[1] << 8) | vals[0]
 
 
 PORT_TAIL = re.compile(rb":([0-9]{1,5})[.:]*")
@@ -334,8 +355,8 @@ def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int
         readings.add(ESCAPES.sub(b" ", out))
     if b"%3" in out:  # what a URL decoder sees
         readings |= {r.replace(b"%3A", b":").replace(b"%3a", b":") for r in readings}
-    if b"-" in out:  # host names: "host-10-105-160-179"
-        readings |= {r.replace(b"-", b".") for r in readings}
+    if b"-" in out:  # host names: "host-10-105-160-179", "2001-db8--7.ipv6-literal.net"
+        readings |= {r.replace(b"-", b".") for r in readings} | {r.replace(b"-", b":") for r in readings}
     # An ip6.arpa name is 32 one-digit labels: read in its own (reversed) order below, not
     # forward as IPv4 windows, which its kept network nibbles would spell by chance
     # ("...0.0.0.8.b.d.0..." is not the address 0.0.0.8 of another field).

@@ -319,9 +319,13 @@ def _named_forward(head: bytes, tail: bytes) -> bool:
 
 def _dashed6_span(tok: bytes, s: int, e: int) -> tuple[int, int] | None:
     """The span of a dashed IPv6 address in the hex-and-dash run tok[s:e], or None."""
-    if s > 0 and tok[s - 1] in _WORD_BYTES:  # "ip6-2001-db8--7": the label's word is not address
-        while s < e and tok[s] != 0x2D:
-            s += 1
+    first = tok.find(b"-", s, e) - s
+    if first > 4:
+        # Hex digits glued in front may be an escape's ("\\x5B2001-db8--7"): the first
+        # group is the last four, as for a colon-separated address.
+        s += first - 4
+    elif s > 0 and tok[s - 1] in _WORD_BYTES:  # "ip6-2001-db8--7": the label's word is not address
+        s += first
     if e < len(tok) and tok[e] in _WORD_BYTES and _ZONE_RE.match(tok, e) is None:
         while e > s and tok[e - 1] != 0x2D:  # glued word after: "...--7-abcx" keeps "abcx"
             e -= 1
@@ -335,7 +339,9 @@ def _dashed6_span(tok: bytes, s: int, e: int) -> tuple[int, int] | None:
     groups = core.split(b"-")
     if any(len(g) > 4 for g in groups) or _parse_v6(core.replace(b"-", b":")) is None:
         return None
-    if sum(1 for g in groups if g) < 2 and not tok[e:].lower().startswith(b".ipv6-literal.net"):
+    zone = _ZONE_RE.match(tok, e)
+    after = tok[zone.end() if zone is not None else e :]
+    if sum(1 for g in groups if g) < 2 and not after.lower().startswith(b".ipv6-literal.net"):
         return None  # "--add", "cafe--": an option or a word, unless in Microsoft's domain
     if b"--" not in core and all(g.isdigit() and int(g) <= 255 for g in groups):
         return None  # eight decimal numbers: two dashed IPv4 addresses, read as such

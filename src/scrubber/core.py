@@ -239,8 +239,15 @@ class Streamer:
     """Feed arbitrary chunks of bytes, get scrubbed bytes back (no I/O)."""
 
     def __init__(
-        self, settings: Settings, pure: bool | None = None, stats: Stats | None = None, *, cut_start: bool = False
+        self,
+        settings: Settings,
+        pure: bool | None = None,
+        stats: Stats | None = None,
+        *,
+        cut_start: bool = False,
+        max_carry: int = MAX_CARRY,
     ) -> None:
+        self.max_carry = max_carry  # a line longer than this is processed in pieces
         self.settings = settings
         self.pure = pure
         self.stats = Stats() if stats is None else stats
@@ -270,7 +277,7 @@ class Streamer:
         carry = self._carry
         if cut == 0:
             carry += chunk
-            if len(carry) <= MAX_CARRY:
+            if len(carry) <= self.max_carry:
                 return b""
             return self._split_long()
         if carry:
@@ -281,7 +288,7 @@ class Streamer:
         self._carry = bytearray(memoryview(chunk)[cut:])
         self._clean = 0
         out = self._run(data)
-        if len(self._carry) > MAX_CARRY:
+        if len(self._carry) > self.max_carry:
             out += self._split_long()
         return out
 
