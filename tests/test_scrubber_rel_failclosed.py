@@ -446,6 +446,48 @@ def test_any_bytes_no_crash_and_separators_kept(data: bytes, v4: int, v6: int, p
     _count("random_bytes_" + ("pure" if pure else "native"), examples=1)
 
 
+@pytest.mark.parametrize("pure", PATHS)
+@given(sample=lines(), data=st.data())
+def test_restart_cut_fails_closed(sample, data, pure: bool) -> None:  # type: ignore[no-untyped-def]
+    """A line cut by a restart: the old process is terminated after reading up to any byte
+    (its partial last line flushed with finish(cut=True), as on SIGTERM) and a new one
+    reads on from there.  The two outputs, joined, show no address."""
+    if not pure and not native_available():
+        pytest.skip("scrubber._native is not built")
+    addrs, pieces = sample
+    blob = b"".join(pieces)
+    k = data.draw(st.integers(0, len(blob)), label="cut")
+    v4, v6 = data.draw(st.sampled_from([(24, 48), (16, 32), (8, 56), (31, 127)]), label="prefixes")
+    settings = Settings(AddressPolicy(v4, v6))
+    secret = secrets(addrs, settings.policy)
+    old = Streamer(settings, pure=pure, cut_start=True)
+    out = old.feed(blob[:k]) + old.finish(cut=True)
+    new = Streamer(settings, pure=pure, cut_start=True)
+    out += new.feed(blob[k:]) + new.finish()
+    bad = leaks(out, secret)
+    _count("restart_cut_" + ("pure" if pure else "native"), examples=1, addresses=len(addrs), leaks=len(bad))
+    assert not bad, (blob[:k], blob[k:], out, bad)
+
+
+@pytest.mark.parametrize("pure", PATHS)
+@given(sample=lines(), chunk=st.integers(1, 40), carry=st.integers(1, 40))
+def test_long_line_pieces_scrub_as_the_whole(sample, chunk: int, carry: int, pure: bool) -> None:  # type: ignore[no-untyped-def]
+    """A line longer than the carry limit is processed in pieces (the streamer's 1 MiB cut,
+    here at a few bytes so that every cut position is tried): the output is the whole
+    line's, byte for byte, so no address spanning a cut ('-', '%', '\\', ':', '.', an
+    escape) can survive it."""
+    if not pure and not native_available():
+        pytest.skip("scrubber._native is not built")
+    _, pieces = sample
+    blob = b"".join(pieces)
+    whole, stats, _ = scrub_block(blob, Settings(), pure=pure)
+    streamer = Streamer(Settings(), pure=pure, max_carry=carry)
+    out = b"".join(streamer.feed(blob[i : i + chunk]) for i in range(0, len(blob), chunk)) + streamer.finish()
+    _count("long_line_" + ("pure" if pure else "native"), examples=1)
+    assert out == whole, (blob, out, whole)
+    assert streamer.stats.lines_read == stats.lines_read
+
+
 def test_zz_record_counts() -> None:
     """Runs last in this module: write the counts (SCRUBBER_REL_COUNTS) and check none leaked."""
     for name, c in sorted(COUNTS.items()):

@@ -94,6 +94,7 @@ _HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
 _DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
 _PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
 _HEX_DIGIT_RE = re.compile(rb"[0-9A-Fa-f]")
+_HEX_GROUP_RE = re.compile(rb"[0-9A-Fa-f]+")
 _WORD_BYTES = frozenset(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz_")
 _DIGITS = frozenset(b"0123456789")
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -334,9 +335,17 @@ def _dashed6_span(tok: bytes, s: int, e: int) -> tuple[int, int] | None:
     if e - s >= 1 and tok[e - 1] == 0x2D and not (e - s >= 2 and tok[e - 2] == 0x2D):
         e -= 1
     core = tok[s:e]
-    if b"--" not in core and core.count(b"-") != 7:
+    if b"--" not in core and core.count(b"-") < 7:
         return None
     groups = core.split(b"-")
+    if b"--" not in core and len(groups) > 8:
+        # More than eight groups ("6-0-a-0-1-0-a0-0-1" when a cut left "ip6"'s digit):
+        # any eight in a row may be the address; _scrub_dashed6 truncates every reading.
+        if all(0 < len(g) <= 4 and _HEX_GROUP_RE.fullmatch(g) for g in groups) and not all(
+            g.isdigit() and int(g) <= 255 for g in groups
+        ):
+            return s, e
+        return None
     if any(len(g) > 4 for g in groups) or _parse_v6(core.replace(b"-", b":")) is None:
         return None
     zone = _ZONE_RE.match(tok, e)
@@ -351,6 +360,20 @@ def _dashed6_span(tok: bytes, s: int, e: int) -> tuple[int, int] | None:
 def _scrub_dashed6(core: bytes, policy: AddressPolicy) -> bytes:
     """Truncate a dashed IPv6 address, written back dashed, in hex groups (never dotted),
     compressed only if it was, padded to four digits if every group was, in its case."""
+    groups_in = core.split(b"-")
+    if b"--" not in core and len(groups_in) > 8:
+        vals = [int(g, 16) for g in groups_in]
+        new = list(vals)
+        mask = policy.v6_mask
+        for i in range(len(vals) - 7):
+            v = 0
+            for g in vals[i : i + 8]:
+                v = (v << 16) | g
+            t = v & mask
+            for j in range(8):
+                new[i + j] &= (t >> (16 * (7 - j))) & 0xFFFF
+        out = b"-".join(g if n == o else f"{n:x}".encode() for g, n, o in zip(groups_in, new, vals))
+        return out.upper() if re.search(rb"[A-F]", core) and not re.search(rb"[a-f]", core) else out
     addr = _parse_v6(core.replace(b"-", b":"))
     assert addr is not None
     value = int(ipaddress.IPv6Address(policy.v6_text(addr).decode("ascii")))

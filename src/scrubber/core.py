@@ -18,7 +18,7 @@ import os
 import re
 from typing import NamedTuple
 
-from .addresses import AddressPolicy, TokenCache, scrub_text_py
+from .addresses import AddressPolicy, TokenCache, scrub_text_py, token_needs_check
 from .timestamps import Cutoff, line_is_expired_py, make_cutoff
 
 try:  # pragma: no cover - depends on the build
@@ -204,8 +204,12 @@ def scrub_block(
 _LAST_SEPARATOR = re.compile(rb"(?s).*[^\w.:%\\-]")
 
 # A line cut by a restart (see Streamer.finish): the address bytes at the cut.
+_CUT_TOKEN = re.compile(rb"(?:[\w.:-]|%3[Aa])*(?:%3?)?\Z")
 _CUT_TAIL = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])*(?:%3?)?\Z")
-_CUT_HEAD = re.compile(rb"(?:[.-]|:(?!:)|%3[Aa])(?:[0-9A-Fa-f.:-]|%3[Aa])*")
+_CUT_HEAD = re.compile(
+    rb"(?:[.-]|:(?!:)|%3[Aa]|3?[Aa](?=(?:[0-9A-Fa-f.:-]|%3[Aa])*%3[Aa])"
+    rb"|[G-Zg-z](?=[0-9A-Fa-f.:%-]))(?:[0-9A-Fa-f.:-]|%3[Aa])*"
+)
 _HEX_OUTSIDE_PCT = re.compile(rb"%3[Aa]|[0-9A-Fa-f]")
 
 
@@ -217,7 +221,9 @@ def _blank_digits(run: bytes) -> bytes:
 def blank_cut_head(data: bytes) -> bytes:
     """A stream's first bytes may continue a line the previous process was cut in: a run
     of address bytes that starts with '.', '-', one ':' or "%3A" (no line or token starts
-    so) is the tail of a possibly-cut address, and loses its hex digits."""
+    so), or with the rest of a cut "%3A" ("3A", "A") and holds another "%3A", or with the
+    rest of a cut escape (a letter g-z: "x00" of "\\x00", "g" of "\\g"), is the tail of a
+    possibly-cut address, and loses its hex digits."""
     m = _CUT_HEAD.match(data)
     if m is None or _blank_digits(m.group()) == m.group():
         return data
@@ -225,14 +231,18 @@ def blank_cut_head(data: bytes) -> bytes:
 
 
 def blank_cut_tail(out: bytes) -> bytes:
-    """The end of a line cut by termination: a run of address bytes at its very end that
-    holds a separator ('.', ':', '-', '%') may be the head of a cut address, and loses
-    its hex digits; a run of hex digits alone needs nothing (what the next process reads
-    on with is then scrubbed as a whole address, or starts with a separator)."""
+    """The end of a line cut by termination: the bytes at its very end may be the head of
+    an address the next process reads on with.  A token there that may hold an address
+    (cut anywhere, even in a name's suffix: "...0.0.2.i" + "p6.arpa") becomes all 'x';
+    else the run of address bytes at the end does (separators too: "::" + "1:0:0" is an
+    address, "xx1:0:0" not; digits too: "\\x0010" + "0.0.0.192.in-addr.arpa" is one)."""
+    t = _CUT_TOKEN.search(out)
+    if t is not None and token_needs_check(t.group()):
+        return out[: t.start()] + b"x" * (t.end() - t.start())
     m = _CUT_TAIL.search(out)
-    if m is None or not re.search(rb"[.:%-]", m.group()):
+    if m is None:
         return out
-    return out[: m.start()] + _blank_digits(m.group())
+    return out[: m.start()] + b"x" * (m.end() - m.start())
 
 
 class Streamer:
