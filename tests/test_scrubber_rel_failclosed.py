@@ -289,6 +289,7 @@ def _v4_windows(out: bytes):  # type: ignore[no-untyped-def]
     for m in DOTTED.finditer(out):
         parts = m.group().split(b".")
         name = bool(NAME_AFTER.match(out, m.end()) or NAME_BEFORE.search(out, 0, m.start()))
+        name = name and not out[max(0, m.start() - 2) : m.start()].lower() == b"ec"  # AWS: forward
         for i in range(len(parts) - 3):
             firsts = [parts[i]]
             if i == 0:  # digits glued in front ("%20192.0.2.1", "%200.0.0.1")

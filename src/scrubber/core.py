@@ -210,6 +210,8 @@ _CUT_HEAD = re.compile(
     rb"(?:[.-]|:(?!:)|%3[Aa]|3?[Aa](?=(?:[0-9A-Fa-f.:-]|%3[Aa])*%3[Aa])"
     rb"|[G-Zg-z](?=[0-9A-Fa-f.:%-]))(?:[0-9A-Fa-f.:-]|%3[Aa])*"
 )
+_LEAD_RUN = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])+")
+_LEAD_SEP = re.compile(rb"[.:]|%3[Aa]")
 _HEX_OUTSIDE_PCT = re.compile(rb"%3[Aa]|[0-9A-Fa-f]")
 
 
@@ -225,7 +227,14 @@ def blank_cut_head(data: bytes) -> bytes:
     rest of a cut escape (a letter g-z: "x00" of "\\x00", "g" of "\\g"), is the tail of a
     possibly-cut address, and loses its hex digits."""
     m = _CUT_HEAD.match(data)
-    if m is None or _blank_digits(m.group()) == m.group():
+    if m is None:
+        # A run led by a digit may be the rest of an address cut after a separator
+        # ("198." + "51.100.7"): if it holds '.' or ':' and is not an address the scrub
+        # below truncates on its own (whose tail, the host part, then goes), its digits go.
+        m = _LEAD_RUN.match(data)
+        if m is None or not _LEAD_SEP.search(m.group()) or token_needs_check(m.group()):
+            return data
+    if _blank_digits(m.group()) == m.group():
         return data
     return _blank_digits(m.group()) + data[m.end() :]
 
