@@ -225,7 +225,7 @@ def address_segment(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address | ipaddress.
     if draw(st.integers(0, 5)) == 0:
         lit_b, glue_b = lit_b + draw(ESCAPE_BEFORE), b""
     m = HEX_ESCAPE_END.search(lit_b + before)
-    if m and not before and re.match(rb"[0-9A-Fa-f.:%]", glue_b + text):
+    if m and not before and re.match(rb"[0-9A-Fa-f.:%-]", glue_b + text):
         # fail closed: the escape's digits may be the address's own ("\u2001:db8::7" raw)
         lit_b, glue_b = lit_b[: m.start(1)], m.group(1) + glue_b
     if before or after:  # a bracketed/zoned/url-encoded form brings its own literals
@@ -290,6 +290,8 @@ def _v4_windows(out: bytes):  # type: ignore[no-untyped-def]
         parts = m.group().split(b".")
         name = bool(NAME_AFTER.match(out, m.end()) or NAME_BEFORE.search(out, 0, m.start()))
         name = name and not out[max(0, m.start() - 2) : m.start()].lower() == b"ec"  # AWS: forward
+        # a first number glued to a word in a run of five or more is the word's ("a1-0-0-0-0")
+        word_first = len(parts) >= 5 and m.start() > 0 and chr(out[m.start() - 1]).isalpha()
         for i in range(len(parts) - 3):
             firsts = [parts[i]]
             if i == 0:  # digits glued in front ("%20192.0.2.1", "%200.0.0.1")
@@ -299,7 +301,7 @@ def _v4_windows(out: bytes):  # type: ignore[no-untyped-def]
                 vals = [int(x) for x in w]
                 if all(v <= 255 for v in vals):
                     yield w, (vals[0] << 24) | (vals[1] << 16) | (vals[2] << 8) | vals[3]
-                    if name:  # a name may hold the address in reverse order ("1-2-0-192.rev.example")
+                    if name and first is parts[i] and not (word_first and i == 0):  # a name may hold the address in reverse order ("1-2-0-192.rev.example")
                         yield w, (vals[3] << 24) | (vals[2] << 16) | (vals[1] << 8) | vals[0]
 
 

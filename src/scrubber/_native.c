@@ -481,7 +481,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
             if (*p == '%' && PCT_COLON(p)) break;
             if (*p == '\\' && end - p >= 2) {
                 unsigned char c = p[1];
-#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%'))
+#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-'))
                 if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]] && ESC_END_OK(p + 4)) { p += 4; continue; }
                 if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]] && ESC_END_OK(p + 6)) {
                     p += 6;

@@ -58,10 +58,10 @@ __all__ = [
 # Which bytes make up a token (must match _native.c's TOKEN table).
 # An escape before a token is a separator, as a decoder would read it: "\\x22",
 # "\\u003c", "\\n" (a backslash and a letter g-z).  A token may start right after one.
-# When a hex digit, '.', ':' or '%' follows, the hex digits may be the address's own
+# When a hex digit, '.', ':', '-' or '%' follows, the hex digits may be the address's own
 # ("\\u2001:db8::7", "\\x010.0.0.1" raw): then only the backslash and the letter are a
 # separator, and the glued-digit rules below read the token both ways (fail closed).
-_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%])|[G-Zg-z])"
+_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%-])|[G-Zg-z])"
 # A URL-encoded colon ("%3A", "%3a") is a colon inside a token: an IPv6 address in a
 # query string or referer is read as a URL decoder sees it, and rewritten encoded.
 # '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
