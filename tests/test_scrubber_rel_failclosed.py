@@ -113,7 +113,7 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
         suffix = draw(st.sampled_from([b".rev.example", b".sslip.io", b".nip.io", b".ec2.internal", b"-sta.example.net", b"", b"x"] if dash
                                       else [b".bc.googleusercontent.com", b".nip.io", b".sslip.io", b".rev.example"]))
         forward = prefix == b"ec2-" or suffix in (b".sslip.io", b".nip.io", b".ec2.internal")  # documented conventions
-        nums = octets if forward or draw(st.booleans()) else octets[::-1]
+        nums = octets if forward or suffix in (b"", b"x") or draw(st.booleans()) else octets[::-1]  # (the sweep reads reversed only before a label)
         text = prefix + ("-" if dash else ".").join(o.zfill(draw(st.integers(1, 3))) for o in nums).encode() + suffix
     elif form == "in-addr":  # reverse name: the numbers in reverse order
         text = a.reverse_pointer.encode() if draw(st.booleans()) else a.reverse_pointer.upper().encode()
@@ -288,7 +288,9 @@ HEXRUN = re.compile(rb"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 def _v4_windows(out: bytes):  # type: ignore[no-untyped-def]
     for m in DOTTED.finditer(out):
         parts = m.group().split(b".")
-        name = bool(NAME_AFTER.match(out, m.end()) or NAME_BEFORE.search(out, 0, m.start()))
+        # (only where a DNS label follows: a word before also precedes escapes' digits,
+        # "\\x00127.0.0.0", whose glued readings would spell other fields reversed)
+        name = NAME_AFTER.match(out, m.end()) is not None
         name = name and not out[max(0, m.start() - 2) : m.start()].lower() == b"ec"  # AWS: forward
         # a first number glued to a word in a run of five or more is the word's ("a1-0-0-0-0")
         word_first = len(parts) >= 5 and m.start() > 0 and chr(out[m.start() - 1]).isalpha()
@@ -301,7 +303,7 @@ def _v4_windows(out: bytes):  # type: ignore[no-untyped-def]
                 vals = [int(x) for x in w]
                 if all(v <= 255 for v in vals):
                     yield w, (vals[0] << 24) | (vals[1] << 16) | (vals[2] << 8) | vals[3]
-                    if name and first is parts[i] and not (word_first and i == 0):  # a name may hold the address in reverse order ("1-2-0-192.rev.example")
+                    if name and (first is parts[i] or len(parts) == 4) and not (word_first and i == 0):  # a name may hold the address in reverse order ("1-2-0-192.rev.example")
                         yield w, (vals[3] << 24) | (vals[2] << 16) | (vals[1] << 8) | vals[0]
 
 
