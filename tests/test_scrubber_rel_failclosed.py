@@ -303,7 +303,7 @@ def _v4_windows(out: bytes):  # type: ignore[no-untyped-def]
                 vals = [int(x) for x in w]
                 if all(v <= 255 for v in vals):
                     yield w, (vals[0] << 24) | (vals[1] << 16) | (vals[2] << 8) | vals[3]
-                    if name and (first is parts[i] or len(parts) == 4) and not (word_first and i == 0):  # a name may hold the address in reverse order ("1-2-0-192.rev.example")
+                    if name and first is parts[i] and not (word_first and i == 0):  # a name may hold the address in reverse order ("1-2-0-192.rev.example")
                         yield w, (vals[3] << 24) | (vals[2] << 16) | (vals[1] << 8) | vals[0]
 
 
