@@ -350,8 +350,14 @@ def _dashed6_span(tok: bytes, s: int, e: int) -> tuple[int, int] | None:
         return None
     zone = _ZONE_RE.match(tok, e)
     after = tok[zone.end() if zone is not None else e :]
-    if sum(1 for g in groups if g) < 2 and not after.lower().startswith(b".ipv6-literal.net"):
-        return None  # "--add", "cafe--": an option or a word, unless in Microsoft's domain
+    if sum(1 for g in groups if g) < 2 and not (
+        after.lower().startswith(b".ipv6-literal.net")
+        or _NAME_AFTER_RE.match(after) is not None
+    ):
+        # "--add", "cafe--": an option or a word, unless in a host name, where the label
+        # ends with the address (and zone) and a DNS label follows: Microsoft's domain,
+        # "ip6-100--.example" (100::), "100--s4.example" (100:: zone 4).
+        return None
     if b"--" not in core and all(g.isdigit() and int(g) <= 255 for g in groups):
         return None  # eight decimal numbers: two dashed IPv4 addresses, read as such
     return s, e
