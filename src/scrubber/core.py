@@ -19,7 +19,7 @@ import re
 from typing import NamedTuple
 
 from .addresses import AddressPolicy, TokenCache, scrub_text_py, token_needs_check
-from .timestamps import Cutoff, line_is_expired_py, make_cutoff
+from .timestamps import Cutoff, line_is_expired_py, make_cutoff, starts_with_timestamp
 
 try:  # pragma: no cover - depends on the build
     if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
@@ -208,8 +208,11 @@ _CUT_TOKEN = re.compile(rb"(?:[\w.:-]|%3[Aa])*(?:%3?)?\Z")
 _CUT_TAIL = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])*(?:%3?)?\Z")
 _CUT_HEAD = re.compile(
     rb"(?:[.-]|:(?!:)|%3[Aa]|3?[Aa](?=(?:[0-9A-Fa-f.:-]|%3[Aa])*%3[Aa])"
-    rb"|[G-Zg-z](?=[0-9A-Fa-f.:%-]))(?:[0-9A-Fa-f.:-]|%3[Aa])*"
+    rb"|[G-Zg-z](?=(?:[0-9A-Fa-f]|%3[Aa])*(?:[.:-]|%[0-9A-Fa-f]{2})))(?:[0-9A-Fa-f.:-]|%3[Aa])*"
 )
+# The first field of a digit-led run that may be an address's rest: an IPv6 group (at
+# most four hex digits) or an IPv4 number (at most three digits before a '.').
+_LEAD_FIELD = re.compile(rb"[0-9]{1,3}(?:[.:-]|%3[Aa])|[0-9A-Fa-f]{1,4}(?:[:-]|%3[Aa])")
 _LEAD_RUN = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])+")
 _LEAD_SEP = re.compile(rb"[.:]|%3[Aa]")
 _HEX_OUTSIDE_PCT = re.compile(rb"%3[Aa]|[0-9A-Fa-f]")
@@ -221,11 +224,18 @@ def _blank_digits(run: bytes) -> bytes:
 
 
 def blank_cut_head(data: bytes) -> bytes:
-    """A stream's first bytes may continue a line the previous process was cut in: a run
-    of address bytes that starts with '.', '-', one ':' or "%3A" (no line or token starts
-    so), or with the rest of a cut "%3A" ("3A", "A") and holds another "%3A", or with the
-    rest of a cut escape (a letter g-z: "x00" of "\\x00", "g" of "\\g"), is the tail of a
-    possibly-cut address, and loses its hex digits."""
+    """A stream's first bytes may continue a line the previous process was cut in.  A
+    first line that starts as a line does (a timestamp of a known format, after an
+    optional ``<PRI>`` and ``[``) is left alone.  Else a run of address bytes that cannot
+    be a token's start is the tail of a possibly-cut address, and loses its hex digits:
+    one that starts with '.', '-', one ':' or "%3A" (no line or token starts so), or with
+    the rest of a cut "%3A" ("3A", "A") and holds another "%3A", or with the rest of a cut
+    escape (a letter g-z: "x" of "\\x", "u" of "\\u") followed by a run that holds a
+    separator ("x10.0.0.1", not "Received"), or with at most four hex digits (three
+    decimal before a '.') and holding '.' or ':' ("198." + "51.100.7") but not itself a
+    token the scrub below reads as an address ("198.51.100.7 - -" is truncated as one)."""
+    if starts_with_timestamp(data):
+        return data
     m = _CUT_HEAD.match(data)
     if m is None:
         # A run led by a digit may be the rest of an address cut after a separator
@@ -234,6 +244,8 @@ def blank_cut_head(data: bytes) -> bytes:
         m = _LEAD_RUN.match(data)
         if m is None or not _LEAD_SEP.search(m.group()) or token_needs_check(m.group()):
             return data
+        if _LEAD_FIELD.match(m.group()) is None:
+            return data  # "1704189600.123": no address's rest starts with so many digits
     if _blank_digits(m.group()) == m.group():
         return data
     return _blank_digits(m.group()) + data[m.end() :]
