@@ -472,6 +472,9 @@ static int fast_v4(const Ctx *cx, const unsigned char *s, const unsigned char *e
         unsigned int x = 0;
         while (p < e && DIG[*p] && nd < 4) { x = x * 10 + (unsigned)(*p - '0'); p++; nd++; }
         if (nd < 1 || nd > 3 || x > 255) return -1;
+        /* A number with leading zeros ("\\x00" + "0.0.0.0"): the first's may be an
+         * escape's digits, which the general path keeps (it keeps unchanged numbers' bytes) */
+        if (nd > 1 && p[-nd] == '0') return -1; /* and "001" keeps its bytes when unchanged */
         v[k] = x;
         if (k < 3) {
             if (p >= e || *p != '.') return -1;

@@ -87,6 +87,7 @@ _FORWARD_DOTTED = (b".sslip.io", b".nip.io")
 # Dashed IPv6 (Microsoft's UNC form "2001-db8-85a3--7.ipv6-literal.net", zone as
 # "s<zone>": "fe80--1s4"): a run of hex digits and '-' inside one DNS label.
 _DASHED6_RE = re.compile(rb"[0-9A-Fa-f]*-[0-9A-Fa-f-]*")
+_DEC_GROUPS_RE = re.compile(rb"(?<![0-9A-Za-z])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z])")  # whole groups
 _ZONE_RE = re.compile(rb"[sS][0-9A-Za-z]+(?=$|\.)")
 _ARPA4_RE = re.compile(rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
 _ARPA6_RE = re.compile(rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
@@ -235,9 +236,14 @@ def _scrub_dotted(
         v = int(s) if s and len(s) <= 3 else 0 if not s else 256
         values.append(v if v <= 255 else None)
     both_orders = both_orders and policy.hash_key is None and policy.ipv4_prefix < 32
-    if n == 4 and None not in values and not both_orders:
+    # The first number's leading zeros may be an escape's digits ("\\x00" + "0.0.0.0" is
+    # "\\x000.0.0.0"): they are kept in front of its new value, so the escape stays whole.
+    lead = parts[0][: len(parts[0]) - len(parts[0].lstrip(b"0") or b"0")]
+    if n == 4 and None not in values and not both_orders and (
+        policy.hash_key is not None or not any(len(p) > 1 and p[:1] == b"0" for p in parts)
+    ):
         v = (values[0] << 24) | (values[1] << 16) | (values[2] << 8) | values[3]  # type: ignore[operator]
-        return policy.v4_text(v).replace(b".", sep), 1
+        return lead + policy.v4_text(v).replace(b".", sep), 1
     # A first number over 255 may be an octet glued to digits before it, as in a
     # URL-encoded "%20192.0.2.1" or "%278.8.8.8" ("'8.8.8.8'"): use its longest
     # suffix <= 255.  Every reading shares the other three octets; below /8 the
@@ -276,6 +282,8 @@ def _scrub_dotted(
     if not found:
         return seq, 0
     out = [parts[k] if new[k] == values[k] else str(new[k]).encode() for k in range(n)]
+    if new[0] != values[0] and not glued:
+        out[0] = lead + out[0]
     if glued and new[0] != values[0]:
         # Three digits, so that the glued digits and the zeroed number cannot read back
         # as the old one ("2" + "210" must not become "2" + "0": "20").
@@ -364,6 +372,16 @@ def _dashed6_span(tok: bytes, s: int, e: int) -> tuple[int, int] | None:
 
 
 def _scrub_dashed6(core: bytes, policy: AddressPolicy) -> bytes:
+    """The dashed IPv6 rewrite, with every run of four or more decimal groups it keeps
+    ("0000-0001-0000-0000" of 0:1:: at /32) also truncated as a dashed IPv4 name in both
+    orders: such a run reads as one, and must not spell an address under that reading."""
+    out = _scrub_dashed6_groups(core, policy)
+    if policy.hash_key is not None or policy.ipv4_prefix >= 32:
+        return out
+    return _DEC_GROUPS_RE.sub(lambda m: _scrub_dotted(m.group(), policy, b"-", glue=False, both_orders=True)[0], out)
+
+
+def _scrub_dashed6_groups(core: bytes, policy: AddressPolicy) -> bytes:
     """Truncate a dashed IPv6 address, written back dashed, in hex groups (never dotted),
     compressed only if it was, padded to four digits if every group was, in its case."""
     groups_in = core.split(b"-")
