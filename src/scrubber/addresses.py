@@ -36,7 +36,8 @@ IPv4
     ``digits(.digits)+`` with four or more numbers is examined; every window of
     four consecutive numbers that are each <= 255 (leading zeros allowed:
     ``010.001.002.003``) is an address and has its host bits zeroed.  Numbers
-    that change are written in plain decimal; the others keep their bytes.  So
+    that change are written in plain decimal (after the first number's leading zeros,
+    which may be an escape's: ``\\x000.0.0.0`` stays); the others keep their bytes.  So
     ``Chrome/119.0.6045.199`` (6045 > 255) is untouched, ``192.0.2.1:8080``
     becomes ``192.0.2.0:8080`` and ``1.2.3.4.5`` becomes ``1.2.3.0.0`` (fail
     closed: a version number that contains an address loses it).
