@@ -87,8 +87,11 @@ FORMATS = [
 FORMS = [
     # IPv4
     (b"192.0.2.255", b"192.0.2.0"),
-    (b"010.001.002.003", b"10.1.2.0"),
-    (b"0000001.2.3.4", b"1.2.3.0"),
+    (b"010.001.002.003", b"010.001.002.0"),  # unchanged numbers keep their bytes
+    (b"0000001.2.3.4", b"0000001.2.3.0"),
+    (b"\\x000.0.0.0 x", b"\\x000.0.0.0 x"),  # an escape's "00" before the first octet stays
+    (b"\\x00192.0.2.1", b"\\x00192.0.2.0"),
+    (b"\\u00001.2.3.4", b"\\u00001.2.3.0"),
     (b"192.0.2.1:8080", b"192.0.2.0:8080"),
     (b"from 192.0.2.1.", b"from 192.0.2.0."),
     (b"ip=192.0.2.1&n=2", b"ip=192.0.2.0&n=2"),
@@ -144,12 +147,37 @@ FORMS = [
     (b"\\x2", b"\\x2"),
     (b"\\std::vector", b"\\std::vector"),
     # host names made from addresses: truncated in the name's own order
-    (b"customer-187-141-143-180-sta.example.net", b"customer-187-141-143-0-sta.example.net"),
+    # (order known only for documented conventions; elsewhere both readings are truncated)
+    (b"customer-187-141-143-180-sta.example.net", b"customer-0-141-143-0-sta.example.net"),
     (b"ec2-198-51-100-7.compute-1.amazonaws.com", b"ec2-198-51-100-0.compute-1.amazonaws.com"),
-    (b"host-10-105-160-179", b"host-10-105-160-0"),
+    (b"ec2-198-51-100-7", b"ec2-198-51-100-0"),
+    (b"host-10-105-160-179", b"host-0-105-160-0"),
     (b"ip-10-0-12-34.ec2.internal", b"ip-10-0-12-0.ec2.internal"),
+    (b"ip-10-0-12-34.eu-west-1.compute.internal", b"ip-10-0-12-0.eu-west-1.compute.internal"),
+    (b"ip-10-0-0-1", b"ip-0-0-0-0"),  # AWS's, or an ISP's in either order: not known
+    (b"ip10-0-0-1", b"ip0-0-0-0"),  # numbers glued to a word are read too
+    (b"IP10-0-0-1.example", b"IP0-0-0-0.example"),
+    (b"10-0-0-1.sslip.io", b"10-0-0-0.sslip.io"),
+    (b"app-10-0-0-1.nip.io", b"app-10-0-0-0.nip.io"),
+    (b"10.0.0.1.nip.io", b"10.0.0.0.nip.io"),
+    (b"1-2-0-192.rev.example", b"0-2-0-0.rev.example"),  # reversed 192.0.2.1: no 1 left
+    (b"192-0-2-1.rev.example", b"0-0-2-0.rev.example"),
+    (b"7.100.51.198.bc.googleusercontent.com", b"0.100.51.0.bc.googleusercontent.com"),
     (b"reverse mapping checking getaddrinfo for 198-51-100-7.dyn.example [198.51.100.7] failed",
-     b"reverse mapping checking getaddrinfo for 198-51-100-0.dyn.example [198.51.100.0] failed"),
+     b"reverse mapping checking getaddrinfo for 0-51-100-0.dyn.example [198.51.100.0] failed"),
+    # dashed IPv6 (Microsoft's UNC form), in the name's own spelling
+    (b"2001-db8-85a3--7.ipv6-literal.net", b"2001-db8-85a3--.ipv6-literal.net"),
+    (b"fe80--1s4.ipv6-literal.net", b"fe80--s4.ipv6-literal.net"),  # zone "s4" kept
+    (b"FE80--A00-1S11.ipv6-literal.net", b"FE80--S11.ipv6-literal.net"),
+    (b"2001-0db8-85a3-0000-0000-8a2e-0370-7334.ipv6-literal.net",
+     b"2001-0db8-85a3-0000-0000-0000-0000-0000.ipv6-literal.net"),
+    (b"2001-DB8-85A3--8A2E-370-7334.IPV6-LITERAL.NET", b"2001-DB8-85A3--.IPV6-LITERAL.NET"),
+    (b"--ffff-c000-201.ipv6-literal.net", b"--ffff-c000-200.ipv6-literal.net"),  # mapped: IPv4 /24
+    (b"--1.ipv6-literal.net", b"--.ipv6-literal.net"),
+    (b"ip6-2001-db8-85a3--7.example", b"ip6-2001-db8-85a3--.example"),  # a word before is not address
+    (b"2001-db8-85a3--7-error", b"2001-db8-85a3---error"),
+    (b"--add-host", b"--add-host"),  # an option, not ::add
+    (b"cafe--", b"cafe--"),
     (b"7.100.51.198.in-addr.arpa", b"0.100.51.198.in-addr.arpa"),
     (b"7.100.51.198.IN-ADDR.ARPA.", b"0.100.51.198.IN-ADDR.ARPA."),
     (b"100.51.198.in-addr.arpa", b"100.51.198.in-addr.arpa"),  # a /24 zone, not an address
@@ -157,8 +185,9 @@ FORMS = [
      b"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.a.5.8.8.b.d.0.1.0.0.2.ip6.arpa"),
     (b"2024-01-02", b"2024-01-02"),
     (b"550e8400-e29b-41d4-a716-446655440000", b"550e8400-e29b-41d4-a716-446655440000"),
-    (b"ec2-1-2-3", b"ec2-1-2-3"),
-    (b"x1-2-3-4y", b"x1-2-3-4y"),  # numbers glued to words are not whole fields
+    (b"ec2-1-2-3", b"ec0-1-2-0"),  # "2-1-2-3" glued to a word: read (fail closed)
+    (b"ec2-1-2", b"ec2-1-2"),
+    (b"x1-2-3-4y", b"x0-2-3-0y"),  # numbers glued to words are read, in either order
     # URL-encoded colons: read as a URL decoder sees them, written encoded
     (b"GET /?ip=2001%3Adb8%3A85a3%3A%3A7&x=1", b"GET /?ip=2001%3Adb8%3A85a3%3A%3A&x=1"),
     (b"r=%5B2001%3adb8%3a85a3%3a1%3a2%3a3%3a4%3a5%5D%3A8080", b"r=%5B2001%3adb8%3a85a3%3a%3a%5D%3A8080"),

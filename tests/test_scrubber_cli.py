@@ -91,7 +91,8 @@ def test_sigterm_flushes_what_it_has() -> None:
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=20)
     assert p.returncode == 143
-    assert out == OUT * 3 + b"partial 192.0.2.0"
+    # the partial line may go on in the next process: its address-like last token is blanked
+    assert out == OUT * 3 + b"partial xxxxxxxxx"
     assert b"Traceback" not in err
 
 
@@ -115,7 +116,7 @@ def test_sigint_flushes_what_it_has() -> None:
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=20)
     assert p.returncode == 130, err
-    assert out == OUT * 3 + b"partial 192.0.2.0"
+    assert out == OUT * 3 + b"partial xxxxxxxxx"  # cut-aware, as on SIGTERM
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err and b"Aborted" not in err
     assert b"lines_read=4" in err
 

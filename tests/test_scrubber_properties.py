@@ -26,8 +26,12 @@ port = st.integers(1, 65535).map(lambda p: str(p).encode())
 def v4_text(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes]:
     a = draw(st.ip_addresses(v=4))
     octets = str(a).split(".")
-    form = draw(st.sampled_from(["plain", "zeros", "port"]))
-    if form == "zeros":
+    form = draw(st.sampled_from(["plain", "zeros", "port", "name"]))
+    if form == "name":  # a host name made from it, in either order ("1-2-0-192.rev.example", "ip10-0-0-1")
+        nums = octets[::-1] if draw(st.booleans()) else octets
+        text = (draw(st.sampled_from([b"", b"ip", b"host-", b"dsl-"])) + "-".join(nums).encode()
+                + draw(st.sampled_from([b".rev.example", b"-sta.example.net", b""])))
+    elif form == "zeros":
         text = ".".join(o.zfill(3) for o in octets).encode()
     elif form == "port":
         text = str(a).encode() + b":" + draw(port)
@@ -41,9 +45,11 @@ def v6_text(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes]:
     a = draw(st.ip_addresses(v=6))
     if draw(st.booleans()):  # IPv4-mapped
         a = ipaddress.IPv6Address(b"\x00" * 10 + b"\xff\xff" + draw(st.ip_addresses(v=4)).packed)
-    form = draw(st.sampled_from(["compressed", "exploded", "upper", "zone", "bracket", "apache", "mapped"]))
+    form = draw(st.sampled_from(["compressed", "exploded", "upper", "zone", "bracket", "apache", "mapped", "dashed"]))
     c = a.compressed
-    if form == "mapped" and a.ipv4_mapped is not None:
+    if form == "dashed":  # Microsoft's UNC form, zone as "s<zone>"
+        text = c.replace(":", "-").encode() + draw(st.sampled_from([b"", b"s4"])) + b".ipv6-literal.net"
+    elif form == "mapped" and a.ipv4_mapped is not None:
         text = f"::ffff:{a.ipv4_mapped}".encode()
     elif form == "exploded":
         text = a.exploded.encode()
@@ -68,7 +74,7 @@ def _host_bits_set(a: ipaddress.IPv4Address | ipaddress.IPv6Address, policy: Add
     return int(a) & ~policy.v4_mask & 0xFFFFFFFF != 0
 
 
-_TOKENS = re.compile(rb"[0-9A-Za-z_.:]+")  # (forms with %3A are checked in test_scrubber_rel_failclosed)
+_TOKENS = re.compile(rb"[0-9A-Za-z_.:-]+")  # (forms with %3A are checked in test_scrubber_rel_failclosed)
 
 
 def _leaks(forms: set[bytes], out: bytes) -> list[bytes]:
@@ -76,6 +82,10 @@ def _leaks(forms: set[bytes], out: bytes) -> list[bytes]:
     bad = []
     for t in _TOKENS.findall(out):
         for f in forms:
+            if b"-" in f:  # a name: the dashed spelling anywhere, not inside a longer number
+                if re.search(rb"(?<![0-9A-Fa-f-])" + re.escape(f) + rb"(?![0-9A-Fa-f])", t):
+                    bad.append(t)
+                continue
             glued_after_colon = t.endswith(b":" + f) and not f.startswith(b":")  # ":::1" is "::" port 1
             if t == f or t.startswith(f + b":") or glued_after_colon or t.startswith(f + b"."):
                 bad.append(t)
@@ -85,8 +95,11 @@ def _leaks(forms: set[bytes], out: bytes) -> list[bytes]:
 def _forms(a: ipaddress.IPv4Address | ipaddress.IPv6Address) -> set[bytes]:
     """Texts that would show the full address."""
     if isinstance(a, ipaddress.IPv4Address):
-        return {str(a).encode()}
+        octets = str(a).split(".")
+        return {str(a).encode(), "-".join(octets).encode(), "-".join(octets[::-1]).encode()}
     out = {a.compressed.encode(), a.exploded.encode(), a.compressed.upper().encode()}
+    if b"::" in a.compressed.encode() or a.compressed.count(":") == 7:
+        out.add(a.compressed.replace(":", "-").encode())
     if a.ipv4_mapped is not None:
         out.add(f"::ffff:{a.ipv4_mapped}".encode())
     return out

@@ -3,8 +3,8 @@
  *
  * It splits a block into lines, finds each line's timestamp (the grammar in
  * scrubber/timestamps.py, by hand), drops expired lines, and splits the kept
- * lines into tokens ([0-9A-Za-z_.:] runs).  A token that could contain an
- * address (contains "::", >= 6 ':' or >= 3 '.') is looked up in a dict owned by
+ * lines into tokens ([0-9A-Za-z_.:-] runs).  A token that could contain an
+ * address (contains "::", >= 6 ':', >= 3 '.', >= 3 '-' or "--") is looked up in a dict owned by
  * Python; on a miss the Python callback (scrubber.addresses.scrub_token) decides
  * and the answer is stored.  So what counts as an address is decided in one
  * place, in Python; C only has to agree on token boundaries and timestamps.
@@ -472,6 +472,9 @@ static int fast_v4(const Ctx *cx, const unsigned char *s, const unsigned char *e
         unsigned int x = 0;
         while (p < e && DIG[*p] && nd < 4) { x = x * 10 + (unsigned)(*p - '0'); p++; nd++; }
         if (nd < 1 || nd > 3 || x > 255) return -1;
+        /* A number with leading zeros ("\\x00" + "0.0.0.0"): the first's may be an
+         * escape's digits, which the general path keeps (it keeps unchanged numbers' bytes) */
+        if (nd > 1 && p[-nd] == '0') return -1; /* and "001" keeps its bytes when unchanged */
         v[k] = x;
         if (k < 3) {
             if (p >= e || *p != '.') return -1;
@@ -508,7 +511,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
     const unsigned char *flushed = p;
     while (p < end) {
         const unsigned char *s;
-        int colons = 0, dots = 0, dbl = 0, dashes = 0;
+        int colons = 0, dots = 0, dbl = 0, dashes = 0, dbldash = 0;
 #define PCT_COLON(q) ((q)[0] == '%' && end - (q) >= 3 && (q)[1] == '3' && ((q)[2] == 'A' || (q)[2] == 'a'))
         while (p < end && !TOK[*p]) {
             /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
@@ -516,7 +519,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
             if (*p == '%' && PCT_COLON(p)) break;
             if (*p == '\\' && end - p >= 2) {
                 unsigned char c = p[1];
-#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%'))
+#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-'))
                 if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]] && ESC_END_OK(p + 4)) { p += 4; continue; }
                 if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]] && ESC_END_OK(p + 6)) {
                     p += 6;
@@ -530,6 +533,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
         s = p;
         {
             const unsigned char *colon_end = NULL; /* just after the last colon */
+            const unsigned char *dash_end = NULL;  /* just after the last dash */
             while (p < end) {
                 unsigned char c = *p;
                 if (TOK[c]) {
@@ -541,6 +545,8 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                         dots++;
                     } else if (c == '-') {
                         dashes++;
+                        if (p == dash_end) dbldash = 1; /* "fe80--1": a dashed IPv6 name */
+                        dash_end = p + 1;
                     }
                     p++;
                 } else if (c == '%' && PCT_COLON(p)) { /* a URL-encoded colon (addresses.py _UNIT) */
@@ -571,7 +577,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                 continue;
             }
         }
-        if (dbl || colons >= 6 || dots >= 3 || dashes >= 3) {
+        if (dbl || colons >= 6 || dots >= 3 || dashes >= 3 || dbldash) {
             PyObject *key, *val, *rep;
             long long n;
             key = PyBytes_FromStringAndSize((const char *)s, p - s);

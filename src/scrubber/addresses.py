@@ -36,7 +36,8 @@ IPv4
     ``digits(.digits)+`` with four or more numbers is examined; every window of
     four consecutive numbers that are each <= 255 (leading zeros allowed:
     ``010.001.002.003``) is an address and has its host bits zeroed.  Numbers
-    that change are written in plain decimal; the others keep their bytes.  So
+    that change are written in plain decimal (after the first number's leading zeros,
+    which may be an escape's: ``\\x000.0.0.0`` stays); the others keep their bytes.  So
     ``Chrome/119.0.6045.199`` (6045 > 255) is untouched, ``192.0.2.1:8080``
     becomes ``192.0.2.0:8080`` and ``1.2.3.4.5`` becomes ``1.2.3.0.0`` (fail
     closed: a version number that contains an address loses it).
@@ -58,10 +59,10 @@ __all__ = [
 # Which bytes make up a token (must match _native.c's TOKEN table).
 # An escape before a token is a separator, as a decoder would read it: "\\x22",
 # "\\u003c", "\\n" (a backslash and a letter g-z).  A token may start right after one.
-# When a hex digit, '.', ':' or '%' follows, the hex digits may be the address's own
+# When a hex digit, '.', ':', '-' or '%' follows, the hex digits may be the address's own
 # ("\\u2001:db8::7", "\\x010.0.0.1" raw): then only the backslash and the letter are a
 # separator, and the glued-digit rules below read the token both ways (fail closed).
-_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%])|[G-Zg-z])"
+_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%-])|[G-Zg-z])"
 # A URL-encoded colon ("%3A", "%3a") is a colon inside a token: an IPv6 address in a
 # query string or referer is read as a URL decoder sees it, and rewritten encoded.
 # '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
@@ -74,14 +75,31 @@ TOKEN_RE = re.compile(
 # Host names made from addresses: four or more whole dash-separated numbers
 # ("customer-187-141-143-180-sta", "ec2-198-51-100-7"), and reverse names, whose
 # numbers are in reverse order ("7.100.51.198.in-addr.arpa", ip6.arpa nibbles).
-_DASHED_RE = re.compile(rb"(?<![0-9A-Za-z_])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z_])")
+# Numbers glued to a word before them count ("ip10-0-0-1"); a run of five or more whose
+# first number is glued to a word leaves that number to the word ("ec2-198-51-100-7").
+_DASHED_RE = re.compile(rb"(?<![0-9])[0-9]+(?:-[0-9]+){3,}(?![0-9])")
+# The order of a dashed name's numbers is known only where the naming is documented
+# forward; anywhere else (ISPs write both "1-2-0-192.rev.example" and "192-0-2-1.dyn")
+# both readings are truncated, so that no host octet survives under either.
+_FORWARD_SUFFIXES = (b".sslip.io", b".nip.io", b".amazonaws.com", b".ec2.internal", b".compute.internal")
+# A dotted quad followed by a DNS label is a name too ("7.100.51.198.bc.googleusercontent.com").
+_NAME_AFTER_RE = re.compile(rb"\.[A-Za-z]")
+_FORWARD_DOTTED = (b".sslip.io", b".nip.io")
+# Dashed IPv6 (Microsoft's UNC form "2001-db8-85a3--7.ipv6-literal.net", zone as
+# "s<zone>": "fe80--1s4"): a run of hex digits and '-' inside one DNS label.
+_DASHED6_RE = re.compile(rb"[0-9A-Fa-f]*-[0-9A-Fa-f-]*")
+_DEC_GROUPS_RE = re.compile(rb"(?<![0-9A-Za-z])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z])")  # whole groups
+_ZONE_RE = re.compile(rb"[sS][0-9A-Za-z]+(?=$|\.)")
 _ARPA4_RE = re.compile(rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
 _ARPA6_RE = re.compile(rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
 _HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
 _DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
 _PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
 _HEX_DIGIT_RE = re.compile(rb"[0-9A-Fa-f]")
+_HEX_GROUP_RE = re.compile(rb"[0-9A-Fa-f]+")
 _WORD_BYTES = frozenset(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz_")
+_DIGITS = frozenset(b"0123456789")
+_ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_key")):
@@ -148,7 +166,13 @@ def _url_decoded(tok: bytes) -> bytes:
 def token_needs_check(tok: bytes) -> bool:
     """The cheap pre-filter: can :func:`scrub_token` change this token at all?"""
     tok = _url_decoded(tok)
-    return b"::" in tok or tok.count(b":") >= 6 or tok.count(b".") >= 3 or tok.count(b"-") >= 3
+    return (
+        b"::" in tok
+        or tok.count(b":") >= 6
+        or tok.count(b".") >= 3
+        or tok.count(b"-") >= 3
+        or b"--" in tok  # a dashed IPv6 name ("fe80--1")
+    )
 
 
 def _parse_v6(core: bytes) -> ipaddress.IPv6Address | None:
@@ -200,7 +224,11 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     return _HEX_DIGIT_RE.sub(b"x", core), 1
 
 
-def _scrub_dotted(seq: bytes, policy: AddressPolicy, sep: bytes = b".", glue: bool = True) -> tuple[bytes, int]:
+def _scrub_dotted(
+    seq: bytes, policy: AddressPolicy, sep: bytes = b".", glue: bool = True, both_orders: bool = False
+) -> tuple[bytes, int]:
+    """Truncate every four-number window of ``seq``; ``both_orders``: the numbers may be
+    in reverse order too (a host name of unknown convention), so truncate both readings."""
     parts = seq.split(sep)
     n = len(parts)
     values: list[int | None] = []
@@ -208,9 +236,15 @@ def _scrub_dotted(seq: bytes, policy: AddressPolicy, sep: bytes = b".", glue: bo
         s = p.lstrip(b"0")
         v = int(s) if s and len(s) <= 3 else 0 if not s else 256
         values.append(v if v <= 255 else None)
-    if n == 4 and None not in values:
+    both_orders = both_orders and policy.hash_key is None and policy.ipv4_prefix < 32
+    # The first number's leading zeros may be an escape's digits ("\\x00" + "0.0.0.0" is
+    # "\\x000.0.0.0"): they are kept in front of its new value, so the escape stays whole.
+    lead = parts[0][: len(parts[0]) - len(parts[0].lstrip(b"0") or b"0")]
+    if n == 4 and None not in values and not both_orders and (
+        policy.hash_key is not None or not any(len(p) > 1 and p[:1] == b"0" for p in parts)
+    ):
         v = (values[0] << 24) | (values[1] << 16) | (values[2] << 8) | values[3]  # type: ignore[operator]
-        return policy.v4_text(v).replace(b".", sep), 1
+        return lead + policy.v4_text(v).replace(b".", sep), 1
     # A first number over 255 may be an octet glued to digits before it, as in a
     # URL-encoded "%20192.0.2.1" or "%278.8.8.8" ("'8.8.8.8'"): use its longest
     # suffix <= 255.  Every reading shares the other three octets; below /8 the
@@ -236,8 +270,12 @@ def _scrub_dotted(seq: bytes, policy: AddressPolicy, sep: bytes = b".", glue: bo
         found += 1
         v = (w[0] << 24) | (w[1] << 16) | (w[2] << 8) | w[3]  # type: ignore[operator]
         t = v & mask
+        # In reverse order the window's first number is the address's last.
+        rt = ((w[3] << 24) | (w[2] << 16) | (w[1] << 8) | w[0]) & mask if both_orders else 0  # type: ignore[operator]
         for j in range(4):
             tj = (t >> (24 - 8 * j)) & 0xFF
+            if both_orders:
+                tj = min(tj, (rt >> (8 * j)) & 0xFF)
             cur = new[i + j]
             assert cur is not None
             if tj < cur:
@@ -245,6 +283,12 @@ def _scrub_dotted(seq: bytes, policy: AddressPolicy, sep: bytes = b".", glue: bo
     if not found:
         return seq, 0
     out = [parts[k] if new[k] == values[k] else str(new[k]).encode() for k in range(n)]
+    if new[0] != values[0] and not glued:
+        out[0] = lead + out[0]
+    if glued and new[0] != values[0]:
+        # Three digits, so that the glued digits and the zeroed number cannot read back
+        # as the old one ("2" + "210" must not become "2" + "0": "20").
+        out[0] = out[0].zfill(3)
     return glued + sep.join(out), found
 
 
@@ -258,7 +302,11 @@ def _scrub_v4_in(segment: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         seq = m.group()
         if seq.count(b".") < 3:
             continue
-        rep, c = _scrub_dotted(seq, policy)
+        # Followed by a DNS label, the quad is part of a name whose order is not known
+        # ("7.100.51.198.bc.googleusercontent.com" is reversed, "10.0.0.1.nip.io" not).
+        name = _NAME_AFTER_RE.match(segment, m.end()) is not None
+        both = name and not segment[m.end() :].lower().endswith(_FORWARD_DOTTED)
+        rep, c = _scrub_dotted(seq, policy, both_orders=both)
         if c:
             pieces.append(segment[pos : m.start()])
             pieces.append(rep)
@@ -268,6 +316,111 @@ def _scrub_v4_in(segment: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         return segment, 0
     pieces.append(segment[pos:])
     return b"".join(pieces), count
+
+
+def _named_forward(head: bytes, tail: bytes) -> bool:
+    """Is a dashed address between ``head`` and ``tail`` in a name documented forward?"""
+    h = head.lower()
+    if h.endswith(b"ec2-") and (len(h) == 4 or h[-5] not in _ALNUM):  # AWS public names
+        return True
+    t = tail.lower()
+    return t.startswith((b".", b"-")) and t.endswith(_FORWARD_SUFFIXES)
+
+
+def _dashed6_span(tok: bytes, s: int, e: int) -> tuple[int, int] | None:
+    """The span of a dashed IPv6 address in the hex-and-dash run tok[s:e], or None."""
+    first = tok.find(b"-", s, e) - s
+    if first > 4:
+        # Hex digits glued in front may be an escape's ("\\x5B2001-db8--7"): the first
+        # group is the last four, as for a colon-separated address.
+        s += first - 4
+    elif s > 0 and tok[s - 1] in _WORD_BYTES:  # "ip6-2001-db8--7": the label's word is not address
+        s += first
+    if e < len(tok) and tok[e] in _WORD_BYTES and _ZONE_RE.match(tok, e) is None:
+        while e > s and tok[e - 1] != 0x2D:  # glued word after: "...--7-abcx" keeps "abcx"
+            e -= 1
+    if e - s >= 1 and tok[s] == 0x2D and not (e - s >= 2 and tok[s + 1] == 0x2D):
+        s += 1
+    if e - s >= 1 and tok[e - 1] == 0x2D and not (e - s >= 2 and tok[e - 2] == 0x2D):
+        e -= 1
+    core = tok[s:e]
+    if b"--" not in core and core.count(b"-") < 7:
+        return None
+    groups = core.split(b"-")
+    if b"--" not in core and len(groups) > 8:
+        # More than eight groups ("6-0-a-0-1-0-a0-0-1" when a cut left "ip6"'s digit):
+        # any eight in a row may be the address; _scrub_dashed6 truncates every reading.
+        if all(0 < len(g) <= 4 and _HEX_GROUP_RE.fullmatch(g) for g in groups) and not all(
+            g.isdigit() and int(g) <= 255 for g in groups
+        ):
+            return s, e
+        return None
+    if any(len(g) > 4 for g in groups) or _parse_v6(core.replace(b"-", b":")) is None:
+        return None
+    zone = _ZONE_RE.match(tok, e)
+    after = tok[zone.end() if zone is not None else e :]
+    if sum(1 for g in groups if g) < 2 and not (
+        after.lower().startswith(b".ipv6-literal.net")
+        or _NAME_AFTER_RE.match(after) is not None
+    ):
+        # "--add", "cafe--": an option or a word, unless in a host name, where the label
+        # ends with the address (and zone) and a DNS label follows: Microsoft's domain,
+        # "ip6-100--.example" (100::), "100--s4.example" (100:: zone 4).
+        return None
+    if b"--" not in core and all(g.isdigit() and int(g) <= 255 for g in groups):
+        return None  # eight decimal numbers: two dashed IPv4 addresses, read as such
+    return s, e
+
+
+def _scrub_dashed6(core: bytes, policy: AddressPolicy) -> bytes:
+    """The dashed IPv6 rewrite, with every run of four or more decimal groups it keeps
+    ("0000-0001-0000-0000" of 0:1:: at /32) also truncated as a dashed IPv4 name in both
+    orders: such a run reads as one, and must not spell an address under that reading."""
+    out = _scrub_dashed6_groups(core, policy)
+    if policy.hash_key is not None or policy.ipv4_prefix >= 32:
+        return out
+    return _DEC_GROUPS_RE.sub(lambda m: _scrub_dotted(m.group(), policy, b"-", glue=False, both_orders=True)[0], out)
+
+
+def _scrub_dashed6_groups(core: bytes, policy: AddressPolicy) -> bytes:
+    """Truncate a dashed IPv6 address, written back dashed, in hex groups (never dotted),
+    compressed only if it was, padded to four digits if every group was, in its case."""
+    groups_in = core.split(b"-")
+    if b"--" not in core and len(groups_in) > 8:
+        vals = [int(g, 16) for g in groups_in]
+        new = list(vals)
+        mask = policy.v6_mask
+        for i in range(len(vals) - 7):
+            v = 0
+            for g in vals[i : i + 8]:
+                v = (v << 16) | g
+            t = v & mask
+            for j in range(8):
+                new[i + j] &= (t >> (16 * (7 - j))) & 0xFFFF
+        out = b"-".join(g if n == o else f"{n:x}".encode() for g, n, o in zip(groups_in, new, vals))
+        return out.upper() if re.search(rb"[A-F]", core) and not re.search(rb"[a-f]", core) else out
+    addr = _parse_v6(core.replace(b"-", b":"))
+    assert addr is not None
+    value = int(ipaddress.IPv6Address(policy.v6_text(addr).decode("ascii")))
+    groups = [(value >> (16 * (7 - i))) & 0xFFFF for i in range(8)]
+    padded = b"--" not in core and all(len(g) == 4 for g in core.split(b"-"))
+    texts = [f"{g:04x}" if padded else f"{g:x}" for g in groups]
+    best, run, start = (0, 0), 0, 0
+    for i, g in enumerate(groups + [1]):  # the first longest run of zero groups
+        if g == 0:
+            start, run = (i, 1) if run == 0 else (start, run + 1)
+        else:
+            best, run = ((start, run) if run > best[1] else best), 0
+    if b"--" in core and best[1] >= 2:
+        i, n = best
+        text = ":".join(texts[:i]) + "::" + ":".join(texts[i + n :])
+    else:
+        text = ":".join(texts)
+    text = text.replace(":", "-")
+    out = text.encode("ascii")
+    if re.search(rb"[A-F]", core) and not re.search(rb"[a-f]", core):
+        out = out.upper()
+    return out
 
 
 def _v6_core_span(tok: bytes, start: int, end: int) -> tuple[int, int] | None:
@@ -312,12 +465,26 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
                 mid, mc = rev(m.group(1), policy)
                 tail, tc = scrub_token(tok[m.end(1) :], policy)
                 return head + mid + tail, hc + mc + tc
+    if b"--" in tok or tok.count(b"-") >= 7:
+        for m in _DASHED6_RE.finditer(tok):
+            span = _dashed6_span(tok, m.start(), m.end())
+            if span is not None:
+                s, e = span
+                head, hc = scrub_token(tok[:s], policy)
+                tail, tc = scrub_token(tok[e:], policy)
+                return head + _scrub_dashed6(tok[s:e], policy) + tail, hc + 1 + tc
     if b"-" in tok and tok.count(b"-") >= 3:
         m = _DASHED_RE.search(tok)
         if m is not None:
-            head, hc = scrub_token(tok[: m.start()], policy)
-            mid, mc = _scrub_dotted(m.group(), policy, b"-")  # "\\x2210-1-2-3.dyn": glued digits
-            tail, tc = scrub_token(tok[m.end() :], policy)
+            start, seq = m.start(), m.group()
+            if start > 0 and tok[start - 1] not in _DIGITS and seq.count(b"-") >= 4:
+                k = seq.index(b"-") + 1  # "ec2-198-51-100-7": the 2 is the word's
+                start, seq = start + k, seq[k:]
+            head_t, tail_t = tok[:start], tok[m.end() :]
+            both = not _named_forward(head_t, tail_t)
+            head, hc = scrub_token(head_t, policy)
+            mid, mc = _scrub_dotted(seq, policy, b"-", both_orders=both)  # "\\x2210-1-2-3.dyn": glued digits
+            tail, tc = scrub_token(tail_t, policy)
             if mc:
                 return head + mid + tail, hc + mc + tc
     if b"%" in tok:  # URL-encoded colons: scrub what a decoder sees, write it encoded

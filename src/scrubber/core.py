@@ -18,8 +18,8 @@ import os
 import re
 from typing import NamedTuple
 
-from .addresses import AddressPolicy, TokenCache, scrub_text_py
-from .timestamps import Cutoff, line_is_expired_py, make_cutoff
+from .addresses import AddressPolicy, TokenCache, scrub_text_py, token_needs_check
+from .timestamps import Cutoff, line_is_expired_py, make_cutoff, starts_with_timestamp
 
 try:  # pragma: no cover - depends on the build
     if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
@@ -198,13 +198,87 @@ def scrub_block(
     return _scrub_block_native(data, settings, state)
 
 
-_LAST_SEPARATOR = re.compile(rb"(?s).*[^\w.:]")  # up to the last byte that is not in a token
+# An over-long line is cut after its last byte that can neither be in a token nor start
+# one: not '-' ("host-10-105-160-179"), '%' ("%3A", and "%27" whose digits glue to an
+# address) or '\\' (an escape's digits may be the address's own).
+_LAST_SEPARATOR = re.compile(rb"(?s).*[^\w.:%\\-]")
+
+# A line cut by a restart (see Streamer.finish): the address bytes at the cut.
+_CUT_TOKEN = re.compile(rb"(?:[\w.:-]|%3[Aa])*(?:%3?)?\Z")
+_CUT_TAIL = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])*(?:%3?)?\Z")
+_CUT_HEAD = re.compile(
+    rb"(?:[.-]|:(?!:)|%3[Aa]|3?[Aa](?=(?:[0-9A-Fa-f.:-]|%3[Aa])*%3[Aa])"
+    rb"|[G-Zg-z](?=(?:[0-9A-Fa-f]|%3[Aa])*(?:[.:-]|%[0-9A-Fa-f]{2})))(?:[0-9A-Fa-f.:-]|%3[Aa])*"
+)
+# The first field of a digit-led run that may be an address's rest: an IPv6 group (at
+# most four hex digits) or an IPv4 number (at most three digits before a '.').
+_LEAD_FIELD = re.compile(rb"[0-9]{1,3}(?:[.:-]|%3[Aa])|[0-9A-Fa-f]{1,4}(?:[:-]|%3[Aa])")
+_LEAD_RUN = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])+")
+_LEAD_SEP = re.compile(rb"[.:]|%3[Aa]")
+_HEX_OUTSIDE_PCT = re.compile(rb"%3[Aa]|[0-9A-Fa-f]")
+
+
+def _blank_digits(run: bytes) -> bytes:
+    """Every hex digit of ``run`` becomes 'x' (URL-encoded colons stay colons)."""
+    return _HEX_OUTSIDE_PCT.sub(lambda m: m.group() if len(m.group()) == 3 else b"x", run)
+
+
+def blank_cut_head(data: bytes) -> bytes:
+    """A stream's first bytes may continue a line the previous process was cut in.  A
+    first line that starts as a line does (a timestamp of a known format, after an
+    optional ``<PRI>`` and ``[``) is left alone.  Else a run of address bytes that cannot
+    be a token's start is the tail of a possibly-cut address, and loses its hex digits:
+    one that starts with '.', '-', one ':' or "%3A" (no line or token starts so), or with
+    the rest of a cut "%3A" ("3A", "A") and holds another "%3A", or with the rest of a cut
+    escape (a letter g-z: "x" of "\\x", "u" of "\\u") followed by a run that holds a
+    separator ("x10.0.0.1", not "Received"), or with at most four hex digits (three
+    decimal before a '.') and holding '.' or ':' ("198." + "51.100.7") but not itself a
+    token the scrub below reads as an address ("198.51.100.7 - -" is truncated as one)."""
+    if starts_with_timestamp(data):
+        return data
+    m = _CUT_HEAD.match(data)
+    if m is None:
+        # A run led by a digit may be the rest of an address cut after a separator
+        # ("198." + "51.100.7"): if it holds '.' or ':' and is not an address the scrub
+        # below truncates on its own (whose tail, the host part, then goes), its digits go.
+        m = _LEAD_RUN.match(data)
+        if m is None or not _LEAD_SEP.search(m.group()) or token_needs_check(m.group()):
+            return data
+        if _LEAD_FIELD.match(m.group()) is None:
+            return data  # "1704189600.123": no address's rest starts with so many digits
+    if _blank_digits(m.group()) == m.group():
+        return data
+    return _blank_digits(m.group()) + data[m.end() :]
+
+
+def blank_cut_tail(out: bytes) -> bytes:
+    """The end of a line cut by termination: the bytes at its very end may be the head of
+    an address the next process reads on with.  A token there that may hold an address
+    (cut anywhere, even in a name's suffix: "...0.0.2.i" + "p6.arpa") becomes all 'x';
+    else the run of address bytes at the end does (separators too: "::" + "1:0:0" is an
+    address, "xx1:0:0" not; digits too: "\\x0010" + "0.0.0.192.in-addr.arpa" is one)."""
+    t = _CUT_TOKEN.search(out)
+    if t is not None and token_needs_check(t.group()):
+        return out[: t.start()] + b"x" * (t.end() - t.start())
+    m = _CUT_TAIL.search(out)
+    if m is None:
+        return out
+    return out[: m.start()] + b"x" * (m.end() - m.start())
 
 
 class Streamer:
     """Feed arbitrary chunks of bytes, get scrubbed bytes back (no I/O)."""
 
-    def __init__(self, settings: Settings, pure: bool | None = None, stats: Stats | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pure: bool | None = None,
+        stats: Stats | None = None,
+        *,
+        cut_start: bool = False,
+        max_carry: int = MAX_CARRY,
+    ) -> None:
+        self.max_carry = max_carry  # a line longer than this is processed in pieces
         self.settings = settings
         self.pure = pure
         self.stats = Stats() if stats is None else stats
@@ -214,9 +288,18 @@ class Streamer:
         # separator-free token (64 MB through a pipe's 64 KiB reads: 29.6 s).
         self._carry = bytearray()
         self._clean = 0  # the carry's first bytes that are known to hold no separator
+        # cut_start: a pipe, whose first bytes may continue a line that the previous
+        # process was terminated in (blank_cut_head); a file starts at a line's start.
+        self._fresh = cut_start
+
+    def _scrub(self, data: bytes, state: State) -> tuple[bytes, Stats, State]:
+        if self._fresh:
+            self._fresh = False
+            data = blank_cut_head(data)
+        return scrub_block(data, self.settings, state, pure=self.pure)
 
     def _run(self, data: bytes) -> bytes:
-        out, st, self._state = scrub_block(data, self.settings, self._state, pure=self.pure)
+        out, st, self._state = self._scrub(data, self._state)
         self.stats.add(st)
         return out
 
@@ -225,7 +308,7 @@ class Streamer:
         carry = self._carry
         if cut == 0:
             carry += chunk
-            if len(carry) <= MAX_CARRY:
+            if len(carry) <= self.max_carry:
                 return b""
             return self._split_long()
         if carry:
@@ -238,7 +321,7 @@ class Streamer:
         self._carry = bytearray(memoryview(chunk)[cut:])
         self._clean = 0
         out = self._run(data)
-        if len(self._carry) > MAX_CARRY:
+        if len(self._carry) > self.max_carry:
             out += self._split_long()
         return out
 
@@ -255,16 +338,20 @@ class Streamer:
         head = bytes(memoryview(carry)[:cut])
         del carry[:cut]
         self._clean = len(carry)
-        out, st, state = scrub_block(head, self.settings, self._state, pure=self.pure)
+        out, st, state = self._scrub(head, self._state)
         self.stats.add(st)
         # The rest of this line follows the decision just taken and is not a new line.
         self._state = State(state.keep, True)
         return out
 
-    def finish(self) -> bytes:
+    def finish(self, cut: bool = False) -> bytes:
+        """Scrub and return the incomplete last line.  ``cut``: the process is being
+        terminated (SIGTERM) and the writer may go on with this line in the next one,
+        so the address bytes at its end are treated as a possibly-cut address."""
         data = bytes(self._carry)
         self._carry = bytearray()
         self._clean = 0
         if not data:
             return b""
-        return self._run(data)
+        out = self._run(data)
+        return blank_cut_tail(out) if cut else out

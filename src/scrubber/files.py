@@ -165,9 +165,11 @@ def scrub_stream(
     SIGTERM and SIGINT are blocked while a block is being scrubbed and written and only
     delivered while waiting for input, so a Terminated exception never splits a
     write; the caller flushes.  The incomplete last line is scrubbed and written
-    on EOF or SIGTERM.
+    on EOF or SIGTERM; on SIGTERM (or SIGINT) the address bytes at its very end are
+    treated as a possibly-cut address (Streamer.finish), as the writer may go on with
+    the line in the next process.
     """
-    streamer = Streamer(settings, pure=pure, stats=stats if stats is not None else Stats())
+    streamer = Streamer(settings, pure=pure, stats=stats if stats is not None else Stats(), cut_start=True)
     term = {signal.SIGTERM, signal.SIGINT}
     can_mask = hasattr(signal, "pthread_sigmask")
     wait = None
@@ -191,6 +193,7 @@ def scrub_stream(
         def read() -> bytes:
             return read1(BLOCK_SIZE)
 
+    cut = False
     try:
         while True:
             if can_mask:
@@ -212,9 +215,12 @@ def scrub_stream(
                 out.write(data)
             if line_buffered:
                 out.flush()
+    except Terminated:
+        cut = True  # the writer may go on with the last line in the next process
+        raise
     finally:
         try:
-            data = streamer.finish()
+            data = streamer.finish(cut=cut)
             if data:
                 out.write(data)
             out.flush()

@@ -43,6 +43,7 @@ __all__ = [
     "find_timestamp",
     "days_from_civil",
     "line_is_expired_py",
+    "starts_with_timestamp",
 ]
 
 MONTHS = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"]
@@ -195,6 +196,12 @@ def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | N
 _LEAD_RE = re.compile(rb"(?:<[0-9]{1,3}>(?:1 )?)?\[?")
 _JSON_TIME_KEY_RE = re.compile(rb'"(ts|time|time_local|time_iso8601|timestamp|@timestamp)":')
 _CLF_FIELD_RE = re.compile(rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
+
+
+def starts_with_timestamp(line: bytes) -> bool:
+    """Does ``line`` start as a log line does: a timestamp of a known format, after an
+    optional syslog ``<PRI>`` (and RFC 5424 ``1 ``) and an optional ``[``?"""
+    return TS_RE.match(line, _LEAD_RE.match(line).end()) is not None  # type: ignore[union-attr]
 
 
 def _format_time(line: bytes) -> re.Match[bytes] | None:
