@@ -266,6 +266,14 @@ PREFIXES = [
     (32, 128, b"192.0.2.1 2001:db8::1", b"192.0.2.1 2001:db8::1"),
     (0, 0, b"192.0.2.1 2001:db8::1 ::ffff:1.2.3.4", b"0.0.0.0 :: ::ffff:0.0.0.0"),
     (8, 64, b"10.20.30.40 1.2.3.4.5", b"10.0.0.0 1.0.0.0.0"),
+    # A number left to the word before a dashed run ("ec2-") only where every reading keeps
+    # it: eight groups are also a dashed IPv6 address, whose first group /0-/15 does not keep
+    # (found by the thorough run: "host-0100-0000-...-0000" kept 100::).
+    (24, 0, b"host-0100-0000-0000-0000-0000-0000-0000-0000.ipv6-literal.net",
+     b"host-00-0000-0000-0000-0000-0000-0000-0000.ipv6-literal.net"),
+    (24, 0, b"host-10-1-2-3-10-4-5-6.example", b"host-0-0-0-0-0-0-0-0.example"),
+    (24, 48, b"host-10-1-2-3-10-4-5-6.example", b"host-10-0-0-0-0-0-0-0.example"),
+    (0, 48, b"ec2-198-51-100-7.compute-1.amazonaws.com", b"ec0-0-0-0-0.compute-1.amazonaws.com"),
 ]
 
 

@@ -453,6 +453,17 @@ def _v6_core_span(tok: bytes, start: int, end: int) -> tuple[int, int] | None:
     return s, e
 
 
+def _word_may_keep(seq: bytes, policy: AddressPolicy) -> bool:
+    """Whether the first number of a dashed run glued to a word ("ec2-198-51-100-7") may be
+    left to the word. Only when every reading that counts it as an address keeps it too:
+    the first octet of an IPv4 address (kept at /8 and longer) and, for a run of eight, the
+    first group of a dashed IPv6 address (kept at /16 and longer: "host-0100-0000-...-0000"
+    is 100:: to a reader of IPv6 names). Shorter prefixes truncate the number with the rest."""
+    if policy.ipv4_prefix < 8:
+        return False
+    return seq.count(b"-") != 7 or policy.ipv6_prefix >= 16
+
+
 def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     """Rewrite every address inside one token; return (new token, addresses found)."""
     if not token_needs_check(tok):
@@ -477,7 +488,7 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         m = _DASHED_RE.search(tok)
         if m is not None:
             start, seq = m.start(), m.group()
-            if start > 0 and tok[start - 1] not in _DIGITS and seq.count(b"-") >= 4:
+            if start > 0 and tok[start - 1] not in _DIGITS and seq.count(b"-") >= 4 and _word_may_keep(seq, policy):
                 k = seq.index(b"-") + 1  # "ec2-198-51-100-7": the 2 is the word's
                 start, seq = start + k, seq[k:]
             head_t, tail_t = tok[:start], tok[m.end() :]
