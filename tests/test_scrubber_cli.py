@@ -82,14 +82,39 @@ def test_sigpipe_exits_quietly() -> None:
     assert r.stderr.strip() == b"141"
 
 
+def _start_reading(args: list[str], data: bytes, signum: int, **kw) -> subprocess.Popen:
+    """Start the scrubber on a pipe holding ``data`` and return once it has installed its
+    handler for ``signum`` and read everything from the pipe (not after a fixed delay, which
+    a loaded machine outlasts): then the signal tests what the scrubber does with it."""
+    import fcntl
+    import termios
+
+    read_end, write_end = os.pipe()
+    p = subprocess.Popen(args, stdin=read_end, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    os.write(write_end, data)  # the writer stays open: the stream has not ended
+    p._test_stdin_fds = (read_end, write_end)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{p.pid}/status").read_text()
+        caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+        unread = fcntl.ioctl(read_end, termios.FIONREAD, b"\0\0\0\0")
+        if caught & (1 << (signum - 1)) and int.from_bytes(unread, sys.byteorder) == 0:
+            break
+        time.sleep(0.02)
+    time.sleep(0.2)  # read, and in its buffers
+    return p
+
+
+def _close_stdin(p: subprocess.Popen) -> None:
+    for fd in p._test_stdin_fds:  # type: ignore[attr-defined]
+        os.close(fd)
+
+
 def test_sigterm_flushes_what_it_has() -> None:
-    p = subprocess.Popen(SCRIPT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert p.stdin is not None
-    p.stdin.write(LINE * 3 + b"partial 192.0.2.99")
-    p.stdin.flush()
-    time.sleep(0.8)  # let it start and read
+    p = _start_reading(SCRIPT, LINE * 3 + b"partial 192.0.2.99", signal.SIGTERM)
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=20)
+    _close_stdin(p)
     assert p.returncode == 143
     # the partial line may go on in the next process: its address-like last token is blanked
     assert out == OUT * 3 + b"partial xxxxxxxxx"
@@ -102,19 +127,11 @@ def _sigint(handler: object) -> object:
 
 def test_sigint_flushes_what_it_has() -> None:
     """Ctrl-C: exit 130, no traceback, the incomplete last line scrubbed and written."""
-    p = subprocess.Popen(
-        SCRIPT + ["--stats"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=_sigint(signal.SIG_DFL),
-    )
-    assert p.stdin is not None
-    p.stdin.write(LINE * 3 + b"partial 192.0.2.99")
-    p.stdin.flush()
-    time.sleep(0.8)  # let it start and read
+    p = _start_reading(SCRIPT + ["--stats"], LINE * 3 + b"partial 192.0.2.99", signal.SIGINT,
+                       preexec_fn=_sigint(signal.SIG_DFL))
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=20)
+    _close_stdin(p)
     assert p.returncode == 130, err
     assert out == OUT * 3 + b"partial xxxxxxxxx"  # cut-aware, as on SIGTERM
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err and b"Aborted" not in err
