@@ -9,10 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 
@@ -22,6 +19,7 @@ from .checking.dates import get_zone, parse_now
 from .language.diagnostics import EXIT_FINDINGS, EXIT_OK, PolicyError
 from .checking.explain import explain_record
 from .escaping import printable
+from .output_file import atomic_output
 from .language.loading import load_policy
 from .checking.records import open_source
 from .checking.report import FORMATS, RunInfo, reporter
@@ -178,7 +176,7 @@ def check(policy, sources, binding_path, now_text, timezone, engine, spark_maste
         _explain(compiled, binding, now, sources, explain_key, engine, spark_master)
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(_open(spec, engine, spark_master)) for spec in sources]
-        out = stack.enter_context(_report_file(output))
+        out = stack.enter_context(atomic_output(output))
         counts = _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs, out)
     failing = [check_level(code) for code in counts if fail_on is None or code in fail_on]
     sys.exit(exit_code(failing, fail_level, no_fail))
@@ -189,35 +187,6 @@ def _is_terminal(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-@contextlib.contextmanager
-def _report_file(output: str | None):
-    """Standard output, or a temporary file beside ``output`` that replaces it only when the
-    report is complete: a run that fails (exit 2) leaves any earlier report as it was."""
-    if output in (None, "-"):
-        yield sys.stdout
-        return
-    path = Path(output)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise PolicyError(f"cannot write {output}: {err.strerror}") from None
-    done = False
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)  # replaces a link by a file, never writes through it
-        done = True
-    except OSError as err:
-        raise PolicyError(f"cannot write {output}: {err.strerror}") from None
-    finally:
-        if not done:
-            Path(tmp).unlink(missing_ok=True)
 
 
 def _run(compiled, binding, zone, now, policy, sources, opened, output_format, summary, jobs=0, out=None):

@@ -7,17 +7,14 @@ output).
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 from datetime import datetime, timezone
-from pathlib import Path
 
 import click
 
 from .documents import LANGUAGES
 from .language.diagnostics import PolicyError
 from .language.loading import load_policy
+from .output_file import atomic_output
 
 _LANG = click.option("--lang", type=click.Choice(LANGUAGES), default="sv", show_default=True,
                      help="Language of the document: Swedish (IMY's terms), Norwegian bokmål "
@@ -28,26 +25,9 @@ _OUTPUT = click.option("--output", "-o", type=click.Path(dir_okay=False, allow_d
 
 def _emit(data: str | bytes, output: str | None) -> None:
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if output in (None, "-"):
-        sys.stdout.buffer.write(raw)
-        sys.stdout.flush()
-        return
-    path = Path(output)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise PolicyError(f"cannot write {output}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(raw)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)  # replaces a link by a file, never writes through it
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise PolicyError(f"cannot write {output}: {err.strerror}") from None
+    with atomic_output(output, binary=True) as out:
+        out.write(raw)
+        out.flush()
 
 
 @click.command(short_help="The privacy notice (GDPR Art. 13) generated from POLICY.")
