@@ -208,6 +208,11 @@ CONTEXTS = [
     (b"\\\\r", b"", b"", b"\\t"),
     (b"\\\"", b"", b"", b"\\\""),
     (b"\\x5B", b"", b":", b"\\x5D"),
+    # a stray '%' or '\\' glued to the address that encodes nothing ("1.2.3.4%", "::7\\")
+    (b"", b"", b"", b"% "),
+    (b"%", b"", b"", b""),
+    (b"", b"", b"", b"\\ "),
+    (b"", b"", b"%3A", b"%"),
 ]
 HEX_ESCAPE_END = re.compile(rb"\\[xu]((?<=x)[0-9A-Fa-f]{2}|(?<=u)[0-9A-Fa-f]{4})$")
 # an escape with random hex digits or letter before the address
@@ -234,7 +239,7 @@ def address_segment(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address | ipaddress.
         # ":" + "::1" reads as "::" port 1 (netstat's ":::80"): a documented ambiguity,
         # see the report in docs/reliability.md.
         glue_b = b""
-    if isinstance(a, ipaddress.IPv6Address) and glue_a in (b":", b"...") and text.endswith((b"::", b"%3A%3A", b"%3a%3a")):
+    if isinstance(a, ipaddress.IPv6Address) and glue_a in (b":", b"...", b"%3A") and text.endswith((b"::", b"%3A%3A", b"%3a%3a")):
         glue_a = b""
     return a, [lit_b + before, glue_b + text + glue_a, after + lit_a]
 

@@ -498,8 +498,11 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
             tail, tc = scrub_token(tail_t, policy)
             if mc:
                 return head + mid + tail, hc + mc + tc
-    if b"%" in tok:  # URL-encoded colons: scrub what a decoder sees, write it encoded
-        rep, c = scrub_token(_url_decoded(tok), policy)
+    decoded = _url_decoded(tok)
+    if decoded != tok:  # URL-encoded colons: scrub what a decoder sees, write it encoded
+        # Only when decoding changed something: a '%' that encodes no colon ("1.2.3.4%",
+        # or the one left in "1::%3Ax%") would otherwise recurse on itself for ever.
+        rep, c = scrub_token(decoded, policy)
         if not c:
             return tok, 0
         return rep.replace(b":", b"%3A" if b"%3A" in tok else b"%3a"), c
