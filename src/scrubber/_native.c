@@ -19,6 +19,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static unsigned char TOK[256];   /* [0-9A-Za-z_.:-] */
 static unsigned char DIG[256];   /* [0-9] */
@@ -767,8 +770,21 @@ done:
     return result;
 }
 
+/* keep_heap(): what scrubber.parallel.keep_heap does through ctypes, without importing
+ * ctypes at every start: glibc keeps freed megabyte blocks instead of unmapping them. */
+static PyObject *keep_heap(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+#if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+#endif
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"scrub_block", scrub_block, METH_VARARGS, "Scrub whole lines (see scrubber.core)."},
+    {"keep_heap", keep_heap, METH_NOARGS, "glibc: keep freed megabyte blocks (see scrubber.parallel.keep_heap)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import click
 
 from . import _version
-from .core import Settings, Stats, native_available
+from .core import Settings, Stats, keep_heap, native_available
 from .progress import Progress, wanted as progress_wanted
 from .files import (
     ConfigError,
@@ -31,7 +31,7 @@ from .files import (
     scrub_file_to,
     scrub_stream,
 )
-from .timestamps import parse_duration, resolve_timezone
+from .timestamps import duration_parts, resolve_timezone
 
 EXIT_OK = 0
 EXIT_FILES_FAILED = 1
@@ -123,7 +123,7 @@ def build_settings(
         raise ConfigError(f"prefix lengths out of range: IPv4 /{v4}, IPv6 /{v6}")
     if max_age is not None:
         try:
-            parse_duration(max_age)
+            duration_parts(max_age)
         except ValueError as exc:
             raise ConfigError(f"--max-age: {exc}") from exc
     try:
@@ -289,8 +289,6 @@ def main(
         if in_place and not paths:
             raise ConfigError("--in-place needs at least one FILE, DIR or GLOB")
         out = _stdout()
-        from .parallel import keep_heap
-
         keep_heap()
         if not paths:
             scrub_stream(_stdin(), out, settings, line_buffered=line_buffered, stats=total)

@@ -38,6 +38,17 @@ def native_available() -> bool:
     return _native is not None
 
 
+def keep_heap() -> None:
+    """scrubber.parallel.keep_heap, by the C core where it is loaded (no ctypes import
+    at every start of a pipe)."""
+    if _native is not None:
+        _native.keep_heap()
+    else:
+        from .parallel import keep_heap as keep
+
+        keep()
+
+
 class Settings(NamedTuple):
     """What to do (immutable, picklable).  Build it with :meth:`Settings.create`."""
 
