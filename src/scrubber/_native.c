@@ -287,7 +287,9 @@ static const char *const JSON_TIME_KEYS[] = {
 
 /* The format's own time field (timestamps.py _format_time, in the same order):
  * at the line's start, a JSON time key, CLF's `[time] "`.  1: found. */
-static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
+/* After an optional syslog <PRI> (and RFC 5424 "1 ") and an optional '[' (timestamps.py
+ * _LEAD_RE): where a line's own timestamp starts. */
+static const unsigned char *lead_end(const unsigned char *p, const unsigned char *end) {
     const unsigned char *q = p, *r;
     if (q < end && *q == '<') {
         int nd = 0;
@@ -299,6 +301,11 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
         }
     }
     if (q < end && *q == '[') q++;
+    return q;
+}
+
+static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
+    const unsigned char *q = lead_end(p, end), *r;
     if (q < end && ts_at(q, end, cut, zoned, secs)) return 1;
     if (p < end && *p == '{') {
         for (r = p; r < end; r++) {
@@ -770,6 +777,24 @@ done:
     return result;
 }
 
+/* starts_with_timestamp(buffer) -> bool: timestamps.starts_with_timestamp (TS_RE at
+ * _LEAD_RE's end) by the grammar format_ts uses, without compiling TS_RE at start-up. */
+static PyObject *starts_with_timestamp(PyObject *self, PyObject *arg) {
+    Py_buffer b;
+    const unsigned char *p, *end, *q;
+    Cut cut = {0, 0, 0, 0, 0};
+    int zoned, found;
+    int64_t secs;
+    (void)self;
+    if (PyObject_GetBuffer(arg, &b, PyBUF_SIMPLE) < 0) return NULL;
+    p = (const unsigned char *)b.buf;
+    end = p + b.len;
+    q = lead_end(p, end);
+    found = q < end && ts_at(q, end, &cut, &zoned, &secs);
+    PyBuffer_Release(&b);
+    return PyBool_FromLong(found);
+}
+
 /* keep_heap(): what scrubber.parallel.keep_heap does through ctypes, without importing
  * ctypes at every start: glibc keeps freed megabyte blocks instead of unmapping them. */
 static PyObject *keep_heap(PyObject *self, PyObject *unused) {
@@ -784,6 +809,7 @@ static PyObject *keep_heap(PyObject *self, PyObject *unused) {
 
 static PyMethodDef methods[] = {
     {"scrub_block", scrub_block, METH_VARARGS, "Scrub whole lines (see scrubber.core)."},
+    {"starts_with_timestamp", starts_with_timestamp, METH_O, "Does the buffer start with a timestamp (see timestamps.py)?"},
     {"keep_heap", keep_heap, METH_NOARGS, "glibc: keep freed megabyte blocks (see scrubber.parallel.keep_heap)."},
     {NULL, NULL, 0, NULL},
 };

@@ -49,6 +49,8 @@ import ipaddress
 import re
 from collections import namedtuple
 
+from .lazy_re import lazy
+
 __all__ = [
     "AddressPolicy",
     "scrub_token",
@@ -67,7 +69,9 @@ _ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-
 # query string or referer is read as a URL decoder sees it, and rewritten encoded.
 # '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
 _UNIT = rb"(?:[\w.:-]|%3[Aa])"
-TOKEN_RE = re.compile(
+TOKEN_RE = lazy(
+    globals(),
+    "TOKEN_RE",
     _ESCAPE
     + rb"|(?:(?<![\w.:-])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
     + _UNIT + rb"*(?:[.:-]|%3[Aa])" + _UNIT + rb"*"
@@ -77,26 +81,26 @@ TOKEN_RE = re.compile(
 # numbers are in reverse order ("7.100.51.198.in-addr.arpa", ip6.arpa nibbles).
 # Numbers glued to a word before them count ("ip10-0-0-1"); a run of five or more whose
 # first number is glued to a word leaves that number to the word ("ec2-198-51-100-7").
-_DASHED_RE = re.compile(rb"(?<![0-9])[0-9]+(?:-[0-9]+){3,}(?![0-9])")
+_DASHED_RE = lazy(globals(), "_DASHED_RE", rb"(?<![0-9])[0-9]+(?:-[0-9]+){3,}(?![0-9])")
 # The order of a dashed name's numbers is known only where the naming is documented
 # forward; anywhere else (ISPs write both "1-2-0-192.rev.example" and "192-0-2-1.dyn")
 # both readings are truncated, so that no host octet survives under either.
 _FORWARD_SUFFIXES = (b".sslip.io", b".nip.io", b".amazonaws.com", b".ec2.internal", b".compute.internal")
 # A dotted quad followed by a DNS label is a name too ("7.100.51.198.bc.googleusercontent.com").
-_NAME_AFTER_RE = re.compile(rb"\.[A-Za-z]")
+_NAME_AFTER_RE = lazy(globals(), "_NAME_AFTER_RE", rb"\.[A-Za-z]")
 _FORWARD_DOTTED = (b".sslip.io", b".nip.io")
 # Dashed IPv6 (Microsoft's UNC form "2001-db8-85a3--7.ipv6-literal.net", zone as
 # "s<zone>": "fe80--1s4"): a run of hex digits and '-' inside one DNS label.
-_DASHED6_RE = re.compile(rb"[0-9A-Fa-f]*-[0-9A-Fa-f-]*")
-_DEC_GROUPS_RE = re.compile(rb"(?<![0-9A-Za-z])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z])")  # whole groups
-_ZONE_RE = re.compile(rb"[sS][0-9A-Za-z]+(?=$|\.)")
-_ARPA4_RE = re.compile(rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
-_ARPA6_RE = re.compile(rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
-_HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
-_DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
-_PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
-_HEX_DIGIT_RE = re.compile(rb"[0-9A-Fa-f]")
-_HEX_GROUP_RE = re.compile(rb"[0-9A-Fa-f]+")
+_DASHED6_RE = lazy(globals(), "_DASHED6_RE", rb"[0-9A-Fa-f]*-[0-9A-Fa-f-]*")
+_DEC_GROUPS_RE = lazy(globals(), "_DEC_GROUPS_RE", rb"(?<![0-9A-Za-z])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z])")  # whole groups
+_ZONE_RE = lazy(globals(), "_ZONE_RE", rb"[sS][0-9A-Za-z]+(?=$|\.)")
+_ARPA4_RE = lazy(globals(), "_ARPA4_RE", rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
+_ARPA6_RE = lazy(globals(), "_ARPA6_RE", rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
+_HEXRUN_RE = lazy(globals(), "_HEXRUN_RE", rb"[0-9A-Fa-f:.]+")
+_DOTTED_RE = lazy(globals(), "_DOTTED_RE", rb"[0-9]+(?:\.[0-9]+)+")
+_PORT_RE = lazy(globals(), "_PORT_RE", rb"(.*):([0-9]{1,5})")
+_HEX_DIGIT_RE = lazy(globals(), "_HEX_DIGIT_RE", rb"[0-9A-Fa-f]")
+_HEX_GROUP_RE = lazy(globals(), "_HEX_GROUP_RE", rb"[0-9A-Fa-f]+")
 _WORD_BYTES = frozenset(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz_")
 _DIGITS = frozenset(b"0123456789")
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")

@@ -33,6 +33,8 @@ import re
 from typing import NamedTuple
 from typing import TYPE_CHECKING
 
+from .lazy_re import lazy
+
 if TYPE_CHECKING:
     from dateutil.relativedelta import relativedelta
 
@@ -56,7 +58,9 @@ _DD = rb"(0[1-9]|[12][0-9]|3[01])"
 _D12 = rb"(3[01]|[12][0-9]|0?[1-9])"
 _MM = rb"(0[1-9]|1[0-2])"
 
-TS_RE = re.compile(
+TS_RE = lazy(
+    globals(),
+    "TS_RE",
     # CLF: groups 1-9
     rb"(?P<clf>" + _DD + rb"/(" + _MON + rb")/([0-9]{4}):" + _HMS + rb" ([+-])([0-9]{2})([0-9]{2}))"
     # Apache error log: groups 11-16
@@ -211,9 +215,9 @@ def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | N
 
 
 # Where a format keeps its own time field (see find_timestamp).
-_LEAD_RE = re.compile(rb"(?:<[0-9]{1,3}>(?:1 )?)?\[?")
-_JSON_TIME_KEY_RE = re.compile(rb'"(ts|time|time_local|time_iso8601|timestamp|@timestamp)":')
-_CLF_FIELD_RE = re.compile(rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
+_LEAD_RE = lazy(globals(), "_LEAD_RE", rb"(?:<[0-9]{1,3}>(?:1 )?)?\[?")
+_JSON_TIME_KEY_RE = lazy(globals(), "_JSON_TIME_KEY_RE", rb'"(ts|time|time_local|time_iso8601|timestamp|@timestamp)":')
+_CLF_FIELD_RE = lazy(globals(), "_CLF_FIELD_RE", rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
 
 
 def starts_with_timestamp(line: bytes) -> bool:
