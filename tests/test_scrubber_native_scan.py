@@ -108,3 +108,27 @@ def test_native_starts_with_timestamp_is_ts_re(data: bytes) -> None:
     from scrubber.timestamps import starts_with_timestamp
 
     assert _native.starts_with_timestamp(data) is starts_with_timestamp(data)
+
+
+# ---- a token cut by the rules above its '%3A' ("1.2.3.4%" + "3A1--1", where "3A1--1" reads
+# as a dashed IPv6 address) once recursed without end: a traceback, and the block lost.
+CUT_PERCENT = [
+    b"1.2.3.4%3A1--1",
+    b"1.2.3.4%3a1--1",
+    b"q=10.0.0.1%3A2001-db8--7&x",
+    b"198.51.100.7%3A3A1--1.example",
+    b"fe80--1%3A1.2.3.4.5",
+    b"::1%3A3A-10-1-2-3",
+    b"1.2.3.4%3A3A1--1%3A5.6.7.8",
+    b"1.2.3.4%3A1--1.4.3.2.1.in-addr.arpa",
+]
+
+
+@pytest.mark.parametrize("token", CUT_PERCENT)
+def test_a_percent_cut_from_its_3a_ends_and_fails_closed(token: bytes) -> None:
+    line = b"GET /?a=" + token + b" HTTP/1.1\n"
+    s = Settings()
+    out = scrub_block(line, s, pure=True)[0]
+    assert out == scrub_block(line, s, pure=False)[0]
+    for host in (b"1.2.3.4", b"10.0.0.1", b"198.51.100.7", b"5.6.7.8"):
+        assert host not in out

@@ -502,7 +502,11 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
             tail, tc = scrub_token(tail_t, policy)
             if mc:
                 return head + mid + tail, hc + mc + tc
-    if b"%" in tok:  # URL-encoded colons: scrub what a decoder sees, write it encoded
+    # URL-encoded colons: scrub what a decoder sees, write it encoded.  A part cut from a
+    # token above may hold a '%' whose "3A" went with the other part ("1.2.3.4%" of
+    # "1.2.3.4%3A1--1"): decoding changes nothing there, and it is read as it stands
+    # (recursing on it again never ended).
+    if b"%" in tok and _url_decoded(tok) != tok:
         rep, c = scrub_token(_url_decoded(tok), policy)
         if not c:
             return tok, 0
