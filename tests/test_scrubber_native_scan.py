@@ -132,3 +132,18 @@ def test_a_percent_cut_from_its_3a_ends_and_fails_closed(token: bytes) -> None:
     assert out == scrub_block(line, s, pure=False)[0]
     for host in (b"1.2.3.4", b"10.0.0.1", b"198.51.100.7", b"5.6.7.8"):
         assert host not in out
+
+
+@pytest.mark.parametrize("v4", [0, 8, 24])
+def test_a_reverse_name_with_glued_digits_and_no_address_is_left_alone(v4: int) -> None:
+    """'310.' + '0.0.1192....in-addr.arpa': digits glued before the labels, and no four
+    labels an address: the C core kept it, the Python path padded the glued label
+    ('3010'); both keep it now, and so does scrub_token (no address, no change)."""
+    from scrubber.addresses import AddressPolicy, scrub_token
+
+    tok = b"host-10-1-2-310.0.0.1192.0.2.2551.2.3.4.in-addr.arpa"
+    s = Settings.create(ipv4_prefix=v4, ipv6_prefix=0)
+    line = tok + b"\n"
+    assert scrub_block(line, s, pure=True)[0] == scrub_block(line, s, pure=False)[0]
+    rep, n = scrub_token(b"310.0.0.1192.0.2.2551.2.3.4.in-addr.arpa", AddressPolicy(v4, 0))
+    assert n or rep == b"310.0.0.1192.0.2.2551.2.3.4.in-addr.arpa"

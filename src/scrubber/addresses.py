@@ -545,7 +545,7 @@ def _scrub_arpa4(labels: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
                 break
     rep, c = _scrub_dotted(b".".join(nums[::-1]), policy, glue=False)
     labels = rep.split(b".")[::-1]
-    if glued:
+    if glued and c:
         # Three digits, so that the glued digits and the host label cannot read back as
         # the old host ("\\x22" + "220..." must not become "\\x22" + "0...": "220" again).
         labels[0] = labels[0].zfill(3)
@@ -591,7 +591,7 @@ def scrub_text_py(line: bytes, cache: TokenCache) -> tuple[bytes, int]:
             return tok
         rep, c = cache.lookup(tok)
         count += c
-        return rep
+        return rep if c else tok  # as the C core does: a token with no address stays
 
     out = TOKEN_RE.sub(repl, line)
     return out, count
