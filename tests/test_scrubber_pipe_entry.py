@@ -126,3 +126,17 @@ def test_a_simple_pipe_imports_no_click_and_others_do() -> None:
     assert "scrubber.pipe" in fast and "scrubber.core" in fast
     assert not {"click", "scrubber.cli", "scrubber.files", "dateutil"} & fast
     assert {"click", "scrubber.cli"} <= imported("--stats")
+
+
+def test_shell_completion_is_clicks() -> None:
+    """With click's completion variable set, the entry point (no options, like a pipe)
+    prints the completion script instead of reading stdin."""
+    import os
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "scrubber"
+    if not exe.exists():
+        pytest.skip("the scrubber entry point is not installed beside this interpreter")
+    env = {**os.environ, "_SCRUBBER_COMPLETE": "bash_source"}
+    done = subprocess.run([str(exe)], input=b"192.0.2.1\n", capture_output=True, timeout=60, env=env)
+    assert done.returncode == 0 and b"_scrubber_completion" in done.stdout

@@ -196,11 +196,13 @@ def pipe_settings(opts: PipeOptions) -> Settings:
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``scrubber`` command: a simple pipe here, everything else by scrubber.cli."""
     args = sys.argv[1:] if argv is None else list(argv)
-    if args in (["--version"], ["-V"]):
+    # click's shell completion (_SCRUBBER_COMPLETE=bash_source ...) is click's to answer.
+    completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
+    if not completing and args in (["--version"], ["-V"]):
         sys.stdout.write(version_line() + "\n")
         sys.stdout.flush()
         sys.exit(EXIT_OK)
-    opts = simple_pipe_options(args)
+    opts = None if completing else simple_pipe_options(args)
     if opts is not None:
         try:
             settings = pipe_settings(opts)
