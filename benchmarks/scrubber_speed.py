@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE))
 
 from loggen import write_log  # noqa: E402
 from peak_rss import pipe_peak  # noqa: E402
-from scrubber_vs_anonip import best, ensure_anonip, scrubber_cmd  # noqa: E402
+from scrubber_vs_anonip import best, byte_compile, ensure_anonip, scrubber_cmd  # noqa: E402
 
 NOW = "2024-07-01T00:00:00Z"
 EXPIRY = ["--max-age", "30d", "--now", NOW, "--timezone", "UTC"]
@@ -111,6 +111,7 @@ def main() -> None:
         args.repeat, args.startup_rounds = 1, 5
 
     scrub = scrubber_cmd()
+    byte_compile(HERE.parent / "src")  # as installed (see scrubber_vs_anonip.byte_compile)
     v6 = ensure_ipv6loganon()
     anonip = ensure_anonip()
     print(f"before: {load()}; python {sys.version.split()[0]}")

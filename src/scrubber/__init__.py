@@ -14,7 +14,10 @@ File helpers: ``scrub_file_in_place``, ``scrub_file_to``, ``scrub_stream``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from .core import Settings
 
 VERSION = "0.1.0"  # [project] version in pyproject.toml (tests/test_scrubber_startup.py checks)
 
@@ -24,28 +27,51 @@ def _version() -> str:
     return VERSION
 
 
-def __getattr__(name: str) -> str:
+# The public names, imported on first use (PEP 562): a pipe's start-up imports only
+# what it runs (not click, which scrubber.files and the CLI need), see scrubber.pipe.
+_EXPORTS = {
+    "AddressPolicy": "addresses",
+    "scrub_token": "addresses",
+    "Settings": "core",
+    "State": "core",
+    "Stats": "core",
+    "Streamer": "core",
+    "native_available": "core",
+    "scrub_block": "core",
+    "ConfigError": "files",
+    "FileError": "files",
+    "ScrubberError": "files",
+    "scrub_file_in_place": "files",
+    "scrub_file_to": "files",
+    "scrub_stream": "stream",
+    "make_cutoff": "timestamps",
+    "parse_duration": "timestamps",
+}
+
+
+def __getattr__(name: str) -> object:
     if name == "__version__":
         return _version()
-    raise AttributeError(name)
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scrubber' has no attribute {name!r}")
+    import importlib
 
-from .addresses import AddressPolicy, scrub_token  # noqa: E402
-from .core import Settings, State, Stats, Streamer, native_available, scrub_block  # noqa: E402
-from .files import (  # noqa: E402
-    ConfigError,
-    FileError,
-    ScrubberError,
-    scrub_file_in_place,
-    scrub_file_to,
-    scrub_stream,
-)
-from .timestamps import make_cutoff, parse_duration  # noqa: E402
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # once: later lookups do not come here
+    return value
 
 
 def scrub_lines(data: bytes, settings: Settings | None = None) -> bytes:
     """Convenience: scrub a complete input given as one bytes object."""
+    from .core import Settings, Streamer  # noqa: F811 (the name above is for type checkers)
+
     streamer = Streamer(settings or Settings())
     return streamer.feed(data) + streamer.finish()
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | {"__version__"})
 
 
 __all__ = [

@@ -1,3 +1,3 @@
-from .cli import main
+from .pipe import main
 
 main()

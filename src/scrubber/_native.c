@@ -16,10 +16,21 @@
 #include <Python.h>
 #include <string.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static unsigned char TOK[256];   /* [0-9A-Za-z_.:-] */
 static unsigned char DIG[256];   /* [0-9] */
 static unsigned char HEX[256];   /* [0-9A-Fa-f] */
+/* What a byte is to the tokenizer: one table load per byte in the scan loops, instead
+ * of a chain of compares (the scan was most of a run's cycles). */
+enum { C_SEP = 0, C_WORD, C_COLON, C_DOT, C_DASH, C_PCT, C_BSL };
+static unsigned char CLS[256];
+static unsigned char SPECIAL[256]; /* ':', '.', '-', '%': a token without one never changes */
 
 static void init_tables(void) {
     int c;
@@ -28,7 +39,29 @@ static void init_tables(void) {
                                  (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == ':' || c == '-');
         DIG[c] = (unsigned char)(c >= '0' && c <= '9');
         HEX[c] = (unsigned char)(DIG[c] || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+        CLS[c] = c == ':' ? C_COLON : c == '.' ? C_DOT : c == '-' ? C_DASH : TOK[c] ? C_WORD
+                 : c == '%' ? C_PCT : c == '\\' ? C_BSL : C_SEP;
+        SPECIAL[c] = (unsigned char)(c == ':' || c == '.' || c == '-' || c == '%');
     }
+}
+
+/* The first byte in [p, end) that is ':', '.', '-' or '%' (SPECIAL), or end.  Sixteen
+ * bytes at a time where SSE2 is there (every x86-64); the same answer either way. */
+static const unsigned char *find_special(const unsigned char *p, const unsigned char *end) {
+#ifdef __SSE2__
+    const __m128i colon = _mm_set1_epi8(':'), dot = _mm_set1_epi8('.'), dash = _mm_set1_epi8('-'),
+                  pct = _mm_set1_epi8('%');
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, colon), _mm_cmpeq_epi8(v, dot)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, dash), _mm_cmpeq_epi8(v, pct)));
+        int bits = _mm_movemask_epi8(m);
+        if (bits) return p + __builtin_ctz((unsigned)bits);
+        p += 16;
+    }
+#endif
+    while (p < end && !SPECIAL[*p]) p++;
+    return p;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -254,7 +287,9 @@ static const char *const JSON_TIME_KEYS[] = {
 
 /* The format's own time field (timestamps.py _format_time, in the same order):
  * at the line's start, a JSON time key, CLF's `[time] "`.  1: found. */
-static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
+/* After an optional syslog <PRI> (and RFC 5424 "1 ") and an optional '[' (timestamps.py
+ * _LEAD_RE): where a line's own timestamp starts. */
+static const unsigned char *lead_end(const unsigned char *p, const unsigned char *end) {
     const unsigned char *q = p, *r;
     if (q < end && *q == '<') {
         int nd = 0;
@@ -266,6 +301,11 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
         }
     }
     if (q < end && *q == '[') q++;
+    return q;
+}
+
+static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
+    const unsigned char *q = lead_end(p, end), *r;
     if (q < end && ts_at(q, end, cut, zoned, secs)) return 1;
     if (p < end && *p == '{') {
         for (r = p; r < end; r++) {
@@ -289,7 +329,9 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
         }
     }
     for (r = p; end - r >= 30; r++) {
-        if (*r == '[' && r[27] == ']' && r[28] == ' ' && r[29] == '"' && clf_at(r + 1, end, zoned, secs)) return 1;
+        r = memchr(r, '[', (size_t)(end - r - 29)); /* the next '[' that has 29 bytes after it */
+        if (!r) break;
+        if (r[27] == ']' && r[28] == ' ' && r[29] == '"' && clf_at(r + 1, end, zoned, secs)) return 1;
     }
     return 0;
 }
@@ -509,54 +551,86 @@ static int replace_token(Out *o, const unsigned char **flushed, const unsigned c
 /* Scrub tokens in [p, end) into o. */
 static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned char *end) {
     const unsigned char *flushed = p;
+    const unsigned char *special = NULL; /* the next ':', '.', '-' or '%' known ahead */
     while (p < end) {
         const unsigned char *s;
         int colons = 0, dots = 0, dbl = 0, dashes = 0, dbldash = 0;
 #define PCT_COLON(q) ((q)[0] == '%' && end - (q) >= 3 && (q)[1] == '3' && ((q)[2] == 'A' || (q)[2] == 'a'))
-        while (p < end && !TOK[*p]) {
-            /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
-             * \xHH, \uHHHH, a backslash and a letter g-z. */
-            if (*p == '%' && PCT_COLON(p)) break;
-            if (*p == '\\' && end - p >= 2) {
-                unsigned char c = p[1];
-#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-'))
-                if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]] && ESC_END_OK(p + 4)) { p += 4; continue; }
-                if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]] && ESC_END_OK(p + 6)) {
-                    p += 6;
-                    continue;
-                }
-                if ((c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z')) { p += 2; continue; }
+        if (special < p) {
+            /* Only a token holding one of ':', '.', '-', "%3A" can change, and at a
+             * separator byte (no escape or "%3A" contains one) the scan below is always
+             * between tokens: so skip to just after the last separator before the next
+             * such byte, and scan exactly from there.  Each byte is searched once. */
+            const unsigned char *r;
+            special = find_special(p, end);
+            if (special >= end) break; /* no token left that can change */
+            r = special;
+            while (r > p && CLS[r[-1]] != C_SEP) r--;
+            p = r;
+        }
+        for (;;) {
+            while (p < end && CLS[*p] == C_SEP) p++;
+            if (p >= end) break;
+            if (CLS[*p] == C_PCT) {
+                if (PCT_COLON(p)) break;
+                p++;
+                continue;
             }
-            p++;
+            if (CLS[*p] == C_BSL) {
+                /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
+                 * \xHH, \uHHHH, a backslash and a letter g-z. */
+                if (end - p >= 2) {
+                    unsigned char c = p[1];
+#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-'))
+                    if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]] && ESC_END_OK(p + 4)) { p += 4; continue; }
+                    if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]] &&
+                        ESC_END_OK(p + 6)) {
+                        p += 6;
+                        continue;
+                    }
+                    if ((c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z')) { p += 2; continue; }
+                }
+                p++;
+                continue;
+            }
+            break; /* a token byte */
         }
         if (p >= end) break;
         s = p;
         {
             const unsigned char *colon_end = NULL; /* just after the last colon */
             const unsigned char *dash_end = NULL;  /* just after the last dash */
-            while (p < end) {
-                unsigned char c = *p;
-                if (TOK[c]) {
-                    if (c == ':') {
-                        colons++;
-                        if (p == colon_end) dbl = 1;
-                        colon_end = p + 1;
-                    } else if (c == '.') {
-                        dots++;
-                    } else if (c == '-') {
-                        dashes++;
-                        if (p == dash_end) dbldash = 1; /* "fe80--1": a dashed IPv6 name */
-                        dash_end = p + 1;
-                    }
-                    p++;
-                } else if (c == '%' && PCT_COLON(p)) { /* a URL-encoded colon (addresses.py _UNIT) */
+            for (;;) {
+                while (p < end && CLS[*p] == C_WORD) p++;
+                if (p >= end) break;
+                switch (CLS[*p]) {
+                case C_COLON:
                     colons++;
                     if (p == colon_end) dbl = 1;
-                    p += 3;
-                    colon_end = p;
-                } else {
+                    colon_end = ++p;
+                    continue;
+                case C_DOT:
+                    dots++;
+                    p++;
+                    continue;
+                case C_DASH:
+                    dashes++;
+                    if (p == dash_end) dbldash = 1; /* "fe80--1": a dashed IPv6 name */
+                    dash_end = ++p;
+                    continue;
+                case C_PCT:
+                    if (PCT_COLON(p)) { /* a URL-encoded colon (addresses.py _UNIT) */
+                        colons++;
+                        if (p == colon_end) dbl = 1;
+                        p += 3;
+                        colon_end = p;
+                        continue;
+                    }
+                    break;
+                default:
                     break;
                 }
+                break;
             }
         }
         if (dots == 3 && colons <= 1 && !dashes && cx->v4mask >= 0) {
@@ -703,8 +777,40 @@ done:
     return result;
 }
 
+/* starts_with_timestamp(buffer) -> bool: timestamps.starts_with_timestamp (TS_RE at
+ * _LEAD_RE's end) by the grammar format_ts uses, without compiling TS_RE at start-up. */
+static PyObject *starts_with_timestamp(PyObject *self, PyObject *arg) {
+    Py_buffer b;
+    const unsigned char *p, *end, *q;
+    Cut cut = {0, 0, 0, 0, 0};
+    int zoned, found;
+    int64_t secs;
+    (void)self;
+    if (PyObject_GetBuffer(arg, &b, PyBUF_SIMPLE) < 0) return NULL;
+    p = (const unsigned char *)b.buf;
+    end = p + b.len;
+    q = lead_end(p, end);
+    found = q < end && ts_at(q, end, &cut, &zoned, &secs);
+    PyBuffer_Release(&b);
+    return PyBool_FromLong(found);
+}
+
+/* keep_heap(): what scrubber.parallel.keep_heap does through ctypes, without importing
+ * ctypes at every start: glibc keeps freed megabyte blocks instead of unmapping them. */
+static PyObject *keep_heap(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+#if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+#endif
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"scrub_block", scrub_block, METH_VARARGS, "Scrub whole lines (see scrubber.core)."},
+    {"starts_with_timestamp", starts_with_timestamp, METH_O, "Does the buffer start with a timestamp (see timestamps.py)?"},
+    {"keep_heap", keep_heap, METH_NOARGS, "glibc: keep freed megabyte blocks (see scrubber.parallel.keep_heap)."},
     {NULL, NULL, 0, NULL},
 };
 

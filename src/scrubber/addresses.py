@@ -49,6 +49,8 @@ import ipaddress
 import re
 from collections import namedtuple
 
+from .lazy_re import lazy
+
 __all__ = [
     "AddressPolicy",
     "scrub_token",
@@ -67,7 +69,9 @@ _ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-
 # query string or referer is read as a URL decoder sees it, and rewritten encoded.
 # '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
 _UNIT = rb"(?:[\w.:-]|%3[Aa])"
-TOKEN_RE = re.compile(
+TOKEN_RE = lazy(
+    globals(),
+    "TOKEN_RE",
     _ESCAPE
     + rb"|(?:(?<![\w.:-])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
     + _UNIT + rb"*(?:[.:-]|%3[Aa])" + _UNIT + rb"*"
@@ -77,26 +81,26 @@ TOKEN_RE = re.compile(
 # numbers are in reverse order ("7.100.51.198.in-addr.arpa", ip6.arpa nibbles).
 # Numbers glued to a word before them count ("ip10-0-0-1"); a run of five or more whose
 # first number is glued to a word leaves that number to the word ("ec2-198-51-100-7").
-_DASHED_RE = re.compile(rb"(?<![0-9])[0-9]+(?:-[0-9]+){3,}(?![0-9])")
+_DASHED_RE = lazy(globals(), "_DASHED_RE", rb"(?<![0-9])[0-9]+(?:-[0-9]+){3,}(?![0-9])")
 # The order of a dashed name's numbers is known only where the naming is documented
 # forward; anywhere else (ISPs write both "1-2-0-192.rev.example" and "192-0-2-1.dyn")
 # both readings are truncated, so that no host octet survives under either.
 _FORWARD_SUFFIXES = (b".sslip.io", b".nip.io", b".amazonaws.com", b".ec2.internal", b".compute.internal")
 # A dotted quad followed by a DNS label is a name too ("7.100.51.198.bc.googleusercontent.com").
-_NAME_AFTER_RE = re.compile(rb"\.[A-Za-z]")
+_NAME_AFTER_RE = lazy(globals(), "_NAME_AFTER_RE", rb"\.[A-Za-z]")
 _FORWARD_DOTTED = (b".sslip.io", b".nip.io")
 # Dashed IPv6 (Microsoft's UNC form "2001-db8-85a3--7.ipv6-literal.net", zone as
 # "s<zone>": "fe80--1s4"): a run of hex digits and '-' inside one DNS label.
-_DASHED6_RE = re.compile(rb"[0-9A-Fa-f]*-[0-9A-Fa-f-]*")
-_DEC_GROUPS_RE = re.compile(rb"(?<![0-9A-Za-z])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z])")  # whole groups
-_ZONE_RE = re.compile(rb"[sS][0-9A-Za-z]+(?=$|\.)")
-_ARPA4_RE = re.compile(rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
-_ARPA6_RE = re.compile(rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
-_HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
-_DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
-_PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
-_HEX_DIGIT_RE = re.compile(rb"[0-9A-Fa-f]")
-_HEX_GROUP_RE = re.compile(rb"[0-9A-Fa-f]+")
+_DASHED6_RE = lazy(globals(), "_DASHED6_RE", rb"[0-9A-Fa-f]*-[0-9A-Fa-f-]*")
+_DEC_GROUPS_RE = lazy(globals(), "_DEC_GROUPS_RE", rb"(?<![0-9A-Za-z])[0-9]+(?:-[0-9]+){3,}(?![0-9A-Za-z])")  # whole groups
+_ZONE_RE = lazy(globals(), "_ZONE_RE", rb"[sS][0-9A-Za-z]+(?=$|\.)")
+_ARPA4_RE = lazy(globals(), "_ARPA4_RE", rb"(?<![0-9])((?:[0-9]+\.){4,})(in-addr\.arpa)", re.IGNORECASE)
+_ARPA6_RE = lazy(globals(), "_ARPA6_RE", rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
+_HEXRUN_RE = lazy(globals(), "_HEXRUN_RE", rb"[0-9A-Fa-f:.]+")
+_DOTTED_RE = lazy(globals(), "_DOTTED_RE", rb"[0-9]+(?:\.[0-9]+)+")
+_PORT_RE = lazy(globals(), "_PORT_RE", rb"(.*):([0-9]{1,5})")
+_HEX_DIGIT_RE = lazy(globals(), "_HEX_DIGIT_RE", rb"[0-9A-Fa-f]")
+_HEX_GROUP_RE = lazy(globals(), "_HEX_GROUP_RE", rb"[0-9A-Fa-f]+")
 _WORD_BYTES = frozenset(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz_")
 _DIGITS = frozenset(b"0123456789")
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -498,11 +502,12 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
             tail, tc = scrub_token(tail_t, policy)
             if mc:
                 return head + mid + tail, hc + mc + tc
-    decoded = _url_decoded(tok)
-    if decoded != tok:  # URL-encoded colons: scrub what a decoder sees, write it encoded
-        # Only when decoding changed something: a '%' that encodes no colon ("1.2.3.4%",
-        # or the one left in "1::%3Ax%") would otherwise recurse on itself for ever.
-        rep, c = scrub_token(decoded, policy)
+    # URL-encoded colons: scrub what a decoder sees, write it encoded.  A part cut from a
+    # token above may hold a '%' whose "3A" went with the other part ("1.2.3.4%" of
+    # "1.2.3.4%3A1--1"): decoding changes nothing there, and it is read as it stands
+    # (recursing on it again never ended).
+    if b"%" in tok and _url_decoded(tok) != tok:
+        rep, c = scrub_token(_url_decoded(tok), policy)
         if not c:
             return tok, 0
         return rep.replace(b":", b"%3A" if b"%3A" in tok else b"%3a"), c
@@ -540,7 +545,7 @@ def _scrub_arpa4(labels: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
                 break
     rep, c = _scrub_dotted(b".".join(nums[::-1]), policy, glue=False)
     labels = rep.split(b".")[::-1]
-    if glued:
+    if glued and c:
         # Three digits, so that the glued digits and the host label cannot read back as
         # the old host ("\\x22" + "220..." must not become "\\x22" + "0...": "220" again).
         labels[0] = labels[0].zfill(3)
@@ -586,7 +591,7 @@ def scrub_text_py(line: bytes, cache: TokenCache) -> tuple[bytes, int]:
             return tok
         rep, c = cache.lookup(tok)
         count += c
-        return rep
+        return rep if c else tok  # as the C core does: a token with no address stays
 
     out = TOKEN_RE.sub(repl, line)
     return out, count

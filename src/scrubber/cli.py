@@ -9,18 +9,13 @@ what had been read; 141 the reader of stdout went away (SIGPIPE).
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import io
-import os
 import signal
 import sys
 from typing import Any, BinaryIO
 
 import click
 
-from . import _version
-from .core import Settings, Stats, native_available
-from .progress import Progress, wanted as progress_wanted
+from .core import Settings, Stats, keep_heap, native_available
 from .files import (
     ConfigError,
     FileError,
@@ -29,34 +24,29 @@ from .files import (
     printable,
     scrub_file_in_place,
     scrub_file_to,
-    scrub_stream,
 )
-from .timestamps import parse_duration, resolve_timezone
-
-EXIT_OK = 0
-EXIT_FILES_FAILED = 1
-EXIT_USAGE = 2
-EXIT_SIGINT = 128 + 2
-EXIT_SIGPIPE = 128 + 13
-EXIT_SIGTERM = 128 + 15
+from .pipe import (  # noqa: F401 (EXIT_* and Interrupted: part of this module's interface)
+    DEFAULT_IPV4_PREFIX,
+    DEFAULT_IPV6_PREFIX,
+    EXIT_FILES_FAILED,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGPIPE,
+    EXIT_SIGTERM,
+    EXIT_USAGE,
+    Interrupted,
+    catch_signals as _catch_signals,
+    parse_now,
+    run_pipe,
+    silence_stdout as _silence_stdout,
+    slow_path_note as _slow_path_note,
+    stdout_binary as _stdout,
+    version_line as _version_line,
+)
+from .progress import Progress, wanted as progress_wanted
+from .timestamps import duration_parts, resolve_timezone
 
 MIN_KEY_BYTES = 16
-
-
-class Interrupted(Terminated):
-    """Ctrl-C: stops like SIGTERM (flush, clean up) but exits 130."""
-
-
-def _on_signal(signum: int, frame: Any) -> None:
-    raise Interrupted() if signum == signal.SIGINT else Terminated()
-
-
-def _catch_signals() -> dict[int, Any]:
-    """Handle SIGTERM and SIGINT; a SIGINT the parent ignores (``cmd &``) stays ignored."""
-    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_signal)}
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_signal)
-    return previous
 
 
 def _load_policy(policy: str, purpose: str | None) -> Any:
@@ -90,9 +80,9 @@ def _read_key(path: str) -> bytes:
     return key
 
 
-def _parse_now(text: str) -> _dt.datetime:
+def _parse_now(text: str) -> Any:
     try:
-        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_now(text)
     except ValueError as exc:
         raise ConfigError(f"--now {text!r}: not an ISO 8601 date and time (e.g. 2024-06-30T12:00:00Z)") from exc
 
@@ -117,13 +107,13 @@ def build_settings(
             max_age = str(ps.max_age)
     elif purpose:
         raise ConfigError("--purpose needs --policy FILE")
-    v4 = 24 if ipv4_prefix is None else ipv4_prefix
-    v6 = 48 if ipv6_prefix is None else ipv6_prefix
+    v4 = DEFAULT_IPV4_PREFIX if ipv4_prefix is None else ipv4_prefix
+    v6 = DEFAULT_IPV6_PREFIX if ipv6_prefix is None else ipv6_prefix
     if not 0 <= v4 <= 32 or not 0 <= v6 <= 128:
         raise ConfigError(f"prefix lengths out of range: IPv4 /{v4}, IPv6 /{v6}")
     if max_age is not None:
         try:
-            parse_duration(max_age)
+            duration_parts(max_age)
         except ValueError as exc:
             raise ConfigError(f"--max-age: {exc}") from exc
     try:
@@ -150,20 +140,6 @@ def _default_jobs(paths: tuple[str, ...]) -> int:
     return default_jobs(paths)
 
 
-def _slow_path_note() -> str:
-    """Why the pure-Python path runs, or "" when the C core is in use."""
-    if native_available():
-        return ""
-    if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
-        return "pure-Python path: SCRUBBER_PURE is set"
-    return "the C core scrubber._native is not built: pure-Python path, same output, about 20x slower"
-
-
-def _version_line() -> str:
-    note = _slow_path_note()
-    return f"scrubber, version {_version()}" + (f" ({note})" if note else "")
-
-
 def _report(stats: Stats, fmt: str | None) -> None:
     if not fmt:
         return
@@ -177,31 +153,6 @@ def _report(stats: Stats, fmt: str | None) -> None:
         click.echo("scrubber: " + " ".join(f"{k}={v}" for k, v in d.items()), err=True)
         if not native_available():
             click.echo(f"scrubber: note: {_slow_path_note()}", err=True)
-
-
-def _silence_stdout() -> None:
-    """After EPIPE: make the interpreter's final flush of stdout quiet."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
-
-
-def _stdout() -> BinaryIO:
-    """Large blocks straight to fd 1 (or the binary stream a test harness gives)."""
-    try:
-        return open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False)  # noqa: SIM115
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        return sys.stdout.buffer
-
-
-def _stdin() -> int | BinaryIO:
-    try:
-        return sys.stdin.fileno()
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        return sys.stdin.buffer
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -278,6 +229,12 @@ def main(
     130 SIGINT (Ctrl-C), 141 stdout closed, 143 SIGTERM.
     """
     stats_format = "json" if stats_json else "text" if stats_text else None
+    if not paths and not in_place:  # a pipe; scrubber.pipe runs the simple ones without click
+        run_pipe(
+            lambda: build_settings(ipv4_prefix, ipv6_prefix, max_age, now, timezone, hash_key_file, policy, purpose),
+            line_buffered=line_buffered,
+            report=lambda total: _report(total, stats_format),
+        )
     previous = _catch_signals()
     total = Stats()
     out: BinaryIO | None = None
@@ -289,12 +246,8 @@ def main(
         if in_place and not paths:
             raise ConfigError("--in-place needs at least one FILE, DIR or GLOB")
         out = _stdout()
-        from .parallel import keep_heap
-
         keep_heap()
-        if not paths:
-            scrub_stream(_stdin(), out, settings, line_buffered=line_buffered, stats=total)
-        else:
+        if paths:  # (a pipe ran in run_pipe above)
             if jobs is None:
                 jobs = _default_jobs(paths)
             if jobs > 1:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from typing import NamedTuple
 
 from .addresses import AddressPolicy, TokenCache, scrub_text_py, token_needs_check
+from .lazy_re import lazy
 from .timestamps import Cutoff, line_is_expired_py, make_cutoff, starts_with_timestamp
 
 try:  # pragma: no cover - depends on the build
@@ -36,6 +36,17 @@ MAX_CARRY = 1 << 20  # a line longer than this is processed in pieces
 
 def native_available() -> bool:
     return _native is not None
+
+
+def keep_heap() -> None:
+    """scrubber.parallel.keep_heap, by the C core where it is loaded (no ctypes import
+    at every start of a pipe)."""
+    if _native is not None:
+        _native.keep_heap()
+    else:
+        from .parallel import keep_heap as keep
+
+        keep()
 
 
 class Settings(NamedTuple):
@@ -201,21 +212,23 @@ def scrub_block(
 # An over-long line is cut after its last byte that can neither be in a token nor start
 # one: not '-' ("host-10-105-160-179"), '%' ("%3A", and "%27" whose digits glue to an
 # address) or '\\' (an escape's digits may be the address's own).
-_LAST_SEPARATOR = re.compile(rb"(?s).*[^\w.:%\\-]")
+_LAST_SEPARATOR = lazy(globals(), "_LAST_SEPARATOR", rb"(?s).*[^\w.:%\\-]")
 
 # A line cut by a restart (see Streamer.finish): the address bytes at the cut.
-_CUT_TOKEN = re.compile(rb"(?:[\w.:-]|%3[Aa])*(?:%3?)?\Z")
-_CUT_TAIL = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])*(?:%3?)?\Z")
-_CUT_HEAD = re.compile(
+_CUT_TOKEN = lazy(globals(), "_CUT_TOKEN", rb"(?:[\w.:-]|%3[Aa])*(?:%3?)?\Z")
+_CUT_TAIL = lazy(globals(), "_CUT_TAIL", rb"(?:[0-9A-Fa-f.:-]|%3[Aa])*(?:%3?)?\Z")
+_CUT_HEAD = lazy(
+    globals(),
+    "_CUT_HEAD",
     rb"(?:[.-]|:(?!:)|%3[Aa]|3?[Aa](?=(?:[0-9A-Fa-f.:-]|%3[Aa])*%3[Aa])"
     rb"|[G-Zg-z](?=(?:[0-9A-Fa-f]|%3[Aa])*(?:[.:-]|%[0-9A-Fa-f]{2})))(?:[0-9A-Fa-f.:-]|%3[Aa])*"
 )
 # The first field of a digit-led run that may be an address's rest: an IPv6 group (at
 # most four hex digits) or an IPv4 number (at most three digits before a '.').
-_LEAD_FIELD = re.compile(rb"[0-9]{1,3}(?:[.:-]|%3[Aa])|[0-9A-Fa-f]{1,4}(?:[:-]|%3[Aa])")
-_LEAD_RUN = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])+")
-_LEAD_SEP = re.compile(rb"[.:]|%3[Aa]")
-_HEX_OUTSIDE_PCT = re.compile(rb"%3[Aa]|[0-9A-Fa-f]")
+_LEAD_FIELD = lazy(globals(), "_LEAD_FIELD", rb"[0-9]{1,3}(?:[.:-]|%3[Aa])|[0-9A-Fa-f]{1,4}(?:[:-]|%3[Aa])")
+_LEAD_RUN = lazy(globals(), "_LEAD_RUN", rb"(?:[0-9A-Fa-f.:-]|%3[Aa])+")
+_LEAD_SEP = lazy(globals(), "_LEAD_SEP", rb"[.:]|%3[Aa]")
+_HEX_OUTSIDE_PCT = lazy(globals(), "_HEX_OUTSIDE_PCT", rb"%3[Aa]|[0-9A-Fa-f]")
 
 
 def _blank_digits(run: bytes) -> bytes:
@@ -234,7 +247,7 @@ def blank_cut_head(data: bytes) -> bytes:
     separator ("x10.0.0.1", not "Received"), or with at most four hex digits (three
     decimal before a '.') and holding '.' or ':' ("198." + "51.100.7") but not itself a
     token the scrub below reads as an address ("198.51.100.7 - -" is truncated as one)."""
-    if starts_with_timestamp(data):
+    if (_native.starts_with_timestamp if _native is not None else starts_with_timestamp)(data):
         return data
     m = _CUT_HEAD.match(data)
     if m is None:

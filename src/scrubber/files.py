@@ -13,7 +13,6 @@ import errno
 import fcntl
 import os
 import re
-import select
 import signal
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
@@ -23,6 +22,7 @@ import click
 from .compression import PLAIN, Format, Unsupported, decode_errors, detect
 from .core import BLOCK_SIZE, Settings, Stats, Streamer
 from .paths import TMP_RE, NotOpened, Target, iter_targets, open_regular, target_for
+from .stream import Terminated, scrub_stream
 
 __all__ = [
     "ScrubberError",
@@ -70,10 +70,6 @@ class FileError(ScrubberError):
     """One input could not be processed; the others were (exit 1)."""
 
     exit_code = 1
-
-
-class Terminated(BaseException):
-    """Raised from the SIGTERM handler so that ``finally`` blocks run."""
 
 
 def _temp_leaf(name: str, pid: int, name_max: int = 255) -> str:
@@ -146,88 +142,6 @@ def _pump(chunks: Iterable[bytes], streamer: Streamer, write, flush=None) -> Non
     out = streamer.finish()
     if out:
         write(out)
-
-
-def scrub_stream(
-    source: int | BinaryIO,
-    out: BinaryIO,
-    settings: Settings,
-    *,
-    line_buffered: bool = False,
-    pure: bool | None = None,
-    stats: Stats | None = None,
-) -> Stats:
-    """stdin-style scrubbing: read what is there, write scrubbed lines.
-
-    ``source`` is a file descriptor (read with os.read: returns as soon as some
-    input is there) or a binary stream (read1).
-
-    SIGTERM and SIGINT are blocked while a block is being scrubbed and written and only
-    delivered while waiting for input, so a Terminated exception never splits a
-    write; the caller flushes.  The incomplete last line is scrubbed and written
-    on EOF or SIGTERM; on SIGTERM (or SIGINT) the address bytes at its very end are
-    treated as a possibly-cut address (Streamer.finish), as the writer may go on with
-    the line in the next process.
-    """
-    streamer = Streamer(settings, pure=pure, stats=stats if stats is not None else Stats(), cut_start=True)
-    term = {signal.SIGTERM, signal.SIGINT}
-    can_mask = hasattr(signal, "pthread_sigmask")
-    wait = None
-    if isinstance(source, int):
-        fd = source
-
-        def read() -> bytes:
-            return os.read(fd, BLOCK_SIZE)
-
-        if can_mask and hasattr(select, "poll"):
-            # Signals land only while waiting for input, before anything is read: a
-            # handler that ran just after os.read returned would lose that chunk.
-            poller = select.poll()
-            poller.register(fd, select.POLLIN)
-            wait = poller.poll
-
-    else:
-        stream = source
-        read1 = getattr(stream, "read1", stream.read)
-
-        def read() -> bytes:
-            return read1(BLOCK_SIZE)
-
-    cut = False
-    try:
-        while True:
-            if can_mask:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, term)
-            try:
-                if wait is None:
-                    chunk = read()
-                else:
-                    wait()
-            finally:
-                if can_mask:
-                    signal.pthread_sigmask(signal.SIG_BLOCK, term)
-            if wait is not None:
-                chunk = read()
-            if not chunk:
-                break
-            data = streamer.feed(chunk)
-            if data:
-                out.write(data)
-            if line_buffered:
-                out.flush()
-    except Terminated:
-        cut = True  # the writer may go on with the last line in the next process
-        raise
-    finally:
-        try:
-            data = streamer.finish(cut=cut)
-            if data:
-                out.write(data)
-            out.flush()
-        finally:
-            if can_mask:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, term)
-    return streamer.stats
 
 
 def _describe(exc: BaseException) -> str:

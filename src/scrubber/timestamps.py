@@ -33,12 +33,15 @@ import re
 from typing import NamedTuple
 from typing import TYPE_CHECKING
 
+from .lazy_re import lazy
+
 if TYPE_CHECKING:
     from dateutil.relativedelta import relativedelta
 
 __all__ = [
     "Cutoff",
     "parse_duration",
+    "duration_parts",
     "make_cutoff",
     "find_timestamp",
     "days_from_civil",
@@ -55,7 +58,9 @@ _DD = rb"(0[1-9]|[12][0-9]|3[01])"
 _D12 = rb"(3[01]|[12][0-9]|0?[1-9])"
 _MM = rb"(0[1-9]|1[0-2])"
 
-TS_RE = re.compile(
+TS_RE = lazy(
+    globals(),
+    "TS_RE",
     # CLF: groups 1-9
     rb"(?P<clf>" + _DD + rb"/(" + _MON + rb")/([0-9]{4}):" + _HMS + rb" ([+-])([0-9]{2})([0-9]{2}))"
     # Apache error log: groups 11-16
@@ -93,13 +98,11 @@ def days_from_civil(y: int, m: int, d: int) -> int:
     return era * 146097 + doe - 719468
 
 
-def parse_duration(text: str) -> "relativedelta":
-    """``30d``, ``2w``, ``1mo``, ``12h``, ``1y``, ``90 days``; combinations like ``1mo15d``."""
-    from dateutil.relativedelta import relativedelta
-
+def duration_parts(text: str) -> dict[str, int]:
+    """The amounts of a duration by unit (``months``, ``years``, ``weeks``, ``days``,
+    ``hours``, ``minutes``, ``seconds``); ValueError as :func:`parse_duration` raises it."""
     pos = 0
-    total = relativedelta()
-    found = False
+    parts: dict[str, int] = {}
     text = text.strip()
     while pos < len(text):
         m = _DURATION_RE.match(text, pos)
@@ -110,24 +113,43 @@ def parse_duration(text: str) -> "relativedelta":
         n = int(m.group(1))
         unit = m.group(2).lower()
         if unit in ("mo", "month", "months"):
-            total += relativedelta(months=n)
+            key = "months"
         elif unit.startswith("y"):
-            total += relativedelta(years=n)
+            key = "years"
         elif unit.startswith("w"):
-            total += relativedelta(weeks=n)
+            key = "weeks"
         elif unit.startswith("d"):
-            total += relativedelta(days=n)
+            key = "days"
         elif unit.startswith("h"):
-            total += relativedelta(hours=n)
+            key = "hours"
         elif unit.startswith("s"):
-            total += relativedelta(seconds=n)
+            key = "seconds"
         else:
-            total += relativedelta(minutes=n)
-        found = True
+            key = "minutes"
+        parts[key] = parts.get(key, 0) + n
         pos = m.end()
-    if not found:
+    if not parts:
         raise ValueError(f"invalid duration {text!r} (examples: 30d, 2w, 1mo, 12h, 1y)")
-    return total
+    return parts
+
+
+def parse_duration(text: str) -> "relativedelta":
+    """``30d``, ``2w``, ``1mo``, ``12h``, ``1y``, ``90 days``; combinations like ``1mo15d``."""
+    from dateutil.relativedelta import relativedelta
+
+    return relativedelta(**duration_parts(text))
+
+
+def _before(moment: _dt.datetime, parts: dict[str, int]) -> _dt.datetime:
+    """``moment`` minus the duration, as relativedelta subtracts it.  Without months or
+    years that is plain timedelta arithmetic (relativedelta adds its days, hours, minutes
+    and seconds as one timedelta), so dateutil is imported only for calendar units: it
+    was a tenth of a pipe's start-up."""
+    if "months" in parts or "years" in parts:
+        from dateutil.relativedelta import relativedelta
+
+        return moment - relativedelta(**parts)
+    return moment - _dt.timedelta(**parts)
 
 
 class Cutoff(NamedTuple):
@@ -166,7 +188,7 @@ def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | N
     elif now.tzinfo is None:
         now = now.replace(tzinfo=tz)
     now = now.replace(microsecond=0)
-    age = parse_duration(max_age)
+    age = duration_parts(max_age)
     try:
         local_now = now.astimezone(tz)
         now.astimezone(_dt.timezone.utc)
@@ -176,7 +198,7 @@ def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | N
     try:
         # Calendar arithmetic (months, years) in local time, like a person would; a
         # compound duration is one relativedelta, so one month-end clamp.
-        cut_local = local_now - age
+        cut_local = _before(local_now, age)
         cut_utc = int(cut_local.astimezone(_dt.timezone.utc).timestamp())
         cut_local = _dt.datetime.fromtimestamp(cut_utc, _dt.timezone.utc).astimezone(tz)
     except (OverflowError, ValueError) as exc:
@@ -193,9 +215,9 @@ def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | N
 
 
 # Where a format keeps its own time field (see find_timestamp).
-_LEAD_RE = re.compile(rb"(?:<[0-9]{1,3}>(?:1 )?)?\[?")
-_JSON_TIME_KEY_RE = re.compile(rb'"(ts|time|time_local|time_iso8601|timestamp|@timestamp)":')
-_CLF_FIELD_RE = re.compile(rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
+_LEAD_RE = lazy(globals(), "_LEAD_RE", rb"(?:<[0-9]{1,3}>(?:1 )?)?\[?")
+_JSON_TIME_KEY_RE = lazy(globals(), "_JSON_TIME_KEY_RE", rb'"(ts|time|time_local|time_iso8601|timestamp|@timestamp)":')
+_CLF_FIELD_RE = lazy(globals(), "_CLF_FIELD_RE", rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
 
 
 def starts_with_timestamp(line: bytes) -> bool:
