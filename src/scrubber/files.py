@@ -15,7 +15,7 @@ import os
 import re
 import select
 import signal
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 import click
@@ -128,12 +128,24 @@ def clean_stale_temp_files(directory: str | int) -> list[str]:
 
 
 # ----------------------------------------------------------------- streams
-def _read_chunks(f: BinaryIO, size: int = BLOCK_SIZE) -> Iterator[bytes]:
-    while True:
-        chunk = f.read(size)
-        if not chunk:
-            return
-        yield chunk
+class Chunks:
+    """A file's bytes: iterated in blocks, or ``readinto`` a buffer (``--jobs`` reads
+    straight into the memory its workers share).  ``check`` runs after every read."""
+
+    def __init__(self, f: BinaryIO, check: Callable[[], None] | None = None, size: int = BLOCK_SIZE) -> None:
+        self._f, self._check, self._size = f, check, size
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self._f.read(self._size):
+            if self._check is not None:
+                self._check()
+            yield chunk
+
+    def readinto(self, buf: memoryview) -> int:
+        n = self._f.readinto(buf) or 0
+        if n and self._check is not None:
+            self._check()
+        return n
 
 
 def _pump(chunks: Iterable[bytes], streamer: Streamer, write, flush=None) -> None:  # type: ignore[no-untyped-def]
@@ -288,7 +300,7 @@ def scrub_file_to(
         streamer = Streamer(settings, pure=pure)
         try:
             with open(fd, "rb", buffering=0) as raw, fmt.reader(raw) as f:  # type: ignore[arg-type]
-                (pump or _pump)(_read_chunks(f), streamer, out.write)
+                (pump or _pump)(Chunks(f), streamer, out.write)
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise
@@ -316,6 +328,7 @@ class _Lease:
 
     def __init__(self, fd: int, display: str) -> None:
         self.fd = fd
+        self.display = display
         self.held = False
         try:
             signal.signal(signal.SIGIO, signal.SIG_IGN)  # a lease break sends SIGIO
@@ -335,11 +348,9 @@ class _Lease:
     def broken(self) -> bool:
         return self.held and fcntl.fcntl(self.fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK
 
-    def watch(self, chunks: Iterator[bytes], display: str) -> Iterator[bytes]:
-        for chunk in chunks:
-            if self.broken():
-                raise FileError(f"{display}: opened for writing during the run: left unchanged, nothing lost")
-            yield chunk
+    def check(self) -> None:
+        if self.broken():
+            raise FileError(f"{self.display}: opened for writing during the run: left unchanged, nothing lost")
 
 
 def _fsync_dir(dir_fd: int) -> None:
@@ -428,7 +439,7 @@ def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_l
             with open(tfd, "wb", buffering=BLOCK_SIZE) as raw:
                 with fmt.writer(raw, name, st.st_mtime) as w, open(fd, "rb", buffering=0, closefd=False) as src:  # type: ignore[attr-defined]
                     with fmt.reader(src) as f:  # type: ignore[arg-type]
-                        (pump or _pump)(lease.watch(_read_chunks(f), display), streamer, w.write)
+                        (pump or _pump)(Chunks(f, lease.check), streamer, w.write)
                 raw.flush()
                 if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
                     os.fchown(raw.fileno(), st.st_uid, st.st_gid)
