@@ -330,9 +330,9 @@ class Workers:
         never starts a worker.
         """
         settings, pure, stats = streamer.settings, self.pure, streamer.stats
-        size = max(self.range_size, 1)
         if self._shm is None:
             self._map()
+        size = min(max(self.range_size, 1), self._in - 2 * BLOCK_SIZE)  # as mapped (range_size changed later)
         pending: deque[tuple[int, int]] = deque()
         free = list(range(SLOTS_PER_JOB * self.jobs - 1, -1, -1))
         keep = True
