@@ -16,6 +16,7 @@ range's last decision selects.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import re
@@ -294,6 +295,9 @@ class Workers:
         import multiprocessing  # here: a pipe run does not pay for it
 
         ctx = multiprocessing.get_context("fork")
+        # What the workers inherit stays out of their collections: a collection visiting the
+        # parent's objects wrote to every page it shares with them (copied, faulted in both).
+        gc.freeze()
         for _ in range(self.jobs):
             parent, child = ctx.Pipe()
             ends = [*self._conns, parent]
