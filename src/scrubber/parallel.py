@@ -298,15 +298,18 @@ class Workers:
         # What the workers inherit stays out of their collections: a collection visiting the
         # parent's objects wrote to every page it shares with them (copied, faulted in both).
         gc.freeze()
-        for _ in range(self.jobs):
-            parent, child = ctx.Pipe()
-            ends = [*self._conns, parent]
-            proc = ctx.Process(target=_serve, args=(child, self._shm, self._slot, self._in, ends), daemon=True)
-            self._conns.append(parent)
-            self._told.append(None)
-            proc.start()
-            child.close()
-            self._procs.append(proc)
+        try:
+            for _ in range(self.jobs):
+                parent, child = ctx.Pipe()
+                ends = [*self._conns, parent]
+                proc = ctx.Process(target=_serve, args=(child, self._shm, self._slot, self._in, ends), daemon=True)
+                self._conns.append(parent)
+                self._told.append(None)
+                proc.start()
+                child.close()
+                self._procs.append(proc)
+        finally:
+            gc.unfreeze()  # here only: the parent collects as before (a library caller's cycles too)
 
     def pump(self, chunks: Iterable[bytes], streamer: Streamer, write: Callable[[bytes], Any]) -> None:
         """Like ``files._pump``: feed every chunk, write the scrubbed bytes, in order.
