@@ -7,9 +7,10 @@ The data and policy are check_vs_jq.py's (20 purposes, about one record in ten w
 something due). The Parquet file holds the same rows with typed columns (timestamps with
 zone, dates), written by DuckDB before the timing starts. Each run is a whole process
 writing `--format jsonl` to a file; R rounds (default 1) of the four in turn. Prints
-seconds, records/s, each ratio against jq (jq time / its time) and against the Python
-path, peak memory (the process's ru_maxrss from wait4, and the peak summed RSS of its
-tree sampled every 10 ms), and checks that all three checks found the same findings.
+check_vs_jq.py's table of medians (tool, median s, records/s, ratio against jq: jq time /
+its time, peak RSS: summed over its processes sampled every 10 ms, and the largest
+process's ru_maxrss from wait4), then each DuckDB run's ratio against the Python path, and
+checks that all three checks found the same findings.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_data import JQ_FILTER, NOW, write_policy, write_records  # noqa: E402
-from check_vs_jq import run  # noqa: E402
+from check_vs_jq import run, table  # noqa: E402
 
 TYPED = {"collected_at": "TIMESTAMPTZ", "last_activity": "DATE", "contract_end": "DATE",
          "consent_given": "TIMESTAMPTZ", "consent_withdrawn": "DATE", "deleted_at": "TIMESTAMPTZ",
@@ -101,15 +102,11 @@ def main() -> int:
         same = {findings(outputs[k]) == findings(outputs["python jsonl"]) for k in runs if k.startswith("duckdb")}
         count = sum(1 for _ in outputs["python jsonl"].open("rb"))
         median = {k: statistics.median(v) for k, v in times.items()}
-        for name, seconds in median.items():
-            tree, largest = memory[name]
-            line = (f"{name:16} {seconds:6.2f} s {n / seconds:>11,.0f} rec/s  peak RSS {tree / 1024:6.1f} MiB "
-                    f"(summed over its processes; ru_maxrss {largest / 1024:6.1f} MiB)")
-            if have_jq and not name.startswith("jq"):
-                line += f"  {median['jq (one filter)'] / seconds:5.2f}x jq"
-            if not name.startswith(("jq", "python")):
-                line += f"  {median['python jsonl'] / seconds:5.2f}x the Python path"
-            print(line)
+        jq = median.get("jq (one filter)")
+        table(n, [(name, seconds, jq / seconds if jq else None, *memory[name]) for name, seconds in median.items()])
+        print("against the Python path (its time / the tool's): " + ", ".join(
+            f"{name} {median['python jsonl'] / seconds:.2f}x" for name, seconds in median.items()
+            if name.startswith("duckdb")))
         print(f"{count:,} findings; DuckDB's findings {'are' if same == {True} else 'ARE NOT'} the Python path's"
               + ("" if have_jq else "; jq not installed: no jq ratio") + " (aim: DuckDB over Parquet >= 10x jq)")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

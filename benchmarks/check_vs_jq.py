@@ -4,7 +4,8 @@ against jq doing a single retention filter, over the same JSON Lines file.
     python benchmarks/check_vs_jq.py [N] [--repeat R] [--jobs J]   # N records, default 1,000,000
 
 Both run as whole processes writing their output to a file, alternately, R times (default
-3). Prints, per run and as medians: seconds, records/s, the ratio (jq time / check time)
+3). Prints, per run and as a table of medians (tool, median s, records/s, ratio, peak RSS;
+check_duckdb.py prints the same table): seconds, records/s, the ratio (jq time / check time)
 and peak memory: the peak of the summed RSS of the process and its children (workers of
 `check --jobs`), sampled every 10 ms from /proc, and the largest single process's
 peak RSS (ru_maxrss). The machine may be shared: compare the two in the same run only.
@@ -26,17 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_data import JQ_FILTER, NOW, write_policy, write_records  # noqa: E402
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+from peak_rss import status_kib  # noqa: E402
 
 
 def _tree(pid: int) -> list[int]:
@@ -71,7 +62,7 @@ class TreeSampler(threading.Thread):
         ours = _cmdline("self")
         while not self.done.is_set():
             if _cmdline(self.pid) != ours:  # not the fork of this script before its exec
-                self.peak = max(self.peak, sum(_rss_kib(p) for p in _tree(self.pid)))
+                self.peak = max(self.peak, sum(status_kib(p, b"VmRSS:") for p in _tree(self.pid)))
             self.done.wait(0.01)
 
 
@@ -89,6 +80,19 @@ def run(argv: list[str], out: Path) -> tuple[float, int, int, int]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     return elapsed, proc.returncode, sampler.peak or usage.ru_maxrss, usage.ru_maxrss
 
+
+
+def table(n: int, rows: list[tuple[str, float, float | None, int, int]]) -> None:
+    """The medians, a row a tool: (name, median seconds, ratio or None, peak summed RSS and
+    largest process's ru_maxrss in KiB). Printed by check_duckdb.py too, the same shape."""
+    print(f"\n| {'tool':20} | {'median s':>8} | {'records/s':>11} | {'ratio':>6} | {'peak RSS':>30} |")
+    print(f"|{'-' * 22}|{'-' * 10}|{'-' * 13}|{'-' * 8}|{'-' * 32}|")
+    for name, seconds, ratio, tree, largest in rows:
+        rss = f"{tree / 1024:.1f} MiB (ru_maxrss {largest / 1024:.1f})"
+        shown = f"{ratio:.2f}x" if ratio is not None else "-"
+        print(f"| {name:20} | {seconds:8.2f} | {n / seconds:11,.0f} | {shown:>6} | {rss:>30} |")
+    print("ratio: jq's time / the tool's. peak RSS: summed over the tool's processes, sampled every 10 ms;\n"
+          "ru_maxrss: its largest process's, from wait4 (which also counts this script's fork before the exec)")
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -112,30 +116,35 @@ def main() -> int:
         check_argv = [policyengine, "check", str(policy), "-b", str(binding), "-r", str(records),
                       "--now", NOW, "--format", "jsonl", "--jobs", args.jobs]
         checks, jqs, ratios = [], [], []
+        memory = {"check": (0, 0), "jq": (0, 0)}
         for i in range(args.repeat):
             check_s, code, check_tree, check_max = run(check_argv, folder / "check.out")
             if code not in (0, 1):
                 print(f"policyengine check failed with exit {code}", file=sys.stderr)
                 return 2
             checks.append(check_s)
+            memory["check"] = (max(check_tree, memory["check"][0]), max(check_max, memory["check"][1]))
             findings = sum(1 for _ in (folder / "check.out").open("rb"))
             line = (f"run {i + 1}: check {check_s:6.2f} s {n / check_s:>10,.0f} rec/s  "
                     f"RSS {check_tree / 1024:6.1f} MiB (largest process {check_max / 1024:5.1f})")
             if have_jq:
-                jq_s, _, jq_tree, _ = run(["jq", "-c", JQ_FILTER, str(records)], folder / "jq.out")
+                jq_s, _, jq_tree, jq_max = run(["jq", "-c", JQ_FILTER, str(records)], folder / "jq.out")
                 jqs.append(jq_s)
                 ratios.append(jq_s / check_s)
+                memory["jq"] = (max(jq_tree, memory["jq"][0]), max(jq_max, memory["jq"][1]))
                 line += (f" | jq {jq_s:6.2f} s {n / jq_s:>10,.0f} rec/s  RSS {jq_tree / 1024:5.1f} MiB"
                          f" | ratio {jq_s / check_s:.2f}x")
             print(line + f"  ({findings:,} findings)", flush=True)
-        check_s = statistics.median(checks)
-        print(f"median: check {check_s:.2f} s, {n / check_s:,.0f} records/s", end="")
+        rows = [("policyengine check", statistics.median(checks), statistics.median(ratios) if have_jq else None,
+                 *memory["check"])]
         if have_jq:
-            jq_s = statistics.median(jqs)
-            print(f"; jq {jq_s:.2f} s, {n / jq_s:,.0f} records/s; ratio {statistics.median(ratios):.2f}x "
-                  f"(range {min(ratios):.2f}-{max(ratios):.2f}; goal > 1, aim 3)")
+            rows.append(("jq (one filter)", statistics.median(jqs), 1.0, *memory["jq"]))
+        table(n, rows)
+        if have_jq:
+            print(f"check's ratio is the median of the runs' (range {min(ratios):.2f}-{max(ratios):.2f}; "
+                  f"goal > 1, aim 3)")
         else:
-            print("; jq not installed: no ratio")
+            print("jq not installed: no ratio")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -36,7 +36,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from loggen import write_log  # noqa: E402
-from scrubber_vs_anonip import _vm_hwm_kib, best, ensure_anonip, scrubber_cmd, wait_peak  # noqa: E402
+from peak_rss import pipe_peak  # noqa: E402
+from scrubber_vs_anonip import best, ensure_anonip, scrubber_cmd  # noqa: E402
 
 NOW = "2024-07-01T00:00:00Z"
 EXPIRY = ["--max-age", "30d", "--now", NOW, "--timezone", "UTC"]
@@ -90,19 +91,8 @@ def startup(cmd: list[str], rounds: int) -> tuple[float, float]:
 
 def pipe_rss(mb: int, sample: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MiB) of scrubber reading ``mb`` MB from a pipe."""
-    data = sample.read_bytes()
-    target, total, hwm = mb * 1024 * 1024, 0, 0
-    t0 = time.perf_counter()
-    with open(os.devnull, "wb") as null:
-        p = subprocess.Popen(scrubber_cmd() + EXPIRY, stdin=subprocess.PIPE, stdout=null)
-        assert p.stdin is not None
-        while total < target:
-            p.stdin.write(data)
-            total += len(data)
-            hwm = max(hwm, _vm_hwm_kib(p.pid))
-        p.stdin.close()
-        _, rss = wait_peak(p)
-    return time.perf_counter() - t0, max(rss, hwm) / 1024
+    secs, _, _, rss = pipe_peak(scrubber_cmd() + EXPIRY, sample.read_bytes(), mb)
+    return secs, rss / 1024
 
 
 def interleaved(cmds: dict[str, list[str]], rounds: int, out: Path) -> dict[str, tuple[float, float]]:

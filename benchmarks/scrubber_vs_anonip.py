@@ -35,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from loggen import write_log  # noqa: E402
+from peak_rss import pipe_peak, wait_peak  # noqa: E402
 
 ANONIP_VENV = HERE / ".venv-anonip"
 SED_EXPR = r"s/([0-9]+\.[0-9]+\.[0-9]+)\.[0-9]+/\1.0/"
@@ -53,35 +54,6 @@ def ensure_anonip() -> Path:
 def scrubber_cmd() -> list[str]:
     exe = Path(sys.executable).parent / "scrubber"
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "scrubber"]
-
-
-def _vm_hwm_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def wait_peak(p: subprocess.Popen) -> tuple[int, int]:  # type: ignore[type-arg]
-    """Exit status and peak RSS (KiB) of the program itself.
-
-    ru_maxrss from wait4 also counts the parent's memory at the time of the
-    fork/exec, so on Linux poll /proc/PID/status VmHWM (the high-water mark of
-    the program's own address space) until it exits.
-    """
-    peak = 0
-    while True:
-        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            break
-        peak = max(peak, _vm_hwm_kib(p.pid))
-        time.sleep(0.002)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return status, (peak or usage.ru_maxrss)
 
 
 def build_ref(ref: str, into: Path) -> Path:
@@ -131,25 +103,12 @@ def with_path(src_dir: Path) -> dict[str, str]:
 
 def large(mb: int, sample: Path) -> None:
     data = sample.read_bytes()
-    total = 0
-    target = mb * 1024 * 1024
     cmd = scrubber_cmd() + ["--max-age", "30d", "--now", NOW, "--timezone", "UTC"]
-    hwm = 0
-    t0 = time.perf_counter()
-    with open(os.devnull, "wb") as null:
-        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=null)
-        assert p.stdin is not None
-        while total < target:
-            p.stdin.write(data)
-            total += len(data)
-            hwm = max(hwm, _vm_hwm_kib(p.pid))
-        p.stdin.close()
-        status, rss = wait_peak(p)
-    elapsed = time.perf_counter() - t0
+    elapsed, total, status, rss = pipe_peak(cmd, data, mb)
     lines = data.count(b"\n") * (total // len(data))
     print(
         f"large input: {total / 1e9:.2f} GB, {lines:,} lines in {elapsed:.1f} s "
-        f"({lines / elapsed:,.0f} lines/s), scrubber peak RSS {max(rss, hwm) / 1024:.1f} MiB, "
+        f"({lines / elapsed:,.0f} lines/s), scrubber peak RSS {rss / 1024:.1f} MiB, "
         f"exit {os.waitstatus_to_exitcode(status)}"
     )
 

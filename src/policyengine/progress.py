@@ -12,24 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-import time
 
-INTERVAL = 0.5
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return ""  # pragma: no cover
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"
+from privacy_promises.progress_line import ProgressLine, clock, count, done_rate_left, is_terminal
 
 
 class CountingSink:
@@ -69,28 +53,19 @@ def _files(sources) -> list[tuple[int, int]]:
     return out
 
 
-class Progress:
+class Progress(ProgressLine):
     def __init__(self, sources, sink: CountingSink, stream=None):
-        self.stream = stream or sys.stderr
+        super().__init__(stream, "POLICYENGINE_PROGRESS_DELAY")
         self.sink = sink
         self.files = _files(sources)
         self.total = sum(size for _, size in self.files)
-        self.delay = float(os.environ.get("POLICYENGINE_PROGRESS_DELAY", "1"))
-        self.start = time.monotonic()
-        self.shown = False
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="progress", daemon=True)
 
     @classmethod
     def for_run(cls, sources, sink):
         """(sink to run into, progress or None): progress only when stderr is a terminal."""
-        counting = CountingSink(sink)
-        try:
-            tty = sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            tty = False
-        if not tty:
+        if not is_terminal(sys.stderr):
             return sink, None
+        counting = CountingSink(sink)
         progress = cls(sources, counting)
         progress.thread.start()
         return counting, progress
@@ -105,32 +80,9 @@ class Progress:
         return done
 
     def line(self) -> str:
-        elapsed = time.monotonic() - self.start
-        found = f"{self.sink.findings} finding{'s' if self.sink.findings != 1 else ''}"
+        elapsed = self.elapsed()
+        found = count(self.sink.findings, "finding")
         done = self._read() if self.total else 0
         if not done:
-            return f"check: {found}, {_clock(elapsed)} elapsed"
-        rate = done / elapsed if elapsed > 0 else 0
-        left = (self.total - done) / rate if rate else 0
-        return (f"check: {100 * done / self.total:.0f}% ({_size(done)} of {_size(self.total)}), "
-                f"{_size(rate)}/s, {_clock(left)} left, {found}")
-
-    def _draw(self) -> None:
-        self.stream.write("\r\x1b[K" + self.line())
-        self.stream.flush()
-        self.shown = True
-
-    def _run(self) -> None:
-        if self.stop.wait(self.delay):
-            return
-        while True:
-            self._draw()
-            if self.stop.wait(INTERVAL):
-                return
-
-    def finish(self) -> None:
-        self.stop.set()
-        self.thread.join()
-        if self.shown:
-            self.stream.write("\r\x1b[K")  # the report follows on stdout; leave no line behind
-            self.stream.flush()
+            return f"check: {found}, {clock(elapsed)} elapsed"
+        return f"check: {done_rate_left(done, self.total, elapsed)}, {found}"

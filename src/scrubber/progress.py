@@ -13,30 +13,14 @@ single large file moves too; a compressed file counts its compressed bytes.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import sys
-import threading
-import time
 from typing import Iterable
 
+from privacy_promises.progress_line import ProgressLine, clock, count, done_rate_left, is_terminal
+
 from .paths import Target, iter_targets
-
-INTERVAL = 0.5
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return ""  # pragma: no cover
-
-
-def _clock(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def _identity(target: Target) -> tuple[int, int, int] | None:
@@ -48,31 +32,18 @@ def _identity(target: Target) -> tuple[int, int, int] | None:
     return (st.st_dev, st.st_ino, st.st_size) if stat.S_ISREG(st.st_mode) else None
 
 
-def _terminal(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def wanted(in_place: bool) -> bool:
     """A progress line only on a terminal, and not into the scrubbed text on that terminal."""
-    return _terminal(sys.stderr) and (in_place or not _terminal(sys.stdout))
+    return is_terminal(sys.stderr) and (in_place or not is_terminal(sys.stdout))
 
 
-class Progress:
+class Progress(ProgressLine):
     def __init__(self, sizes: dict[tuple[int, int], int], stream=None):
-        self.stream = stream or sys.stderr
+        super().__init__(stream, "SCRUBBER_PROGRESS_DELAY")
         self.sizes = sizes
         self.files, self.total = len(sizes), sum(sizes.values())
         self.done_files = self.done_bytes = 0
         self.current: tuple[int, int] | None = None
-        self.delay = float(os.environ.get("SCRUBBER_PROGRESS_DELAY", "1"))
-        self.start = time.monotonic()
-        self.shown = False
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="progress", daemon=True)
 
     @classmethod
     def for_paths(cls, paths: Iterable[str], include: list[str]) -> "Progress":
@@ -129,42 +100,9 @@ class Progress:
         return 0
 
     def line(self) -> str:
-        elapsed = time.monotonic() - self.start
+        elapsed = self.elapsed()
         done = self.done_bytes + self._reading()
-        files = f"{self.done_files} of {self.files} file{'s' if self.files != 1 else ''}"
+        files = f"{self.done_files} of {count(self.files, 'file')}"
         if not done or not self.total:
-            return f"scrubber: {files}, {_clock(elapsed)} elapsed"
-        rate = done / elapsed if elapsed > 0 else 0
-        left = (self.total - done) / rate if rate else 0
-        return (f"scrubber: {files}, {100 * done / self.total:.0f}% ({_size(done)} of {_size(self.total)}), "
-                f"{_size(rate)}/s, {_clock(left)} left")
-
-    def _draw(self) -> None:
-        with self.lock:
-            self.stream.write("\r\x1b[K" + self.line())
-            self.stream.flush()
-            self.shown = True
-
-    @contextlib.contextmanager
-    def message(self):
-        """Around a message on stderr: the line goes, and comes back at the next redraw."""
-        with self.lock:
-            if self.shown:
-                self.stream.write("\r\x1b[K")
-                self.stream.flush()
-            yield
-
-    def _run(self) -> None:
-        if self.stop.wait(self.delay):
-            return
-        while True:
-            self._draw()
-            if self.stop.wait(INTERVAL):
-                return
-
-    def finish(self) -> None:
-        self.stop.set()
-        if self.thread.is_alive():
-            self.thread.join()
-        with self.message():
-            pass
+            return f"scrubber: {files}, {clock(elapsed)} elapsed"
+        return f"scrubber: {files}, {done_rate_left(done, self.total, elapsed)}"
