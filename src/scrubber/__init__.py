@@ -14,7 +14,10 @@ File helpers: ``scrub_file_in_place``, ``scrub_file_to``, ``scrub_stream``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from .core import Settings
 
 VERSION = "0.1.0"  # [project] version in pyproject.toml (tests/test_scrubber_startup.py checks)
 
@@ -24,26 +27,38 @@ def _version() -> str:
     return VERSION
 
 
-def __getattr__(name: str) -> str:
+# The public API, imported on first use: `scrubber --version` (and the CLI's start-up
+# generally) should not load the core and the file layer before it needs them.
+_EXPORTS = {
+    "AddressPolicy": "addresses", "scrub_token": "addresses",
+    "Settings": "core", "State": "core", "Stats": "core", "Streamer": "core",
+    "native_available": "core", "scrub_block": "core",
+    "ConfigError": "errors", "FileError": "errors", "ScrubberError": "errors",
+    "scrub_file_in_place": "files", "scrub_file_to": "files", "scrub_stream": "files",
+    "make_cutoff": "timestamps", "parse_duration": "timestamps",
+}
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
     if name == "__version__":
         return _version()
-    raise AttributeError(name)
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'scrubber' has no attribute {name!r}")
+    import importlib
 
-from .addresses import AddressPolicy, scrub_token  # noqa: E402
-from .core import Settings, State, Stats, Streamer, native_available, scrub_block  # noqa: E402
-from .files import (  # noqa: E402
-    ConfigError,
-    FileError,
-    ScrubberError,
-    scrub_file_in_place,
-    scrub_file_to,
-    scrub_stream,
-)
-from .timestamps import make_cutoff, parse_duration  # noqa: E402
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 def scrub_lines(data: bytes, settings: Settings | None = None) -> bytes:
     """Convenience: scrub a complete input given as one bytes object."""
+    from .core import Settings, Streamer
+
     streamer = Streamer(settings or Settings())
     return streamer.feed(data) + streamer.finish()
 

@@ -14,24 +14,18 @@ import io
 import os
 import signal
 import sys
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
 from . import _version
-from .core import Settings, Stats, native_available
-from .progress import Progress, wanted as progress_wanted
-from .files import (
-    ConfigError,
-    FileError,
-    Terminated,
-    iter_targets,
-    printable,
-    scrub_file_in_place,
-    scrub_file_to,
-    scrub_stream,
-)
-from .timestamps import parse_duration, resolve_timezone
+from .errors import ConfigError, FileError, Terminated, printable
+
+if TYPE_CHECKING:
+    from .core import Settings, Stats
+
+# The core, the file layer and the rest are imported where a run needs them: `scrubber
+# --version` (and a usage error) loads click and this module only.
 
 EXIT_OK = 0
 EXIT_FILES_FAILED = 1
@@ -107,6 +101,9 @@ def build_settings(
     policy: str | None,
     purpose: str | None,
 ) -> Settings:
+    from .core import Settings
+    from .timestamps import parse_duration, resolve_timezone
+
     if policy:
         ps = _load_policy(policy, purpose)
         if ipv4_prefix is None:
@@ -150,9 +147,21 @@ def _default_jobs(paths: tuple[str, ...]) -> int:
     return default_jobs(paths)
 
 
-def _slow_path_note() -> str:
+def _native_available() -> bool:
+    """``core.native_available()`` without importing the core (``--version``): the same test,
+    SCRUBBER_PURE unset and the C module importable."""
+    if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
+        return False
+    try:
+        from . import _native  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _slow_path_note(native: bool) -> str:
     """Why the pure-Python path runs, or "" when the C core is in use."""
-    if native_available():
+    if native:
         return ""
     if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
         return "pure-Python path: SCRUBBER_PURE is set"
@@ -160,13 +169,15 @@ def _slow_path_note() -> str:
 
 
 def _version_line() -> str:
-    note = _slow_path_note()
+    note = _slow_path_note(_native_available())
     return f"scrubber, version {_version()}" + (f" ({note})" if note else "")
 
 
 def _report(stats: Stats, fmt: str | None) -> None:
     if not fmt:
         return
+    from .core import native_available
+
     if fmt == "json":
         import json
 
@@ -176,7 +187,7 @@ def _report(stats: Stats, fmt: str | None) -> None:
         d = stats.as_dict()
         click.echo("scrubber: " + " ".join(f"{k}={v}" for k, v in d.items()), err=True)
         if not native_available():
-            click.echo(f"scrubber: note: {_slow_path_note()}", err=True)
+            click.echo(f"scrubber: note: {_slow_path_note(False)}", err=True)
 
 
 def _silence_stdout() -> None:
@@ -277,6 +288,10 @@ def main(
     Exit status: 0 ok, 1 some files failed, 2 usage/configuration error,
     130 SIGINT (Ctrl-C), 141 stdout closed, 143 SIGTERM.
     """
+    from .core import Stats
+    from .files import iter_targets, scrub_file_in_place, scrub_file_to, scrub_stream
+    from .progress import Progress, wanted as progress_wanted
+
     stats_format = "json" if stats_json else "text" if stats_text else None
     previous = _catch_signals()
     total = Stats()

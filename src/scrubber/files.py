@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import re
 import select
 import signal
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +21,7 @@ import click
 
 from .compression import PLAIN, Format, Unsupported, decode_errors, detect
 from .core import BLOCK_SIZE, Settings, Stats, Streamer
+from .errors import ConfigError, FileError, ScrubberError, Terminated, printable  # noqa: F401 - re-exported
 from .paths import TMP_RE, NotOpened, Target, iter_targets, open_regular, target_for
 
 __all__ = [
@@ -39,41 +39,6 @@ __all__ = [
 ]
 
 TMP_MARK = ".scrubber-tmp-"
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_LF = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str, *, lines: bool = False) -> str:
-    """Control characters (from file names, options) as ``\\xNN``: a terminal acts on none."""
-    return (_CONTROL_BUT_LF if lines else _CONTROL).sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
-class ScrubberError(click.ClickException):
-    """Base class of scrubber's own errors (never shown as a traceback)."""
-
-    exit_code = 1
-    multiline = False  # a policy error: file:line:col, excerpt and hint on lines of their own
-
-    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        click.echo(f"scrubber: error: {printable(self.format_message(), lines=self.multiline)}", err=True)
-
-
-class ConfigError(ScrubberError):
-    """Bad options, key file, policy: nothing was processed (exit 2)."""
-
-    exit_code = 2
-
-
-class FileError(ScrubberError):
-    """One input could not be processed; the others were (exit 1)."""
-
-    exit_code = 1
-
-
-class Terminated(BaseException):
-    """Raised from the SIGTERM handler so that ``finally`` blocks run."""
 
 
 def _temp_leaf(name: str, pid: int, name_max: int = 255) -> str:
