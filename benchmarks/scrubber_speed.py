@@ -73,20 +73,22 @@ def timed(cmd: list[str], repeat: int, stdin: Path | None = None, stdout: Path |
     return min(times)
 
 
-def startup(cmd: list[str], rounds: int) -> tuple[float, float]:
-    """Median wall and CPU seconds of ``cmd``: a short process's wall time swells with the
-    machine's load (waiting to be scheduled) far more than its CPU time does."""
+def startup(cmds: list[list[str]], rounds: int) -> list[tuple[float, float]]:
+    """Median wall and CPU seconds of each command, run in turn within each round (the
+    machine's speed drifts from minute to minute; a short process's wall time swells with
+    the load far more than its CPU time does)."""
     import resource
 
-    walls, cpus = [], []
+    runs: list[list[tuple[float, float]]] = [[] for _ in cmds]
     for _ in range(rounds):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        walls.append(time.perf_counter() - t0)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(walls), statistics.median(cpus)
+        for cmd, got in zip(cmds, runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            got.append((wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
+    return [(statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for r in runs]
 
 
 def pipe_rss(mb: int, sample: Path) -> tuple[float, float]:
@@ -143,9 +145,7 @@ def startup_rows(label: str, bin_dir: Path | None, rounds: int) -> None:
     scrub = [str(bin_dir / "scrubber")] if bin_dir else scrubber_cmd()
     pe = bin_dir / "policyengine" if bin_dir else Path(sys.executable).parent / "policyengine"
     lint_cmd = [str(pe)] if pe.exists() else [python, "-m", "policyengine"]
-    base = startup([python, "-c", "pass"], rounds)
-    ver = startup(scrub + ["--version"], rounds)
-    lint = startup(lint_cmd + ["lint", str(POLICY)], rounds)
+    base, ver, lint = startup([[python, "-c", "pass"], scrub + ["--version"], lint_cmd + ["lint", str(POLICY)]], rounds)
 
     def ms(t: tuple[float, float]) -> str:
         return f"{t[0] * 1000:.0f} ms ({t[1] * 1000:.0f})"
