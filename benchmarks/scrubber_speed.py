@@ -237,7 +237,8 @@ def main() -> None:
             startup_rows("installed", installed, args.startup_rounds)
         startup_rows("checkout", None, args.startup_rounds)
     print(
-        "\nStart-up, installed: a wheel of this checkout in a venv made for this run (pip compiled the byte code),\n"
+        ("\nStart-up, " if installed else "\nStart-up (--no-install: no installed figures; there would be) ")
+        + "installed: a wheel of this checkout in a venv made for this run (pip compiled the byte code),\n"
         "against that venv's own `python -c pass`: what a user of `pip install` gets. checkout: the editable\n"
         f"install being measured{' (PYTHONDONTWRITEBYTECODE is set: every start compiles the sources)' if os.environ.get('PYTHONDONTWRITEBYTECODE') else ''},\n"
         "against its venv's `python -c pass`, which the editable install's import hook slows too.\n"
