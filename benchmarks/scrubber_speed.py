@@ -8,9 +8,14 @@
   (ipv6calc, rewrites the first field only; installed with apt-get when missing and
   root) on the 2M-line log, and vs ``cat`` on it; each reads stdin, writes a file;
 * scrubber vs anonip 1.1.0 (its own venv, benchmarks/.venv-anonip) on 200k lines;
-* --jobs: 4 files in one run, --jobs 2 vs --jobs 1;
+* --jobs: 4 files in one run, --jobs 2 vs --jobs 1, interleaved round by round (medians
+  of --jobs-rounds, with the CPU seconds of all processes and the load average);
 * a 1 GB pipe: peak RSS of the scrubber process;
-* start-up: ``scrubber --version`` and ``policyengine lint FILE`` vs ``python3 -c pass``.
+* start-up: ``scrubber --version`` and ``policyengine lint FILE`` vs ``python3 -c pass``,
+  both for a wheel of this checkout installed (not editable) into a venv made for the run,
+  which is what ``pip install`` gives a user (pip compiles the byte code), and for the
+  checkout itself (where PYTHONDONTWRITEBYTECODE=1, as on the project's machine, makes
+  every start compile the sources again).
 Best of --repeat for timings (median for start-up); the load average is printed
 before and after, since these are wall-clock times on a shared machine.
 """
@@ -37,7 +42,8 @@ from scrubber_vs_anonip import best, byte_compile, ensure_anonip, scrubber_cmd  
 NOW = "2024-07-01T00:00:00Z"
 EXPIRY = ["--max-age", "30d", "--now", NOW, "--timezone", "UTC"]
 IPV6LOGANON = ["--anonymize-method", "zeroize", "--mask-ipv4", "24", "--mask-ipv6", "48", "--mask-autoadjust", "no"]
-POLICY = HERE.parent / "rules" / "binero.policy"
+ROOT = HERE.parent
+POLICY = ROOT / "rules" / "binero.policy"
 
 
 def load() -> str:
@@ -67,23 +73,22 @@ def timed(cmd: list[str], repeat: int, stdin: Path | None = None, stdout: Path |
     return min(times)
 
 
-def cpu_of(cmd: list[str], stdout: Path) -> float:
-    """CPU seconds (user + system) of one run of ``cmd`` and its worker processes."""
+def startup(cmds: list[list[str]], rounds: int) -> list[tuple[float, float]]:
+    """Median wall and CPU seconds of each command, run in turn within each round (the
+    machine's speed drifts from minute to minute; a short process's wall time swells with
+    the load far more than its CPU time does)."""
     import resource
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    timed(cmd, 1, None, stdout)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def startup(cmd: list[str], rounds: int) -> float:
-    times = []
+    runs: list[list[tuple[float, float]]] = [[] for _ in cmds]
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for cmd, got in zip(cmds, runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            got.append((wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
+    return [(statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for r in runs]
 
 
 def pipe_rss(mb: int, sample: Path) -> tuple[float, float]:
@@ -92,8 +97,69 @@ def pipe_rss(mb: int, sample: Path) -> tuple[float, float]:
     return secs, rss / 1024
 
 
+def interleaved(cmds: dict[str, list[str]], rounds: int, out: Path) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds (user + system, the workers included) of each command,
+    run in turn within each round, so that a change in the machine's load falls on all."""
+    import resource
+
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}
+    for _ in range(rounds):
+        for name, cmd in cmds.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            with open(out.with_suffix(f".{name}"), "wb") as fout:
+                t0 = time.perf_counter()
+                p = subprocess.run(cmd, stdout=fout, stderr=subprocess.PIPE, check=False)
+                wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if p.returncode != 0:
+                raise SystemExit(f"{cmd[0]} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-500:]}")
+            runs[name].append((wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
+    return {n: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for n, r in runs.items()}
+
+
+def install_wheel(tmp: Path) -> Path:
+    """A wheel of this checkout, installed (not editable) into a venv made now: what a user's
+    ``pip install`` gives, byte code compiled by pip. Returns the venv's bin directory."""
+    wheels, venv = tmp / "wheels", tmp / "venv"
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+
+    def run(cmd: list[str]) -> None:
+        done = subprocess.run(cmd, capture_output=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr.decode(errors='replace')[-2000:]}")
+
+    run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(ROOT)])
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+    (wheel,) = wheels.glob("*.whl")
+    run([*pip, "--python", str(venv / "bin" / "python"), "install", str(wheel)])  # pip >= 22.3
+    site = next((venv / "lib").glob("python*/site-packages"))
+    if not any((site / "policyengine" / "__pycache__").glob("cli.*.pyc")):
+        raise SystemExit(f"pip did not compile the byte code in {site}")
+    return venv / "bin"
+
+
+def startup_rows(label: str, bin_dir: Path | None, rounds: int) -> None:
+    """``scrubber --version`` and ``policyengine lint`` against ``python -c pass`` of the same
+    interpreter (a venv's own, for the installed copy)."""
+    python = str(bin_dir / "python") if bin_dir else sys.executable
+    scrub = [str(bin_dir / "scrubber")] if bin_dir else scrubber_cmd()
+    pe = bin_dir / "policyengine" if bin_dir else Path(sys.executable).parent / "policyengine"
+    lint_cmd = [str(pe)] if pe.exists() else [python, "-m", "policyengine"]
+    base, ver, lint = startup([[python, "-c", "pass"], scrub + ["--version"], lint_cmd + ["lint", str(POLICY)]], rounds)
+
+    def ms(t: tuple[float, float]) -> str:
+        return f"{t[0] * 1000:.0f} ms ({t[1] * 1000:.0f})"
+
+    def ratio(t: tuple[float, float]) -> str:
+        return f"{t[0] / base[0]:.1f}x ({t[1] / base[1]:.1f}x)"
+
+    row(f"{label}: python -c pass, median wall (CPU)", ms(base), "", "")
+    row(f"{label}: scrubber --version", ms(ver), ratio(ver), "<= 4x")
+    row(f"{label}: policyengine lint rules/binero.policy", ms(lint), ratio(lint), "<= 6x")
+
+
 def row(name: str, value: str, ratio: str, aim: str) -> None:
-    print(f"| {name:52} | {value:>12} | {ratio:>9} | {aim:>8} |")
+    print(f"| {name:52} | {value:>14} | {ratio:>13} | {aim:>8} |")
 
 
 def main() -> None:
@@ -103,20 +169,26 @@ def main() -> None:
     ap.add_argument("--file-lines", type=int, default=500_000, help="lines in each of the 4 files for --jobs")
     ap.add_argument("--pipe-mb", type=int, default=1024)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--jobs-rounds", type=int, default=7, help="rounds of --jobs 1 and --jobs 2, in turn")
     ap.add_argument("--startup-rounds", type=int, default=15)
+    ap.add_argument("--no-install", action="store_true", help="skip the installed wheel (start-up of the checkout only)")
     ap.add_argument("--smoke", action="store_true", help="small sizes, one round: a check that it all runs")
     args = ap.parse_args()
     if args.smoke:
         args.lines, args.anonip_lines, args.file_lines, args.pipe_mb = 200_000, 20_000, 50_000, 64
-        args.repeat, args.startup_rounds = 1, 5
+        args.repeat, args.startup_rounds, args.jobs_rounds = 1, 5, 2
 
     scrub = scrubber_cmd()
     byte_compile(HERE.parent / "src")  # as installed (see scrubber_vs_anonip.byte_compile)
     v6 = ensure_ipv6loganon()
     anonip = ensure_anonip()
-    print(f"before: {load()}; python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="scrubber-speed-") as tmp:
         t = Path(tmp)
+        installed = None
+        if not args.no_install:
+            print("building a wheel of this checkout and installing it into a new venv ...", file=sys.stderr)
+            installed = install_wheel(t)
+        print(f"before: {load()}; python {sys.version.split()[0]}")
         big, small, out = t / "big.log", t / "small.log", t / "out.log"
         write_log(str(big), args.lines, seed=42)
         write_log(str(small), args.anonip_lines, seed=42)
@@ -128,8 +200,8 @@ def main() -> None:
             f"logs: {args.lines:,} lines ({big.stat().st_size / 1e6:.0f} MB), {args.anonip_lines:,} lines, "
             f"4 x {args.file_lines:,} lines; best of {args.repeat}\n"
         )
-        print(f"| {'what':52} | {'figure':>12} | {'ratio':>9} | {'aim':>8} |")
-        print(f"|{'-' * 54}|{'-' * 14}|{'-' * 11}|{'-' * 10}|")
+        print(f"| {'what':52} | {'figure':>14} | {'ratio':>13} | {'aim':>8} |")
+        print(f"|{'-' * 54}|{'-' * 16}|{'-' * 15}|{'-' * 10}|")
 
         s_big = timed(scrub + EXPIRY, args.repeat, big, out)
         row(f"scrubber --max-age 30d, {args.lines:,} lines", f"{s_big:.3f} s", "", "")
@@ -147,27 +219,32 @@ def main() -> None:
         row("anonip 1.1.0 (defaults)", f"{a_small:.3f} s", f"{a_small / s_small:.1f}x", ">= 30x")
 
         names = [str(f) for f in files]
-        j1 = timed(scrub + EXPIRY + ["--jobs", "1", *names], args.repeat, None, out)
-        j2 = timed(scrub + EXPIRY + ["--jobs", "2", *names], args.repeat, None, t / "out2.log")
-        same = (t / "out2.log").read_bytes() == out.read_bytes()
-        c1 = cpu_of(scrub + EXPIRY + ["--jobs", "1", *names], out)
-        c2 = cpu_of(scrub + EXPIRY + ["--jobs", "2", *names], t / "out2.log")
-        row("4 files, --jobs 1", f"{j1:.3f} s", "", "")
+        jscrub = [str(installed / "scrubber")] if installed else scrub
+        where = "installed" if installed else "checkout"
+        load_before = os.getloadavg()[0]
+        got = interleaved({f"j{n}": jscrub + EXPIRY + ["--jobs", str(n), *names] for n in (1, 2)}, args.jobs_rounds, out)
+        (j1, c1), (j2, c2) = got["j1"], got["j2"]
+        same = out.with_suffix(".j1").read_bytes() == out.with_suffix(".j2").read_bytes()
+        rounds = f"median of {args.jobs_rounds}"
+        row(f"4 files, --jobs 1 ({where}, {rounds})", f"{j1:.3f} s", "", "")
         row(f"4 files, --jobs 2 (same bytes: {'yes' if same else 'NO'})", f"{j2:.3f} s", f"{j1 / j2:.2f}x", ">= 1.8x")
         row("  CPU seconds, all processes: --jobs 1 / --jobs 2", f"{c1:.2f}/{c2:.2f}", f"{c2 / c1:.2f}x", "")
+        row("  load average (1 min) before/after those rounds", f"{load_before:.2f}/{os.getloadavg()[0]:.2f}", "", "")
 
         secs, rss = pipe_rss(args.pipe_mb, small)
         row(f"{args.pipe_mb} MB through a pipe: peak RSS ({secs:.1f} s)", f"{rss:.1f} MiB", "", "< 30 MiB")
 
-        rounds = args.startup_rounds
-        base = startup([sys.executable, "-c", "pass"], rounds)
-        ver = startup(scrub + ["--version"], rounds)
-        pe = Path(sys.executable).parent / "policyengine"
-        lint_cmd = [str(pe)] if pe.exists() else [sys.executable, "-m", "policyengine"]
-        lint = startup(lint_cmd + ["lint", str(POLICY)], rounds)
-        row("python3 -c pass (median)", f"{base * 1000:.0f} ms", "", "")
-        row("scrubber --version", f"{ver * 1000:.0f} ms", f"{ver / base:.1f}x", "<= 4x")
-        row("policyengine lint rules/binero.policy", f"{lint * 1000:.0f} ms", f"{lint / base:.1f}x", "<= 6x")
+        if installed:
+            startup_rows("installed", installed, args.startup_rounds)
+        startup_rows("checkout", None, args.startup_rounds)
+    print(
+        ("\nStart-up, " if installed else "\nStart-up (--no-install: no installed figures; there would be) ")
+        + "installed: a wheel of this checkout in a venv made for this run (pip compiled the byte code),\n"
+        "against that venv's own `python -c pass`: what a user of `pip install` gets. checkout: the editable\n"
+        f"install being measured{' (PYTHONDONTWRITEBYTECODE is set: every start compiles the sources)' if os.environ.get('PYTHONDONTWRITEBYTECODE') else ''},\n"
+        "against its venv's `python -c pass`, which the editable install's import hook slows too.\n"
+        "In brackets: the same from CPU seconds, which the machine's load swells far less."
+    )
     print(f"\nafter: {load()}")
 
 

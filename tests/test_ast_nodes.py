@@ -64,6 +64,13 @@ def test_nodes_behave_as_generated_frozen_dataclasses(cls, data):
         setattr(mine, own[0].name, 1)
     with pytest.raises(dataclasses.FrozenInstanceError):
         delattr(mine, own[0].name)
+    # a plain subclass may add attributes of its own, not assign the fields (as dataclass's)
+    for base in (cls, ref):
+        sub = type("Sub", (base,), {})(*args)
+        sub.extra = 1
+        del sub.extra
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(sub, own[0].name, 1)
 
 
 @pytest.mark.parametrize("cls", NODES, ids=lambda c: c.__name__)

@@ -41,8 +41,17 @@ def test_month_lengths_equal_date_arithmetic_any_count(months):
     assert periods._month_lengths(months) == _by_date(months)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.integers(min_value=0, max_value=130), st.integers(min_value=1, max_value=periods._MAX_MONTHS)))
+def test_extremes_are_those_of_the_listed_lengths(months):
+    lengths = periods._month_lengths(months)
+    assert periods._month_extremes(months) == (min(lengths), max(lengths))
+
+
 def test_past_year_9999_still_raises():
     with pytest.raises(ValueError):
         periods._month_lengths(periods._MAX_MONTHS + 1)
     with pytest.raises(ValueError):
         _by_date(periods._MAX_MONTHS + 1)
+    with pytest.raises(ValueError):
+        periods._month_extremes(periods._MAX_MONTHS + 1)

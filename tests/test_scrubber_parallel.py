@@ -9,6 +9,7 @@ than the worker's look-ahead of HEAD_LINES too), addresses and CRLF.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scrubber import Settings, Stats, Streamer
-from scrubber.files import _pump
+from scrubber.files import Chunks, _pump
 from scrubber.parallel import HEAD_LINES, Workers, scrub_range
 
 NOW = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
@@ -85,10 +86,33 @@ def chunks_of(data: bytes, size: int) -> list[bytes]:
     return out
 
 
-def run(pump, data: bytes, s: Settings, read: int) -> tuple[bytes, Stats]:  # type: ignore[no-untyped-def]
+class ShortReads(io.RawIOBase):
+    """A file whose reads return the sizes ``chunks_of`` cuts (a pipe's, a decompressor's)."""
+
+    def __init__(self, data: bytes, read: int) -> None:
+        self._sizes = iter([len(c) for c in chunks_of(data, read)])
+        self._data, self._pos, self._left = data, 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[no-untyped-def,override]
+        if not self._left:
+            self._left = next(self._sizes, 0)
+        n = min(len(b), self._left)
+        b[:n] = self._data[self._pos : self._pos + n]
+        self._pos += n
+        self._left -= n
+        return n
+
+
+def run(pump, data: bytes, s: Settings, read: int, readinto: bool = False) -> tuple[bytes, Stats]:  # type: ignore[no-untyped-def]
+    """``readinto``: the input as ``files.Chunks`` over a file (what the CLI gives: --jobs reads
+    it straight into the workers' shared memory), else as a list of chunks (copied in)."""
     out: list[bytes] = []
     streamer = Streamer(s)
-    pump(chunks_of(data, read), streamer, lambda b: out.append(bytes(b)))
+    chunks = Chunks(ShortReads(data, read)) if readinto else chunks_of(data, read)
+    pump(chunks, streamer, lambda b: out.append(bytes(b)))
     return b"".join(out), streamer.stats
 
 
@@ -99,15 +123,16 @@ def run(pump, data: bytes, s: Settings, read: int) -> tuple[bytes, Stats]:  # ty
     range_size=st.integers(1, 3000),
     read=st.integers(1, 5000),
     which=st.integers(0, len(SETTINGS) - 1),
+    readinto=st.booleans(),
 )
 def test_jobs_n_gives_the_bytes_and_counts_of_one_process(
-    data: bytes, jobs: int, range_size: int, read: int, which: int
+    data: bytes, jobs: int, range_size: int, read: int, which: int, readinto: bool
 ) -> None:
     s = SETTINGS[which]
     want, want_stats = run(_pump, data, s, read)
     w = workers(jobs)
     w.range_size = range_size
-    got, got_stats = run(w.pump, data, s, read)
+    got, got_stats = run(w.pump, data, s, read, readinto)
     assert got == want
     assert got_stats == want_stats
 
@@ -162,8 +187,9 @@ def test_cli_jobs_on_files_and_in_place_match_jobs_1(tmp_path: Path) -> None:
     assert not [p for p in os.listdir(tmp_path) if "scrubber-tmp" in p]
 
 
+@pytest.mark.parametrize("readinto", [False, True], ids=["chunks", "readinto"])
 @pytest.mark.parametrize("read", [1 << 20, (5 << 20) // 2, 3 << 20, 0])
-def test_long_lines_and_big_reads_take_the_cut_and_giant_line_paths_with_the_same_bytes(read: int) -> None:
+def test_long_lines_and_big_reads_take_the_cut_and_giant_line_paths_with_the_same_bytes(read: int, readinto: bool) -> None:
     import random
 
     rng = random.Random(read)
@@ -181,6 +207,6 @@ def test_long_lines_and_big_reads_take_the_cut_and_giant_line_paths_with_the_sam
     s = SETTINGS[0]
     want, want_stats = run(_pump, data, s, read)
     with Workers(2, range_size=1 << 20) as w:
-        got, got_stats = run(w.pump, data, s, read)
+        got, got_stats = run(w.pump, data, s, read, readinto)
     assert got == want
     assert got_stats == want_stats

@@ -38,9 +38,9 @@ _EXPORTS = {
     "Streamer": "core",
     "native_available": "core",
     "scrub_block": "core",
-    "ConfigError": "files",
-    "FileError": "files",
-    "ScrubberError": "files",
+    "ConfigError": "errors",
+    "FileError": "errors",
+    "ScrubberError": "errors",
     "scrub_file_in_place": "files",
     "scrub_file_to": "files",
     "scrub_stream": "stream",
@@ -60,6 +60,10 @@ def __getattr__(name: str) -> object:
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value  # once: later lookups do not come here
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 def scrub_lines(data: bytes, settings: Settings | None = None) -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -97,6 +97,9 @@ def build_settings(
     policy: str | None,
     purpose: str | None,
 ) -> Settings:
+    from .core import Settings
+    from .timestamps import parse_duration, resolve_timezone
+
     if policy:
         ps = _load_policy(policy, purpose)
         if ipv4_prefix is None:
@@ -143,6 +146,8 @@ def _default_jobs(paths: tuple[str, ...]) -> int:
 def _report(stats: Stats, fmt: str | None) -> None:
     if not fmt:
         return
+    from .core import native_available
+
     if fmt == "json":
         import json
 
@@ -228,6 +233,10 @@ def main(
     Exit status: 0 ok, 1 some files failed, 2 usage/configuration error,
     130 SIGINT (Ctrl-C), 141 stdout closed, 143 SIGTERM.
     """
+    from .core import Stats
+    from .files import iter_targets, scrub_file_in_place, scrub_file_to, scrub_stream
+    from .progress import Progress, wanted as progress_wanted
+
     stats_format = "json" if stats_json else "text" if stats_text else None
     if not paths and not in_place:  # a pipe; scrubber.pipe runs the simple ones without click
         run_pipe(

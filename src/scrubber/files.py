@@ -12,17 +12,17 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import re
 import signal
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 import click
 
 from .compression import PLAIN, Format, Unsupported, decode_errors, detect
 from .core import BLOCK_SIZE, Settings, Stats, Streamer
+from .errors import ConfigError, FileError, ScrubberError, Terminated, printable  # noqa: F401 - re-exported
 from .paths import TMP_RE, NotOpened, Target, iter_targets, open_regular, target_for
-from .stream import Terminated, scrub_stream
+from .stream import scrub_stream
 
 __all__ = [
     "ScrubberError",
@@ -39,37 +39,6 @@ __all__ = [
 ]
 
 TMP_MARK = ".scrubber-tmp-"
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_LF = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str, *, lines: bool = False) -> str:
-    """Control characters (from file names, options) as ``\\xNN``: a terminal acts on none."""
-    return (_CONTROL_BUT_LF if lines else _CONTROL).sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
-class ScrubberError(click.ClickException):
-    """Base class of scrubber's own errors (never shown as a traceback)."""
-
-    exit_code = 1
-    multiline = False  # a policy error: file:line:col, excerpt and hint on lines of their own
-
-    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        click.echo(f"scrubber: error: {printable(self.format_message(), lines=self.multiline)}", err=True)
-
-
-class ConfigError(ScrubberError):
-    """Bad options, key file, policy: nothing was processed (exit 2)."""
-
-    exit_code = 2
-
-
-class FileError(ScrubberError):
-    """One input could not be processed; the others were (exit 1)."""
-
-    exit_code = 1
 
 
 def _temp_leaf(name: str, pid: int, name_max: int = 255) -> str:
@@ -124,12 +93,24 @@ def clean_stale_temp_files(directory: str | int) -> list[str]:
 
 
 # ----------------------------------------------------------------- streams
-def _read_chunks(f: BinaryIO, size: int = BLOCK_SIZE) -> Iterator[bytes]:
-    while True:
-        chunk = f.read(size)
-        if not chunk:
-            return
-        yield chunk
+class Chunks:
+    """A file's bytes: iterated in blocks, or ``readinto`` a buffer (``--jobs`` reads
+    straight into the memory its workers share).  ``check`` runs after every read."""
+
+    def __init__(self, f: BinaryIO, check: Callable[[], None] | None = None, size: int = BLOCK_SIZE) -> None:
+        self._f, self._check, self._size = f, check, size
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self._f.read(self._size):
+            if self._check is not None:
+                self._check()
+            yield chunk
+
+    def readinto(self, buf: memoryview) -> int:
+        n = self._f.readinto(buf) or 0
+        if n and self._check is not None:
+            self._check()
+        return n
 
 
 def _pump(chunks: Iterable[bytes], streamer: Streamer, write, flush=None) -> None:  # type: ignore[no-untyped-def]
@@ -202,7 +183,7 @@ def scrub_file_to(
         streamer = Streamer(settings, pure=pure)
         try:
             with open(fd, "rb", buffering=0) as raw, fmt.reader(raw) as f:  # type: ignore[arg-type]
-                (pump or _pump)(_read_chunks(f), streamer, out.write)
+                (pump or _pump)(Chunks(f), streamer, out.write)
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise
@@ -230,6 +211,7 @@ class _Lease:
 
     def __init__(self, fd: int, display: str) -> None:
         self.fd = fd
+        self.display = display
         self.held = False
         try:
             signal.signal(signal.SIGIO, signal.SIG_IGN)  # a lease break sends SIGIO
@@ -249,11 +231,9 @@ class _Lease:
     def broken(self) -> bool:
         return self.held and fcntl.fcntl(self.fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK
 
-    def watch(self, chunks: Iterator[bytes], display: str) -> Iterator[bytes]:
-        for chunk in chunks:
-            if self.broken():
-                raise FileError(f"{display}: opened for writing during the run: left unchanged, nothing lost")
-            yield chunk
+    def check(self) -> None:
+        if self.broken():
+            raise FileError(f"{self.display}: opened for writing during the run: left unchanged, nothing lost")
 
 
 def _fsync_dir(dir_fd: int) -> None:
@@ -342,7 +322,7 @@ def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_l
             with open(tfd, "wb", buffering=BLOCK_SIZE) as raw:
                 with fmt.writer(raw, name, st.st_mtime) as w, open(fd, "rb", buffering=0, closefd=False) as src:  # type: ignore[attr-defined]
                     with fmt.reader(src) as f:  # type: ignore[arg-type]
-                        (pump or _pump)(lease.watch(_read_chunks(f), display), streamer, w.write)
+                        (pump or _pump)(Chunks(f, lease.check), streamer, w.write)
                 raw.flush()
                 if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
                     os.fchown(raw.fileno(), st.st_uid, st.st_gid)

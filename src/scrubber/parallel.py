@@ -16,13 +16,16 @@ range's last decision selects.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import os
+import re
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
-from .core import BLOCK_SIZE, MAX_CARRY, Settings, State, Stats, Streamer
+from .core import BLOCK_SIZE, Settings, State, Stats, Streamer, native_available, scrub_block
 
 __all__ = ["RANGE_SIZE", "Part", "RangeResult", "Workers", "default_jobs", "scrub_range"]
 
@@ -45,40 +48,54 @@ class RangeResult(NamedTuple):
     tail: Part | None
 
 
-def _stream(data: bytes, settings: Settings, keep: bool, pure: bool | None) -> Part:
-    streamer = Streamer(settings, pure=pure)
+_NL = re.compile(b"\n")
+
+
+def _whole(data: Any, settings: Settings, keep: bool, pure: bool | None) -> Part:
+    """Scrub ``data`` (bytes or a view of the shared memory) as a stream that starts at a
+    line start, after a line that was kept (``keep``) or dropped."""
+    if not data:
+        return Part(b"", Stats(), keep)
+    if data[-1] == 10:  # whole lines: what the streamer would do with them, minus its copies
+        native = not pure and (pure is not None or native_available())
+        out, stats, state = scrub_block(data if native else bytes(data), settings, State(keep, False), pure=pure)
+        return Part(out, stats, state.keep)
+    streamer = Streamer(settings, pure=pure)  # the input's last line, without its newline
     streamer._state = State(keep, False)
-    out = streamer.feed(data) + streamer.finish() if data else b""
+    out = streamer.feed(bytes(data)) + streamer.finish()
     return Part(out, streamer.stats, streamer._state.keep)
 
 
-def scrub_range(data: bytes, settings: Settings, pure: bool | None = None) -> RangeResult:
-    """Scrub whole lines (the last may lack its newline only at the end of the input)."""
+def scrub_range(data: Any, settings: Settings, pure: bool | None = None) -> RangeResult:
+    """Scrub whole lines (the last may lack its newline only at the end of the input);
+    ``data``: bytes or any buffer (a worker's view of its slot, read in place)."""
+    view = memoryview(data)
     if settings.cutoff is None:  # no expiry: nothing depends on the line before
         empty = Part(b"", Stats(), True)
-        return RangeResult((empty, empty), _stream(data, settings, True, pure))
+        return RangeResult((empty, empty), _whole(view, settings, True, pure))
     outs: list[list[bytes]] = [[], []]
     stats = [Stats(), Stats()]
     keeps = [False, True]
     pos = 0
     for _ in range(HEAD_LINES):
-        if pos >= len(data):
+        if pos >= len(view):
             break
-        end = data.find(b"\n", pos) + 1 or len(data)
-        line = data[pos:end]
+        m = _NL.search(view, pos)
+        end = m.end() if m is not None else len(view)
+        line = view[pos:end]
         pos = end
         for k in (0, 1):
-            part = _stream(line, settings, keeps[k], pure)
+            part = _whole(line, settings, keeps[k], pure)
             outs[k].append(part.out)
             stats[k].add(part.stats)
             keeps[k] = part.keep
         if keeps[0] == keeps[1]:  # a timestamp decided: the rest is the same both ways
             heads = tuple(Part(b"".join(outs[k]), stats[k], keeps[k]) for k in (0, 1))
-            return RangeResult(heads, _stream(data[pos:], settings, keeps[0], pure))  # type: ignore[arg-type]
-    rest = data[pos:]
+            return RangeResult(heads, _whole(view[pos:], settings, keeps[0], pure))  # type: ignore[arg-type]
+    rest = view[pos:]
     parts = []
     for k in (0, 1):
-        part = _stream(rest, settings, keeps[k], pure)
+        part = _whole(rest, settings, keeps[k], pure)
         stats[k].add(part.stats)
         parts.append(Part(b"".join(outs[k]) + part.out, stats[k], part.keep))
     return RangeResult((parts[0], parts[1]), None)
@@ -120,15 +137,22 @@ def _worker_init(shm: Any, slot: int, cap: int) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)
 
 
-def _work(slot: int, data: bytes | int, settings: Settings, pure: bool | None) -> tuple[Any, ...]:
-    """In a worker: scrub the range (in slot ``slot`` when ``data`` is its length)."""
-    if isinstance(data, int):
-        base = slot * _SLOT
-        data = _SHM[base : base + data]
-    result = scrub_range(data, settings, pure)  # type: ignore[arg-type]
+_TOLD: list[Any] = [None]  # in a worker: the settings the parent last sent
+
+
+def _work(slot: int, n: int, told: Settings | None, pure: bool | None) -> tuple[Any, ...]:
+    """In a worker: scrub the first ``n`` bytes of slot ``slot``, read where they lie.
+
+    ``told``: new settings, or None for the last ones (pickling them for every range
+    cost the parent more than the rest of a hand-over)."""
+    if told is not None:
+        _TOLD[0] = told
+    base = slot * _SLOT
+    with memoryview(_SHM) as shm, shm[base : base + n] as data:
+        result = scrub_range(data, _TOLD[0], pure)
     tail = result.tail
     if tail is not None and len(tail.out) <= _SLOT - _IN:
-        base = slot * _SLOT + _IN
+        base += _IN
         _SHM[base : base + len(tail.out)] = tail.out
         return result.heads, len(tail.out), tail.stats, tail.keep
     return result.heads, tail
@@ -164,6 +188,51 @@ def default_jobs(paths: tuple[str, ...]) -> int:
         return os.cpu_count() or 1
 
 
+class _Source:
+    """What ``pump`` reads, ``readinto`` the shared memory: straight from the file when the
+    input can (``files.Chunks``: no copy in between, which cost the reader as much as the
+    read itself), else the chunks copied in.  SIGINT and SIGTERM are unblocked only while
+    waiting on the input (see ``Workers.pump``)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._readinto = getattr(chunks, "readinto", None)
+        self._it = iter(chunks)
+        self._left = memoryview(b"")
+
+    def _wait(self, read: Callable[..., Any], arg: Any) -> Any:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)
+        try:
+            return read(arg)
+        finally:
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
+
+    def readinto(self, view: memoryview) -> int:
+        """Bytes put at the start of ``view``; 0 at the end of the input."""
+        if self._readinto is not None:
+            return self._wait(self._readinto, view) or 0
+        while not self._left:
+            chunk = self._wait(_next_or_none, self._it)
+            if chunk is None:
+                return 0
+            self._left = memoryview(chunk)
+        n = min(len(view), len(self._left))
+        view[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
+
+    def rest(self) -> Iterator[bytes]:
+        """The input not read yet, in chunks."""
+        if self._left:
+            yield bytes(self._left)
+            self._left = memoryview(b"")
+        while (chunk := self._wait(_next_or_none, self._it)) is not None:
+            yield chunk
+
+
+def _next_or_none(it: Iterator[bytes]) -> bytes | None:
+    return next(it, None)
+
+
 class Workers:
     """A pool of ``jobs`` processes, started when a file first needs it; ``pump`` is
     what ``files.scrub_file_to``/``scrub_file_in_place`` take to use it."""
@@ -174,6 +243,7 @@ class Workers:
         self.range_size = range_size
         self._procs: list[Any] = []
         self._conns: list[Any] = []
+        self._told: list[Any] = []  # the settings each worker was last sent
         self._next = 0
         self._shm: Any = None
         self._slot = 0
@@ -199,78 +269,93 @@ class Workers:
         for conn, proc in zip(self._conns, self._procs):
             proc.join()
             conn.close()
-        self._procs, self._conns = [], []
+        self._procs, self._conns, self._told = [], [], []
         if self._shm is not None:
-            self._shm.close()
+            try:
+                self._shm.close()
+            except BufferError:  # a view still held (a traceback's frame): unmapped when freed
+                pass
             self._shm = None
+
+    def _map(self) -> None:
+        """The shared memory, mapped before any worker is forked (they inherit it);
+        its pages are touched only as ranges fill them."""
+        import mmap
+
+        keep_heap()  # the reader allocates a megabyte a read too
+        size = max(self.range_size, 1)
+        self._in = size + 2 * BLOCK_SIZE  # a range is cut after at most one more read
+        self._slot = self._in + self._in + BLOCK_SIZE
+        self._shm = mmap.mmap(-1, self._slot * SLOTS_PER_JOB * self.jobs)
 
     def _start(self) -> None:
         # Own processes and pipes, no multiprocessing.Pool: its feeder and result
         # threads fought the reading thread for the GIL, and a range waited for its
         # turn up to a switch interval each way (--jobs 2 was slower than --jobs 1).
-        import mmap
         import multiprocessing  # here: a pipe run does not pay for it
 
-        keep_heap()  # the reader allocates a megabyte a read too
-        self._in = self.range_size + 2 * BLOCK_SIZE  # a range is cut after at most one more read
-        self._slot = self._in + self._in + BLOCK_SIZE
-        self._shm = mmap.mmap(-1, self._slot * SLOTS_PER_JOB * self.jobs)
         ctx = multiprocessing.get_context("fork")
-        for _ in range(self.jobs):
-            parent, child = ctx.Pipe()
-            ends = [*self._conns, parent]
-            proc = ctx.Process(target=_serve, args=(child, self._shm, self._slot, self._in, ends), daemon=True)
-            self._conns.append(parent)
-            proc.start()
-            child.close()
-            self._procs.append(proc)
+        # What the workers inherit stays out of their collections: a collection visiting the
+        # parent's objects wrote to every page it shares with them (copied, faulted in both).
+        gc.freeze()
+        try:
+            for _ in range(self.jobs):
+                parent, child = ctx.Pipe()
+                ends = [*self._conns, parent]
+                proc = ctx.Process(target=_serve, args=(child, self._shm, self._slot, self._in, ends), daemon=True)
+                self._conns.append(parent)
+                self._told.append(None)
+                proc.start()
+                child.close()
+                self._procs.append(proc)
+        finally:
+            gc.unfreeze()  # here only: the parent collects as before (a library caller's cycles too)
 
     def pump(self, chunks: Iterable[bytes], streamer: Streamer, write: Callable[[bytes], Any]) -> None:
         """Like ``files._pump``: feed every chunk, write the scrubbed bytes, in order.
+        ``chunks`` with a ``readinto`` (``files.Chunks``) is read straight into the
+        memory the workers share.
 
-        SIGINT and SIGTERM are blocked but while a chunk is being read, so the handler's
+        SIGINT and SIGTERM are blocked but while the input is being read, so the handler's
         exception lands only there: never inside a worker's fork, a pipe message, or
         between taking a result and writing it (which left a gap in the output); what
         was handed out is then written, and the whole lines read after it, as --jobs 1.
         """
-        source = iter(chunks)
-
-        def read() -> Any:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)
-            try:
-                return next(source, None)
-            finally:
-                signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
-
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
         try:
-            self._pump(iter(read, None), streamer, write)
+            self._pump(_Source(chunks), streamer, write)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal held back is raised here
 
-    def _pump(self, chunks: Iterable[bytes], streamer: Streamer, write: Callable[[bytes], Any]) -> None:
+    def _pump(self, source: _Source, streamer: Streamer, write: Callable[[bytes], Any]) -> None:
         """``pump``'s work, with the signals blocked.
 
-        Chunks are copied straight into a slot of the shared memory (a bytearray in
-        between cost the reader a third of its time in memmove); a range is handed
-        over once a slot holds ``range_size`` bytes, cut after its last newline, and
-        the bytes after the cut begin the next slot.
+        The input is read into a slot of the shared memory until it holds ``range_size``
+        bytes; the slot is handed over cut after its last newline, and the bytes after
+        the cut begin the next slot.  An input smaller than one range, and the last
+        bytes of any, are scrubbed here (while the workers finish theirs): a small file
+        never starts a worker.
         """
         settings, pure, stats = streamer.settings, self.pure, streamer.stats
-        size = self.range_size
+        if self._shm is None:
+            self._map()
+        size = min(max(self.range_size, 1), self._in - 2 * BLOCK_SIZE)  # as mapped (range_size changed later)
         pending: deque[tuple[int, int]] = deque()
-        free: list[int] = []
+        free = list(range(SLOTS_PER_JOB * self.jobs - 1, -1, -1))
         keep = True
 
-        def emit(result: RangeResult) -> None:
+        def write_part(part: Part) -> None:
             nonlocal keep
+            if part.out:
+                write(part.out)
+            stats.add(part.stats)
+            keep = part.keep
+
+        def emit(result: RangeResult) -> None:
             head = result.heads[keep]
-            parts = (head,) if result.tail is None else (head, result.tail)
-            for part in parts:
-                if part.out:
-                    write(part.out)
-                stats.add(part.stats)
-            keep = parts[-1].keep
+            write_part(head)
+            if result.tail is not None:
+                write_part(result.tail)
 
         def collect() -> None:
             nonlocal keep
@@ -278,18 +363,16 @@ class Workers:
             status, got = self._conns[worker].recv()
             free.append(slot)
             if status != "ok":
-                raise got
+                raise got  # a bug in the core: nothing after the gap is written
             if len(got) == 2:
                 emit(RangeResult(*got))
                 return
             heads, n, tail_stats, tail_keep = got
-            head = heads[keep]
-            if head.out:
-                write(head.out)
-            stats.add(head.stats)
+            write_part(heads[keep])
             if n:
                 base = slot * self._slot + self._in
-                write(memoryview(self._shm)[base : base + n])
+                with memoryview(self._shm) as shm, shm[base : base + n] as out:
+                    write(out)
             stats.add(tail_stats)
             keep = tail_keep
 
@@ -302,91 +385,71 @@ class Workers:
                 collect()
             return free.pop()
 
-        def inline(slot: int, n: int) -> None:
-            """Scrub the slot's first n bytes here, after everything handed out."""
-            drain()
+        def hand_over(slot: int, cut: int, pos: int) -> tuple[int, int]:
+            """Send the slot's first ``cut`` bytes to the next worker; the rest starts a new slot."""
+            if not self._procs:
+                self._start()
+            worker = self._next
+            self._next = (worker + 1) % self.jobs
+            told = None if self._told[worker] is settings else settings
+            self._conns[worker].send((slot, cut, told, pure))
+            self._told[worker] = settings
+            pending.append((slot, worker))
+            new = take()
+            left = pos - cut
+            if left:
+                self._shm.move(new * self._slot, slot * self._slot + cut, left)
+            return new, left
+
+        def last(slot: int, n: int) -> None:
+            """Scrub the slot's first n bytes here, then write everything in order."""
+            result = None
             if n:
                 base = slot * self._slot
-                emit(scrub_range(self._shm[base : base + n], settings, pure))
+                with memoryview(self._shm) as shm, shm[base : base + n] as data:
+                    result = scrub_range(data, settings, pure)
+            drain()
+            if result is not None:
+                emit(result)
 
-        # Gather the first range here: an input smaller than that never starts a worker.
-        it = iter(chunks)
-        first = bytearray()
-        try:
-            for chunk in it:
-                first += chunk
-                if len(first) >= size:
-                    break
-            else:
-                if first:
-                    emit(scrub_range(bytes(first), settings, pure))
-                return
-        except BaseException as exc:  # as below: the whole lines read are written
-            if not isinstance(exc, BrokenPipeError):
-                cut = first.rfind(b"\n") + 1
-                if cut:
-                    emit(scrub_range(bytes(first[:cut]), settings, pure))
-            raise
-        if not self._procs:
-            self._start()
-        free.extend(range(SLOTS_PER_JOB * self.jobs))
-        slot = take()
         shm, cap = self._shm, self._in
-        giant: bytes | None = None
-        pos = 0
+        slot, pos = take(), 0
+        reading = False
         try:
-            pending_chunk: bytes | bytearray | None = first
-            while True:
-                chunk = pending_chunk if pending_chunk is not None else next(it, None)
-                pending_chunk = None
-                if chunk is None:
-                    break
-                base = slot * self._slot
-                if pos + len(chunk) > cap:  # cannot fit: cut now, or one giant line
-                    cut = shm.rfind(b"\n", base, base + pos) + 1 - base if pos else 0
-                    if cut <= 0:
-                        giant = shm[base : base + pos] + bytes(chunk)
+            with memoryview(shm) as view:
+                while True:
+                    base = slot * self._slot
+                    if pos >= cap:  # a slot full and not one newline: one giant line
                         break
-                    slot, pos = self._hand_over(slot, cut, pos, take, pending, settings, pure)
-                    pending_chunk = chunk
-                    continue
-                shm[base + pos : base + pos + len(chunk)] = chunk
-                pos += len(chunk)
-                if pos >= size:
-                    cut = shm.rfind(b"\n", base, base + pos) + 1 - base
-                    if cut > 0:
-                        slot, pos = self._hand_over(slot, cut, pos, take, pending, settings, pure)
-        except BaseException as exc:
-            # Like --jobs 1 on a read error or a signal: what was read in whole lines is written.
-            if not isinstance(exc, BrokenPipeError):
+                    with view[base + pos : base + min(cap, max(size, pos + BLOCK_SIZE))] as room:
+                        reading = True
+                        n = source.readinto(room)
+                        reading = False
+                    if not n:
+                        last(slot, pos)
+                        return
+                    pos += n
+                    if pos >= size:
+                        cut = shm.rfind(b"\n", base, base + pos) + 1 - base
+                        if cut > 0:
+                            slot, pos = hand_over(slot, cut, pos)
+        except BaseException:
+            # Like --jobs 1 on a read error or a signal (they land only while reading):
+            # what was read in whole lines is written.  Not after a failed write or worker.
+            if reading:
                 base = slot * self._slot
                 cut = shm.rfind(b"\n", base, base + pos) + 1 - base if pos else 0
-                inline(slot, max(cut, 0))
+                last(slot, max(cut, 0))
             raise
-        if giant is None:
-            inline(slot, pos)
-            return
         # One giant line: the rest in this process, as --jobs 1 would (it splits between tokens).
         drain()
         rest = Streamer(settings, pure=pure, stats=stats)
         rest._state = State(keep, False)
-        for data in (giant, *it):
+        base = slot * self._slot
+        for data in itertools.chain((shm[base : base + pos],), source.rest()):  # one at a time: memory flat
             out = rest.feed(data)
             if out:
                 write(out)
         out = rest.finish()
         if out:
             write(out)
-
-    def _hand_over(self, slot, cut, pos, take, pending, settings, pure):  # type: ignore[no-untyped-def]
-        """Send the slot's first ``cut`` bytes to the next worker; the rest starts a new slot."""
-        worker = self._next
-        self._next = (worker + 1) % self.jobs
-        self._conns[worker].send((slot, cut, settings, pure))
-        pending.append((slot, worker))
-        new = take()
-        left = pos - cut
-        if left:
-            src, dst = slot * self._slot + cut, new * self._slot
-            self._shm[dst : dst + left] = self._shm[src : src + left]
-        return new, left

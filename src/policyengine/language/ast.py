@@ -8,7 +8,7 @@ will be written from.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
 from operator import attrgetter
 from typing import Iterator, Union
 
@@ -17,9 +17,9 @@ from .kinds import Bound, CategoryKind, RecipientRole, Unit  # noqa: F401 - part
 
 # The AST's 40 node classes are frozen dataclasses; ``@dataclass`` compiles six functions
 # for each (__init__, __repr__, __eq__, __hash__, __setattr__, __delattr__), which was most of
-# `policyengine lint`'s import time. ``node`` lets dataclass make only the frozen pair and
-# gives every class the same four functions below, written once, that do what the
-# generated ones do (fields in order, defaults, spans out of equality and repr).
+# `policyengine lint`'s import time. ``node`` lets dataclass compile none of them and gives
+# every class the same six functions below, written once, that do what the generated ones
+# do (fields in order, defaults, spans out of equality and repr, no assignment).
 def _init(self, *args, **kwargs):
     names, defaults = self._node_init
     if len(args) > len(names):
@@ -63,9 +63,23 @@ def _key_of(names: tuple[str, ...]):
     return attrgetter(*names) if names else (lambda obj: ())
 
 
+def _setattr(self, name, value):
+    if "_node_init" in type(self).__dict__ or name in self._node_init[0]:  # as dataclass's: a plain
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")  # subclass may add attributes
+    object.__setattr__(self, name, value)
+
+
+def _delattr(self, name):
+    if "_node_init" in type(self).__dict__ or name in self._node_init[0]:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+    object.__delattr__(self, name)
+
+
 def node(cls):
     """``@dataclass(frozen=True)`` at a fraction of the cost to create (see above)."""
-    cls = dataclass(frozen=True, init=False, repr=False, eq=False)(cls)
+    cls = dataclass(init=False, repr=False, eq=False)(cls)  # nothing compiled: the frozen pair is below
+    cls.__dataclass_params__.frozen = True
+    cls.__setattr__, cls.__delattr__ = _setattr, _delattr
     own = fields(cls)
     cls._node_init = (tuple(f.name for f in own),
                       {f.name: f.default for f in own if f.default is not MISSING})

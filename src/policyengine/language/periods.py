@@ -75,8 +75,20 @@ def _month_lengths(months: int) -> tuple[int, ...]:
 
 @lru_cache(maxsize=None)
 def _month_extremes(months: int) -> tuple[int, int]:
-    lengths = _month_lengths(months)
-    return min(lengths), max(lengths)
+    """``min`` and ``max`` of ``_month_lengths(months)`` without listing them (lint's
+    start-up: the list was most of validating a policy). From month i to month j, the 1st
+    gives the whole span, the longest; a later start day d loses max(0, d - last(j)), most
+    for i's last day: so month i's shortest is span - max(0, last(i) - last(j))."""
+    if months > _MAX_MONTHS:
+        date(10_000, 1, 1)  # raises ValueError, as _month_lengths does
+    firsts, lasts = _cycle()
+    carry, shift = divmod(months, _CYCLE_MONTHS)
+    base = carry * _CYCLE_DAYS
+    ends = firsts[shift:] + tuple(f + _CYCLE_DAYS for f in firsts[:shift])
+    spans = [base + e - f for e, f in zip(ends, firsts)]
+    end_lasts = lasts[shift:] + lasts[:shift]
+    shortest = min(s - (li - lj if li > lj else 0) for s, li, lj in zip(spans, lasts, end_lasts))
+    return shortest, max(spans)
 
 
 def _lengths(d: ast.Duration) -> tuple[int, ...] | int:
