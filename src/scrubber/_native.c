@@ -506,17 +506,25 @@ static int replace_token(Out *o, const unsigned char **flushed, const unsigned c
     return 0;
 }
 
+/* The length of a URL-encoded colon at q: "%3A", "%3a", or encoded again ("%253A",
+ * "%25253A": a URL in a URL, CloudFront's logs); else 0 (addresses.py _PCT_COLON). */
+static Py_ssize_t pct_colon(const unsigned char *q, const unsigned char *end) {
+    const unsigned char *r = q + 1;
+    while (end - r >= 2 && r[0] == '2' && r[1] == '5') r += 2;
+    if (end - r >= 2 && r[0] == '3' && (r[1] == 'A' || r[1] == 'a')) return r + 2 - q;
+    return 0;
+}
+
 /* Scrub tokens in [p, end) into o. */
 static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned char *end) {
     const unsigned char *flushed = p;
     while (p < end) {
         const unsigned char *s;
         int colons = 0, dots = 0, dbl = 0, dashes = 0, dbldash = 0;
-#define PCT_COLON(q) ((q)[0] == '%' && end - (q) >= 3 && (q)[1] == '3' && ((q)[2] == 'A' || (q)[2] == 'a'))
         while (p < end && !TOK[*p]) {
             /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
              * \xHH, \uHHHH, a backslash and a letter g-z. */
-            if (*p == '%' && PCT_COLON(p)) break;
+            if (*p == '%' && pct_colon(p, end)) break;
             if (*p == '\\' && end - p >= 2) {
                 unsigned char c = p[1];
 #define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-'))
@@ -534,6 +542,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
         {
             const unsigned char *colon_end = NULL; /* just after the last colon */
             const unsigned char *dash_end = NULL;  /* just after the last dash */
+            Py_ssize_t pct;
             while (p < end) {
                 unsigned char c = *p;
                 if (TOK[c]) {
@@ -549,10 +558,10 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                         dash_end = p + 1;
                     }
                     p++;
-                } else if (c == '%' && PCT_COLON(p)) { /* a URL-encoded colon (addresses.py _UNIT) */
+                } else if (c == '%' && (pct = pct_colon(p, end)) > 0) { /* a URL-encoded colon (addresses.py _UNIT) */
                     colons++;
                     if (p == colon_end) dbl = 1;
-                    p += 3;
+                    p += pct;
                     colon_end = p;
                 } else {
                     break;

@@ -1,7 +1,7 @@
 """Finding and truncating (or pseudonymising) IP addresses inside log lines.
 
 The unit of work is a *token*: a maximal run of bytes from ``[0-9A-Za-z_.:-]`` (and
-URL-encoded colons ``%3A``; escapes such as ``\\x22`` before it are separators).
+URL-encoded colons ``%3A``, also encoded twice or more: ``%253A``; escapes such as ``\\x22`` before it are separators).
 Every other byte (space, quotes, brackets, ``/``, ``,``, ``=``, ``%``,
 bytes >= 0x80 ...) separates tokens and is never changed.  A token can only
 change if it contains ``::``, at least six ``:``, three ``.`` or three ``-``; the
@@ -64,13 +64,17 @@ __all__ = [
 # separator, and the glued-digit rules below read the token both ways (fail closed).
 _ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%-])|[G-Zg-z])"
 # A URL-encoded colon ("%3A", "%3a") is a colon inside a token: an IPv6 address in a
-# query string or referer is read as a URL decoder sees it, and rewritten encoded.
+# query string or referer is read as a URL decoder sees it, and rewritten encoded.  So is
+# one encoded twice or more ("%253A": a URL inside a URL's query, and CloudFront's logs,
+# which encode the '%' of a referer or query once more).
 # '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
-_UNIT = rb"(?:[\w.:-]|%3[Aa])"
+_PCT_COLON = rb"%(?:25)*3[Aa]"
+_PCT_COLON_RE = re.compile(_PCT_COLON)
+_UNIT = rb"(?:[\w.:-]|" + _PCT_COLON + rb")"
 TOKEN_RE = re.compile(
     _ESCAPE
     + rb"|(?:(?<![\w.:-])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
-    + _UNIT + rb"*(?:[.:-]|%3[Aa])" + _UNIT + rb"*"
+    + _UNIT + rb"*(?:[.:-]|" + _PCT_COLON + rb")" + _UNIT + rb"*"
 )
 # Host names made from addresses: four or more whole dash-separated numbers
 # ("customer-187-141-143-180-sta", "ec2-198-51-100-7"), and reverse names, whose
@@ -160,7 +164,7 @@ class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_k
 
 
 def _url_decoded(tok: bytes) -> bytes:
-    return tok.replace(b"%3A", b":").replace(b"%3a", b":") if b"%" in tok else tok
+    return _PCT_COLON_RE.sub(b":", tok) if b"%" in tok else tok
 
 
 def token_needs_check(tok: bytes) -> bool:
@@ -502,7 +506,8 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         rep, c = scrub_token(_url_decoded(tok), policy)
         if not c:
             return tok, 0
-        return rep.replace(b":", b"%3A" if b"%3A" in tok else b"%3a"), c
+        encs = _PCT_COLON_RE.findall(tok)  # written back in the token's own encoding
+        return rep.replace(b":", next((e for e in encs if e.endswith(b"A")), encs[0])), c
     pieces: list[bytes] = []
     count = 0
     pos = 0
