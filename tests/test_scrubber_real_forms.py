@@ -30,6 +30,35 @@ CASES = [
     (b"t=10%253A00%253A00", b"t=10%253A00%253A00"),
     (b"z=fe80::1%253", b"z=fe80::%253"),  # a zone "3" after an encoded '%', not a colon
     (b"p=50%25 off 2001:db8::1", b"p=50%25 off 2001:db8::"),
+    # -- 6to4 (RFC 3056): 2002:AABB:CCDD::/48 is the site of the IPv4 address AA.BB.CC.DD,
+    # which the /48 keeps whole: its host bits go as IPv4's do.
+    (b"from 2002:c000:0221::1 port 22", b"from 2002:c000:200:: port 22"),
+    (b"from 2002:C000:0221:1234::1 port 22", b"from 2002:c000:200:: port 22"),
+    (b"[2002:c000:221::1]:443", b"[2002:c000:200::]:443"),
+    (b"[client 2002:c000:221::1:51234]", b"[client 2002:c000:200:::51234]"),
+    (b"2002-c000-221--1.ipv6-literal.net", b"2002-c000-200--.ipv6-literal.net"),
+    (b"q=2002%3Ac000%3A221%3A%3A1", b"q=2002%3Ac000%3A200%3A%3A"),
+    (b"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.2.2.0.0.0.0.c.2.0.0.2.ip6.arpa",
+     b"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.c.2.0.0.2.ip6.arpa"),
+    # neighbours: other prefixes are truncated as IPv6 only
+    (b"2003:c000:221::1", b"2003:c000:221::"),
+    (b"2001:db8:221::1", b"2001:db8:221::"),
+]
+
+# (v4 prefix, v6 prefix, input, expected): embedded IPv4 above the IPv6 prefix
+PREFIX_CASES = [
+    (24, 64, b"2002:c000:221:7::1", b"2002:c000:200:7::"),
+    (16, 48, b"2002:c000:221::1", b"2002:c000::"),
+    (32, 48, b"2002:c000:221::1", b"2002:c000:221::"),
+    (24, 128, b"2002:c000:221::1", b"2002:c000:200::1"),
+    # NAT64 (64:ff9b::/96) and Teredo (2001::/32, the client inverted): the low 32 bits,
+    # which an IPv6 prefix keeps only above /96
+    (24, 128, b"64:ff9b::192.0.2.33", b"64:ff9b::c000:200"),
+    (24, 128, b"64:ff9b::c000:221", b"64:ff9b::"),  # "221" may be a port: at most /64
+    (24, 128, b"2001:0:4136:e378:8000:63bf:3fff:fdd2", b"2001:0:4136:e378:8000:63bf:3fff:fd00"),
+    (24, 128, b"::ffff:192.0.2.33", b"::ffff:192.0.2.0"),
+    (24, 128, b"2001:db8::c000:221", b"2001:db8::"),  # port reading
+    (24, 128, b"2001:db8::c000:22a", b"2001:db8::c000:22a"),  # not an embedding: kept
 ]
 
 
@@ -46,4 +75,11 @@ def test_real_forms_streamed(line: bytes, expected: bytes) -> None:
     st = Streamer(Settings())
     data = line + b"\n"
     out = b"".join(st.feed(data[i : i + 3]) for i in range(0, len(data), 3)) + st.finish()
+    assert out == expected + b"\n"
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+@pytest.mark.parametrize(("v4", "v6", "line", "expected"), PREFIX_CASES)
+def test_real_forms_prefixes(v4: int, v6: int, line: bytes, expected: bytes, pure: bool) -> None:
+    out, _, _ = scrub_block(line + b"\n", Settings(AddressPolicy(v4, v6)), pure=pure)
     assert out == expected + b"\n"

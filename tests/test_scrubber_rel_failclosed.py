@@ -79,6 +79,15 @@ v6_addr = st.one_of(
         lambda g: ipaddress.IPv6Address(sum(x << (16 * (7 - i)) for i, x in enumerate(g)))
     ),
     st.ip_addresses(v=4).map(lambda a: ipaddress.IPv6Address(b"\x00" * 10 + b"\xff\xff" + a.packed)),  # mapped
+    # An IPv4 address embedded by a translation prefix: 6to4 (2002:AABB:CCDD::/48, whole at
+    # /48), NAT64 (64:ff9b::/96) and Teredo (2001::/32, the client inverted in the low bits).
+    st.tuples(st.ip_addresses(v=4), st.integers(0, (1 << 80) - 1)).map(
+        lambda t: ipaddress.IPv6Address((0x2002 << 112) | (int(t[0]) << 80) | t[1])
+    ),
+    st.ip_addresses(v=4).map(lambda a: ipaddress.IPv6Address((0x64FF9B << 96) | int(a))),
+    st.tuples(st.ip_addresses(v=4), st.integers(0, (1 << 64) - 1)).map(
+        lambda t: ipaddress.IPv6Address((0x20010000 << 96) | (t[1] << 32) | (~int(t[0]) & 0xFFFFFFFF))
+    ),
 )
 
 
@@ -262,7 +271,8 @@ def lines(draw: st.DrawFn) -> tuple[list, list[bytes]]:
 
 # ---------------------------------------------------------------- checking
 def secrets(addrs: list, policy: AddressPolicy) -> set[tuple[int, int]]:
-    """(version, value) of every input address whose truncation changes it."""
+    """(version, value) of every input address whose truncation changes it; versions 46-48:
+    an IPv4 address embedded in an IPv6 one (6to4, NAT64, Teredo), truncated as IPv4."""
     out: set[tuple[int, int]] = set()
     for a in addrs:
         if isinstance(a, ipaddress.IPv4Address):
@@ -275,9 +285,30 @@ def secrets(addrs: list, policy: AddressPolicy) -> set[tuple[int, int]]:
             # ::/96 (IPv4-compatible, deprecated by RFC 4291, never a client): its text
             # "::ffff" or "::1:2" is also what every truncated mapped address keeps.
             continue
-        elif int(a) & ~policy.v6_mask & ((1 << 128) - 1):
-            out.add((6, int(a)))
+        else:
+            if int(a) & ~policy.v6_mask & ((1 << 128) - 1):
+                out.add((6, int(a)))
+            e = _embedded_v4(int(a))
+            # (Teredo's inverted client: truncated, its host bits read as ones, so one
+            # whose host bits are all ones already is not changed by truncation)
+            if e is not None and e[1] & ~policy.v4_mask & 0xFFFFFFFF and not (
+                e[0] == 48 and e[1] | policy.v4_mask == 0xFFFFFFFF
+            ):
+                out.add(e)  # found only inside such an IPv6 text, not as dotted IPv4
     return out
+
+
+def _embedded_v4(v: int) -> tuple[int, int] | None:
+    """(kind, IPv4) of the address a 6to4 (kind 46), NAT64 (47) or Teredo (48, inverted)
+    address embeds: secrets of their own kind, so that a truncated Teredo address, whose
+    client reads 255.255.255.255, is not taken for a plain or 6to4 address."""
+    if v >> 112 == 0x2002:
+        return 46, (v >> 80) & 0xFFFFFFFF
+    if v >> 32 == 0x64FF9B << 64:
+        return 47, v & 0xFFFFFFFF
+    if v >> 96 == 0x20010000:
+        return 48, ~v & 0xFFFFFFFF
+    return None
 
 
 DOTTED = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
@@ -373,6 +404,7 @@ def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int
         if m.group(2).lower() == b"ip6.arpa":
             v = int(b"".join(labels), 16)
             hits = [(6, v)] + ([(4, v & 0xFFFFFFFF)] if v >> 32 == 0xFFFF else [])
+            hits += [] if _embedded_v4(v) is None else [_embedded_v4(v)]  # type: ignore[list-item]
         else:
             hits = [(4, val) for w, val in _v4_windows(b".".join(labels))]
         found += [(h, m.group()) for h in hits if h in secret]
@@ -397,6 +429,8 @@ def _leaks_in(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int,
                 found.append(((6, v), s))
             if v >> 32 == 0xFFFF and (4, v & 0xFFFFFFFF) in secret:
                 found.append(((4, v & 0xFFFFFFFF), s))
+            if _embedded_v4(v) in secret:  # 6to4, NAT64, Teredo
+                found.append((_embedded_v4(v), s))  # type: ignore[arg-type]
     return found
 
 

@@ -423,12 +423,22 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
     {
         int bits = cx->v6prefix, bs = -1, bl = 0, cs = -1, cl = 0;
         unsigned int g5 = g[5];
+        /* An embedded IPv4 address is truncated as IPv4 too (AddressPolicy.v6_embedded):
+         * 6to4 2002:AABB:CCDD::, and the low 32 bits of NAT64 64:ff9b::/96 and Teredo 2001::/32. */
+        int sixtofour = g[0] == 0x2002;
+        int low4 = g5 == 0xFFFF || (g[0] == 0x64 && g[1] == 0xFF9B && !g[2] && !g[3] && !g[4] && !g5) ||
+                   (g[0] == 0x2001 && g[1] == 0);
         for (i = 0; i < 8; i++) {
             int keep = bits >= 16 ? 16 : (bits > 0 ? bits : 0);
             g[i] &= keep == 0 ? 0u : (0xFFFFu << (16 - keep)) & 0xFFFFu;
             bits -= 16;
         }
-        if (g5 == 0xFFFF) { /* an IPv4 tail after ffff: truncated as IPv4 too (AddressPolicy.v6_text) */
+        if (sixtofour) {
+            unsigned long v4 = (((unsigned long)g[1] << 16) | g[2]) & (unsigned long)cx->v4mask;
+            g[1] = (unsigned int)(v4 >> 16);
+            g[2] = (unsigned int)(v4 & 0xFFFF);
+        }
+        if (low4) { /* an IPv4 tail: truncated as IPv4 too */
             unsigned long low = (((unsigned long)g[6] << 16) | g[7]) & (unsigned long)cx->v4mask;
             g[6] = (unsigned int)(low >> 16);
             g[7] = (unsigned int)(low & 0xFFFF);

@@ -155,12 +155,26 @@ class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_k
             d = int.from_bytes(self._digest(addr.compressed)[:12], "big")
             value = (0x20010DB8 << 96) | d
             return ipaddress.IPv6Address(value).compressed.encode()
-        value = int(addr) & self.v6_mask
-        if (int(addr) >> 32) & 0xFFFF == 0xFFFF:
+        return ipaddress.IPv6Address(self.v6_embedded(int(addr), int(addr) & self.v6_mask)).compressed.encode()
+
+    def v6_embedded(self, original: int, value: int) -> int:
+        """``value`` (``original`` truncated as IPv6) with the host bits of an IPv4 address
+        that ``original`` embeds zeroed too, so that no IPv6 prefix keeps more of it than
+        ``ipv4_prefix``: 6to4 (2002:AABB:CCDD::/48 holds AA.BB.CC.DD, whole at /48), and
+        the low 32 bits of NAT64 (64:ff9b::/96) and Teredo (2001::/32, the client's
+        address inverted) addresses, kept only above /96."""
+        inv = ~self.v4_mask & 0xFFFFFFFF
+        if original >> 112 == 0x2002:
+            value &= ~(inv << 80)
+        if (
+            (original >> 32) & 0xFFFF == 0xFFFF
             # "5b::ffff:c000:a" after an escape "\\x5B" reads as ::ffff:192.0.0.10 too:
             # its IPv4 tail is truncated as IPv4 as well (a no-op at /96 and below).
-            value = (value & ~0xFFFFFFFF) | (value & self.v4_mask)
-        return ipaddress.IPv6Address(value).compressed.encode()
+            or original >> 32 == 0x0064FF9B << 64
+            or original >> 96 == 0x20010000
+        ):
+            value &= ~inv
+        return value
 
 
 def _url_decoded(tok: bytes) -> bytes:
@@ -205,7 +219,7 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
                 return exact, 1
             cap = max(0, min(policy.ipv6_prefix - 16, 64))
             full = (1 << 128) - 1
-            value = int(addr) & ((full << (128 - cap)) & full)
+            value = policy.v6_embedded(int(addr), int(addr) & ((full << (128 - cap)) & full))
             return ipaddress.IPv6Address(value).compressed.encode(), 1
         return policy.v6_text(addr), 1
     if m is not None and m.group(1).count(b":") >= 2:
@@ -398,7 +412,7 @@ def _scrub_dashed6_groups(core: bytes, policy: AddressPolicy) -> bytes:
             v = 0
             for g in vals[i : i + 8]:
                 v = (v << 16) | g
-            t = v & mask
+            t = policy.v6_embedded(v, v & mask)
             for j in range(8):
                 new[i + j] &= (t >> (16 * (7 - j))) & 0xFFFF
         out = b"-".join(g if n == o else f"{n:x}".encode() for g, n, o in zip(groups_in, new, vals))
