@@ -141,7 +141,7 @@ def test_every_address_in_a_list_is_truncated(addrs, seps) -> None:  # type: ign
             assert not _leaks(_forms(a), out), (line, out)
 
 
-TOKEN_RUN = re.compile(rb"(?:[\w.:-]|%(?:25)*3[Aa])+")  # a URL-encoded colon (also "%253A") is a colon
+TOKEN_RUN = re.compile(rb"(?:[\w.:-]|%(?:25)*3[Aa]|\\+[.:])+")  # "%3A", "%253A", "\\:" are colons, "\\." a dot
 
 
 def _skeleton(b: bytes) -> bytes:
@@ -179,6 +179,8 @@ fragments = st.one_of(
             b"\\b",
             b"%3A",
             b"%253A",
+            b"\\.",
+            b"\\\\:",
             b"%25",
             b"-",
             b"host-10-105-160-179",

@@ -43,6 +43,25 @@ CASES = [
     # neighbours: other prefixes are truncated as IPv6 only
     (b"2003:c000:221::1", b"2003:c000:221::"),
     (b"2001:db8:221::1", b"2001:db8:221::"),
+    # -- backslash-escaped dots and colons: a regular expression in mod_rewrite's trace log
+    # (RewriteCond ... pattern='^192\.0\.2\.33$'), ModSecurity and fail2ban messages, the
+    # backslash escaped again by the logger or JSON; a Lucene query in a search slow log.
+    (b"RewriteCond: input='192.0.2.33' pattern='^192\\.0\\.2\\.33$' => matched",
+     b"RewriteCond: input='192.0.2.0' pattern='^192\\.0\\.2\\.0$' => matched"),
+    (b'[msg "Pattern match \\"^192\\\\.0\\\\.2\\\\.33$\\" at REMOTE_ADDR."]',
+     b'[msg "Pattern match \\"^192\\\\.0\\\\.2\\\\.0$\\" at REMOTE_ADDR."]'),
+    (b'{"pattern":"^10\\\\.1\\\\.2\\\\.3$"}', b'{"pattern":"^10\\\\.1\\\\.2\\\\.0$"}'),
+    (b"\\.192\\.0\\.2\\.33\\.", b"\\.192\\.0\\.2\\.0\\."),
+    (b"allow 192.0.2\\.33;", b"allow 192.0.2\\.0;"),  # mixed: each dot keeps its own form
+    (b'"query":"client_ip:2001\\:db8\\:85a3\\:\\:7"', b'"query":"client_ip:2001\\:db8\\:85a3\\:\\:"'),
+    (b"ip:2001\\:db8\\:85a3\\:0\\:0\\:0\\:0\\:7", b"ip:2001\\:db8\\:85a3\\:\\:"),
+    (b"::ffff\\:192\\.0\\.2\\.33", b"::ffff\\:192\\.0\\.2\\.0"),
+    # neighbours that are not addresses stay byte for byte
+    (b"^www\\.example\\.co\\.uk$", b"^www\\.example\\.co\\.uk$"),
+    (b"\\.(php|phtml)$ 1\\.2\\.3", b"\\.(php|phtml)$ 1\\.2\\.3"),
+    (b"C:\\Windows\\System32 10\\:00\\:00", b"C:\\Windows\\System32 10\\:00\\:00"),
+    (b"\\x22192.0.2.33\\x22", b"\\x22192.0.2.0\\x22"),
+    (b"path\\\\192.0.2.33\\share", b"path\\\\192.0.2.0\\share"),
 ]
 
 # (v4 prefix, v6 prefix, input, expected): embedded IPv4 above the IPv6 prefix

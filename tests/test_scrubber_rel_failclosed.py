@@ -32,10 +32,10 @@ from scrubber.addresses import token_needs_check
 
 PATHS = [pytest.param(True, id="pure"), pytest.param(False, id="native")]
 TOKEN_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.:-")
-TOKEN_RUN = re.compile(rb"(?:[0-9A-Za-z_.:-]|%(?:25)*3[Aa])+")  # a URL-encoded colon (also "%253A") is a colon
+TOKEN_RUN = re.compile(rb"(?:[0-9A-Za-z_.:-]|%(?:25)*3[Aa]|\\+[.:])+")  # "%3A", "%253A", "\\:" are colons, "\\." a dot
 # Bytes that are never part of a token: the library may never change them.
 SEPARATORS = [bytes([c]) for c in range(256) if c not in TOKEN_BYTES and c != 0x0A]
-GAP = rb"(?:[0-9A-Za-z_.:-]|%(?:25)*3[Aa])*"
+GAP = rb"(?:[0-9A-Za-z_.:-]|%(?:25)*3[Aa]|\\+[.:])*"
 
 COUNTS: dict[str, dict[str, int]] = {}
 
@@ -50,7 +50,7 @@ def _count(name: str, **kw: int) -> None:
 def _defuse(b: bytes) -> bytes:
     """Junk must not itself look like an address: break runs the scrubber would examine."""
     b = b.replace(b"\n", b" ")
-    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/").replace(b"%", b"/").replace(b"-", b"/") if token_needs_check(m.group()) else m.group(), b)
+    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/").replace(b"%", b"/").replace(b"-", b"/").replace(b"\\", b"/") if token_needs_check(m.group()) else m.group(), b)
 
 
 junk = st.one_of(
@@ -96,7 +96,7 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
     """(address, literal before, token text, literal after)."""
     a = draw(st.ip_addresses(v=4))
     octets = str(a).split(".")
-    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc", "hostname", "in-addr", "name-any-order"]))
+    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc", "hostname", "in-addr", "name-any-order", "regex"]))
     before = after = b""
     if form == "zeros":
         text = ".".join(o.zfill(3) for o in octets).encode()
@@ -126,6 +126,9 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
         text = prefix + ("-" if dash else ".").join(o.zfill(draw(st.integers(1, 3))) for o in nums).encode() + suffix
     elif form == "in-addr":  # reverse name: the numbers in reverse order
         text = a.reverse_pointer.encode() if draw(st.booleans()) else a.reverse_pointer.upper().encode()
+    elif form == "regex":  # a regular expression's "^192\\.0\\.2\\.1$" (mod_rewrite trace, ModSecurity), its "\\" escaped again
+        before, after = draw(st.sampled_from([(b"^", b"$"), (b"", b""), (b"'", b"'")]))
+        text = (b"\\" * draw(st.integers(1, 3)) + b".").join(o.encode() for o in octets)
     elif form == "urlesc":  # any %HH right before it: "q=%278.8.8.8%27", "%408.8.8.8"
         esc = draw(st.sampled_from([b"27", b"28", b"40", b"22", b"3C", b"5B"]) | st.text("0123456789ABCDEFabcdef", min_size=2, max_size=2).map(str.encode))
         before, text, after = b"%", esc + str(a).encode(), b"%" + esc
@@ -157,7 +160,7 @@ def _v6_spellings(a: ipaddress.IPv6Address, draw: st.DrawFn) -> bytes:
 def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes]:
     a = draw(v6_addr)
     text = _v6_spellings(a, draw)
-    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa", "dashed"]))
+    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa", "dashed", "escaped"]))
     before = after = b""
     if wrap == "zone":
         after = b"%" + draw(st.sampled_from([b"eth0", b"1", b"en0", b"wlp2s0"]))
@@ -179,6 +182,9 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
             text = draw(st.sampled_from([b"ip6-", b"host-", b"v6-"])) + text
         few = sum(1 for g in text.split(b"-") if g) < 2  # "--", "--1": only in Microsoft's domain
         text += draw(st.sampled_from([b".ipv6-literal.net", b".IPV6-LITERAL.NET"] + ([] if few else [b".example"])))
+    elif wrap == "escaped":  # a Lucene query's "2001\\:db8\\:\\:7", a regular expression's "\\."
+        bs = b"\\" * draw(st.integers(1, 2))
+        text = text.replace(b":", bs + b":").replace(b".", bs + b".")
     elif wrap == "arpa":  # ip6.arpa: 32 reversed nibbles
         text = a.reverse_pointer.encode()
     elif wrap == "url-encoded":  # "?ip=2001%3Adb8%3A%3A7" in a query string or referer
@@ -380,6 +386,7 @@ def _parse6(s: bytes) -> int | None:
 
 
 PCT_COLON = re.compile(rb"%(?:25)*3[Aa]")
+BS_SEP = re.compile(rb"\\+([.:])")
 ESCAPES = re.compile(rb"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[A-Za-z])")
 
 
@@ -393,6 +400,8 @@ def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int
         readings.add(ESCAPES.sub(b" ", out))
     if b"%" in out:  # what a URL decoder sees, decoding as often as it takes
         readings |= {PCT_COLON.sub(b":", r) for r in readings}
+    if b"\\" in out:  # backslash-escaped dots and colons, as a regular expression reads them
+        readings |= {BS_SEP.sub(rb"\1", r) for r in readings}
     if b"-" in out:  # host names: "host-10-105-160-179", "2001-db8--7.ipv6-literal.net"
         readings |= {r.replace(b"-", b".") for r in readings} | {r.replace(b"-", b":") for r in readings}
     # An ip6.arpa name is 32 one-digit labels: read in its own (reversed) order below, not

@@ -3,7 +3,7 @@
  *
  * It splits a block into lines, finds each line's timestamp (the grammar in
  * scrubber/timestamps.py, by hand), drops expired lines, and splits the kept
- * lines into tokens ([0-9A-Za-z_.:-] runs).  A token that could contain an
+ * lines into tokens ([0-9A-Za-z_.:-] runs, with "%3A"/"%253A" and "\\." / "\\:" inside).  A token that could contain an
  * address (contains "::", >= 6 ':', >= 3 '.', >= 3 '-' or "--") is looked up in a dict owned by
  * Python; on a miss the Python callback (scrubber.addresses.scrub_token) decides
  * and the answer is stored.  So what counts as an address is decided in one
@@ -525,6 +525,15 @@ static Py_ssize_t pct_colon(const unsigned char *q, const unsigned char *end) {
     return 0;
 }
 
+/* The length of a backslash-escaped dot or colon at q ("\\.", "\\\\.", "\\:": a regular
+ * expression's or a Lucene query's), else 0 (addresses.py _BS_SEP). */
+static Py_ssize_t bs_sep(const unsigned char *q, const unsigned char *end) {
+    const unsigned char *r = q;
+    while (r < end && *r == '\\') r++;
+    if (r > q && r < end && (*r == '.' || *r == ':')) return r + 1 - q;
+    return 0;
+}
+
 /* Scrub tokens in [p, end) into o. */
 static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned char *end) {
     const unsigned char *flushed = p;
@@ -535,6 +544,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
             /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
              * \xHH, \uHHHH, a backslash and a letter g-z. */
             if (*p == '%' && pct_colon(p, end)) break;
+            if (*p == '\\' && bs_sep(p, end)) break;
             if (*p == '\\' && end - p >= 2) {
                 unsigned char c = p[1];
 #define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-'))
@@ -573,6 +583,16 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                     if (p == colon_end) dbl = 1;
                     p += pct;
                     colon_end = p;
+                } else if (c == '\\' && (pct = bs_sep(p, end)) > 0) { /* "\\." or "\\:" */
+                    if (p[pct - 1] == ':') {
+                        colons++;
+                        if (p == colon_end) dbl = 1;
+                        p += pct;
+                        colon_end = p;
+                    } else {
+                        dots++;
+                        p += pct;
+                    }
                 } else {
                     break;
                 }

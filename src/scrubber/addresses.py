@@ -1,7 +1,8 @@
 """Finding and truncating (or pseudonymising) IP addresses inside log lines.
 
 The unit of work is a *token*: a maximal run of bytes from ``[0-9A-Za-z_.:-]`` (and
-URL-encoded colons ``%3A``, also encoded twice or more: ``%253A``; escapes such as ``\\x22`` before it are separators).
+URL-encoded colons ``%3A``, also encoded twice or more: ``%253A``, and backslash-escaped
+dots and colons ``\\.``, ``\\:``; escapes such as ``\\x22`` before it are separators).
 Every other byte (space, quotes, brackets, ``/``, ``,``, ``=``, ``%``,
 bytes >= 0x80 ...) separates tokens and is never changed.  A token can only
 change if it contains ``::``, at least six ``:``, three ``.`` or three ``-``; the
@@ -70,11 +71,16 @@ _ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-
 # '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
 _PCT_COLON = rb"%(?:25)*3[Aa]"
 _PCT_COLON_RE = re.compile(_PCT_COLON)
-_UNIT = rb"(?:[\w.:-]|" + _PCT_COLON + rb")"
+# A dot or colon after backslashes is one too: a regular expression's "^192\\.0\\.2\\.1$"
+# (mod_rewrite's trace log, ModSecurity, fail2ban; "\\\\." once a logger escapes the
+# backslash), a Lucene query's "2001\\:db8\\:\\:7" (Elasticsearch slow logs).
+_BS_SEP = rb"\\+[.:]"
+_BS_SEP_RE = re.compile(rb"\\+([.:])")
+_UNIT = rb"(?:[\w.:-]|" + _PCT_COLON + rb"|" + _BS_SEP + rb")"
 TOKEN_RE = re.compile(
     _ESCAPE
     + rb"|(?:(?<![\w.:-])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
-    + _UNIT + rb"*(?:[.:-]|" + _PCT_COLON + rb")" + _UNIT + rb"*"
+    + _UNIT + rb"*(?:[.:-]|" + _PCT_COLON + rb"|" + _BS_SEP + rb")" + _UNIT + rb"*"
 )
 # Host names made from addresses: four or more whole dash-separated numbers
 # ("customer-187-141-143-180-sta", "ec2-198-51-100-7"), and reverse names, whose
@@ -178,7 +184,34 @@ class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_k
 
 
 def _url_decoded(tok: bytes) -> bytes:
+    if b"\\" in tok:
+        tok = _BS_SEP_RE.sub(rb"\1", tok)
     return _PCT_COLON_RE.sub(b":", tok) if b"%" in tok else tok
+
+
+_BS_UNIT_RE = re.compile(rb"\\+[.:]|.", re.S)
+
+
+def _reescaped(rep: bytes, tok: bytes) -> bytes:
+    """``rep`` (the rewrite of ``tok`` without its backslashes) with them put back: what
+    ``rep`` shares with the start and the end of the unescaped token keeps its bytes (so
+    a label's "ip:" stays as it was), and in the rewritten middle every dot or colon takes
+    the token's first escaped form of it."""
+    units = _BS_UNIT_RE.findall(tok)  # one per byte of the unescaped token
+    plain = b"".join(u[-1:] for u in units)
+    n = min(len(plain), len(rep))
+    i = 0
+    while i < n and plain[i] == rep[i]:
+        i += 1
+    j = 0
+    while j < n - i and plain[-1 - j] == rep[-1 - j]:
+        j += 1
+    middle = rep[i : len(rep) - j]
+    for ch in (b".", b":"):
+        form = next((u for u in units if len(u) > 1 and u.endswith(ch)), None)
+        if form is not None:
+            middle = middle.replace(ch, form)
+    return b"".join(units[:i]) + middle + b"".join(units[len(units) - j :])
 
 
 def token_needs_check(tok: bytes) -> bool:
@@ -516,6 +549,9 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
             tail, tc = scrub_token(tail_t, policy)
             if mc:
                 return head + mid + tail, hc + mc + tc
+    if b"\\" in tok:  # backslash-escaped dots and colons: scrub them unescaped
+        rep, c = scrub_token(_BS_SEP_RE.sub(rb"\1", tok), policy)
+        return (_reescaped(rep, tok), c) if c else (tok, 0)
     if b"%" in tok:  # URL-encoded colons: scrub what a decoder sees, write it encoded
         rep, c = scrub_token(_url_decoded(tok), policy)
         if not c:
@@ -598,7 +634,8 @@ def scrub_text_py(line: bytes, cache: TokenCache) -> tuple[bytes, int]:
     def repl(m: re.Match[bytes]) -> bytes:
         nonlocal count
         tok = m.group()
-        if tok[0] == 0x5C or not token_needs_check(tok):  # an escape, or nothing to do
+        # an escape ("\\x22", "\\n"; a token may start with "\\." too), or nothing to do
+        if (tok[0] == 0x5C and tok[1] not in b"\\.:") or not token_needs_check(tok):
             return tok
         rep, c = cache.lookup(tok)
         count += c

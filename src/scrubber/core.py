@@ -203,24 +203,28 @@ def scrub_block(
 # address) or '\\' (an escape's digits may be the address's own).
 _LAST_SEPARATOR = re.compile(rb"(?s).*[^\w.:%\\-]")
 
-# A line cut by a restart (see Streamer.finish): the address bytes at the cut.
-_CUT_TOKEN = re.compile(rb"(?:[\w.:-]|%3[Aa])*(?:%3?)?\Z")
-_CUT_TAIL = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])*(?:%3?)?\Z")
+# A line cut by a restart (see Streamer.finish): the address bytes at the cut.  _ENC: an
+# encoded or escaped separator inside a token ("%3A", "%253A", "\\.", "\\\\:"; see
+# addresses._UNIT); a cut may also fall inside one ("%25", "%2", "\\").
+_ENC = rb"(?:%(?:25)*3[Aa]|\\+[.:])"
+_ENC_CUT = rb"(?:%(?:25)*[23]?|\\+)?\Z"
+_CUT_TOKEN = re.compile(rb"(?:[\w.:-]|" + _ENC + rb")*" + _ENC_CUT)
+_CUT_TAIL = re.compile(rb"(?:[0-9A-Fa-f.:-]|" + _ENC + rb")*" + _ENC_CUT)
 _CUT_HEAD = re.compile(
-    rb"(?:[.-]|:(?!:)|%3[Aa]|3?[Aa](?=(?:[0-9A-Fa-f.:-]|%3[Aa])*%3[Aa])"
-    rb"|[G-Zg-z](?=(?:[0-9A-Fa-f]|%3[Aa])*(?:[.:-]|%[0-9A-Fa-f]{2})))(?:[0-9A-Fa-f.:-]|%3[Aa])*"
+    rb"(?:[.-]|:(?!:)|" + _ENC + rb"|5?(?:25)*3?[Aa](?=(?:[0-9A-Fa-f.:-]|" + _ENC + rb")*%(?:25)*3[Aa])"
+    rb"|[G-Zg-z](?=(?:[0-9A-Fa-f]|" + _ENC + rb")*(?:[.:-]|%[0-9A-Fa-f]{2})))(?:[0-9A-Fa-f.:-]|" + _ENC + rb")*"
 )
 # The first field of a digit-led run that may be an address's rest: an IPv6 group (at
 # most four hex digits) or an IPv4 number (at most three digits before a '.').
-_LEAD_FIELD = re.compile(rb"[0-9]{1,3}(?:[.:-]|%3[Aa])|[0-9A-Fa-f]{1,4}(?:[:-]|%3[Aa])")
-_LEAD_RUN = re.compile(rb"(?:[0-9A-Fa-f.:-]|%3[Aa])+")
-_LEAD_SEP = re.compile(rb"[.:]|%3[Aa]")
-_HEX_OUTSIDE_PCT = re.compile(rb"%3[Aa]|[0-9A-Fa-f]")
+_LEAD_FIELD = re.compile(rb"[0-9]{1,3}(?:[.:-]|" + _ENC + rb")|[0-9A-Fa-f]{1,4}(?:[:-]|%(?:25)*3[Aa]|\\+:)")
+_LEAD_RUN = re.compile(rb"(?:[0-9A-Fa-f.:-]|" + _ENC + rb")+")
+_LEAD_SEP = re.compile(rb"[.:]|%(?:25)*3[Aa]")
+_HEX_OUTSIDE_PCT = re.compile(rb"%(?:25)*3[Aa]|[0-9A-Fa-f]")
 
 
 def _blank_digits(run: bytes) -> bytes:
     """Every hex digit of ``run`` becomes 'x' (URL-encoded colons stay colons)."""
-    return _HEX_OUTSIDE_PCT.sub(lambda m: m.group() if len(m.group()) == 3 else b"x", run)
+    return _HEX_OUTSIDE_PCT.sub(lambda m: m.group() if len(m.group()) > 1 else b"x", run)
 
 
 def blank_cut_head(data: bytes) -> bytes:
