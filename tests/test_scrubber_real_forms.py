@@ -13,6 +13,12 @@ from scrubber import AddressPolicy, Settings, Streamer, native_available, scrub_
 
 PATHS = [True, False] if native_available() else [True]
 
+
+def _array(message: bytes) -> bytes:
+    """journalctl's spelling of a field that is not printable UTF-8: its byte values."""
+    return b"[" + b",".join(str(c).encode() for c in message) + b"]"
+
+
 # (input, expected) with the defaults: IPv4 /24, IPv6 /48.
 CASES = [
     # -- URL-encoded colons encoded twice or more: a URL in a URL's query (redirect_uri,
@@ -62,6 +68,29 @@ CASES = [
     (b"C:\\Windows\\System32 10\\:00\\:00", b"C:\\Windows\\System32 10\\:00\\:00"),
     (b"\\x22192.0.2.33\\x22", b"\\x22192.0.2.0\\x22"),
     (b"path\\\\192.0.2.33\\share", b"path\\\\192.0.2.0\\share"),
+    # -- journalctl -o json writes a field holding a control byte or invalid UTF-8 (here a
+    # user name with the byte 0xff, an ANSI colour) as the array of its byte values.
+    (_array(b"Failed password for invalid user \xff from 192.0.2.33 port 22 ssh2"),
+     _array(b"Failed password for invalid user \xff from 192.0.2.0 port 22 ssh2")),
+    (b'{"MESSAGE":' + _array(b"\x1b[1m2001:db8:85a3:8d3::7\x1b[0m") + b',"_PID":"1"}',
+     b'{"MESSAGE":' + _array(b"\x1b[1m2001:db8:85a3::\x1b[0m") + b',"_PID":"1"}'),
+    (_array(b"from 192.0.2.33"), _array(b"from 192.0.2.0")),
+    # neighbours: arrays of other numbers, or too short to spell an address, stay
+    (b"[1,2,3,4,5,6,7,8,9]", b"[1,2,3,4,5,6,7,8,9]"),
+    (b"[49,46,50,46,51,46,52,999]", b"[49,46,50,46,51,46,52,999]"),  # not bytes
+    (b"[192,0,2,33] [1,2,3]", b"[192,0,2,33] [1,2,3]"),  # (packed octets: not text)
+    (b"[49, 46, 50, 46, 51, 46, 52]", b"[49, 46, 50, 46, 51, 46, 52]"),  # not journalctl's spelling
+    # -- ANSI colours (an application's coloured output: raw ESC in a file or journald,
+    # "\x1B" once nginx or Apache escape it, "\u001b" in JSON): the sequence's final letter
+    # is not a word glued to the address, which kept /64 ("db8:85a3:8d3::" after "1m2001").
+    (b"\x1b[1m2001:db8:85a3:8d3::7\x1b[0m", b"\x1b[1m2001:db8:85a3::\x1b[0m"),
+    (b"\\x1B[0;31m2001:db8:85a3:8d3::7\\x1B[0m", b"\\x1B[0;31m2001:db8:85a3::\\x1B[0m"),
+    (b'{"log":"\\u001b[32m2001:db8:85a3:8d3::7\\u001b[0m"}', b'{"log":"\\u001b[32m2001:db8:85a3::\\u001b[0m"}'),
+    (b"\x1b[1m192.0.2.33\x1b[0m", b"\x1b[1m192.0.2.0\x1b[0m"),
+    (b"\x1b[1m2002:c000:221::\x1b[0m", b"\x1b[1m2002:c000:200::\x1b[0m"),
+    # neighbours: the sequences themselves, and words after them, stay
+    (b"\x1b[1mINFO\x1b[0m std::vector \x1b[2K\x1b[1G", b"\x1b[1mINFO\x1b[0m std::vector \x1b[2K\x1b[1G"),
+    (b"\x1b[1mcafe:2001:db8::\x1b[0m", b"\x1b[1mcafe:2001:db8::\x1b[0m"),
 ]
 
 # (v4 prefix, v6 prefix, input, expected): embedded IPv4 above the IPv6 prefix
@@ -102,3 +131,31 @@ def test_real_forms_streamed(line: bytes, expected: bytes) -> None:
 def test_real_forms_prefixes(v4: int, v6: int, line: bytes, expected: bytes, pure: bool) -> None:
     out, _, _ = scrub_block(line + b"\n", Settings(AddressPolicy(v4, v6)), pure=pure)
     assert out == expected + b"\n"
+
+
+# A line cut by a restart inside one of these forms: (line, where it is cut, text that must
+# not be in the two processes' joined output).  Streamer.finish(cut=True) and cut_start=True
+# are what scrubber does on SIGTERM and on a pipe's first bytes (test_scrubber_restart_cut.py
+# runs the processes).
+CUT_CASES = [
+    (b"x \x1b[1m2001:db8:85a3:8d3::7\x1b[0m\n", b"x \x1b[", [b"8d3", b"::7"]),
+    (b"x \x1b[0;31m2001:db8:85a3:8d3::7\x1b[0m\n", b"x \x1b[0;3", [b"8d3", b"::7"]),
+    (b"x \\u001b[1m2001:db8:85a3:8d3::7\\u001b[0m\n", b"x \\u00", [b"8d3", b"::7"]),
+    (b"m=" + _array(b"from 192.0.2.33 port 22") + b"\n", b"m=[102,114,111,109,32,49,57,50,46,48", [b"51,51"]),
+    (b"m=" + _array(b"from 192.0.2.33 port 22") + b"\n", b"m=[102,114,111,109,32,49,57,50,46,48,46,50,46,51", [b"51,51"]),
+    (b"q=2001%253Adb8%253A85a3%253A8d3%253A%253A7\n", b"q=2001%253Adb8%25", [b"8d3%253A%253A7", b"%253A7"]),
+    (b"p='^192\\.0\\.2\\.33$'\n", b"p='^192\\.0\\", [b"192", b"2\\.33"]),
+    (b"p='^192\\.0\\.2\\.33$'\n", b"p='^192\\.0\\.2\\.", [b"192", b"2\\.33"]),
+]
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+@pytest.mark.parametrize(("line", "head", "absent"), CUT_CASES)
+def test_cut_by_a_restart(line: bytes, head: bytes, absent: list[bytes], pure: bool) -> None:
+    assert line.startswith(head)
+    old = Streamer(Settings(), pure=pure, cut_start=True)
+    out = old.feed(head) + old.finish(cut=True)
+    new = Streamer(Settings(), pure=pure, cut_start=True)
+    out += new.feed(line[len(head) :]) + new.finish()
+    for text in absent:
+        assert text not in out, (out, text)

@@ -35,7 +35,7 @@ TOKEN_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 TOKEN_RUN = re.compile(rb"(?:[0-9A-Za-z_.:-]|%(?:25)*3[Aa]|\\+[.:])+")  # "%3A", "%253A", "\\:" are colons, "\\." a dot
 # Bytes that are never part of a token: the library may never change them.
 SEPARATORS = [bytes([c]) for c in range(256) if c not in TOKEN_BYTES and c != 0x0A]
-GAP = rb"(?:[0-9A-Za-z_.:-]|%(?:25)*3[Aa]|\\+[.:])*"
+GAP = rb"(?:[0-9A-Za-z_.:-]|%(?:25)*3[Aa]|\\+[.:]|\[(?:[0-9]{1,3},)*[0-9]{1,3}\])*"  # (a journald byte array is one token; it may shrink)
 
 COUNTS: dict[str, dict[str, int]] = {}
 
@@ -224,6 +224,12 @@ CONTEXTS = [
     (b"\\\\r", b"", b"", b"\\t"),
     (b"\\\"", b"", b"", b"\\\""),
     (b"\\x5B", b"", b":", b"\\x5D"),
+    # ANSI colours around it (an application's coloured output), raw, as nginx escapes
+    # them, and in JSON
+    (b"\x1b[1m", b"", b"", b"\x1b[0m"),
+    (b"\x1b[0;31m", b"", b"", b"\x1b[m"),
+    (b"\\x1B[32m", b"", b"", b"\\x1B[0m"),
+    (b'{"log":"\\u001b[1;33m', b"", b"", b'\\u001b[0m"}'),
 ]
 HEX_ESCAPE_END = re.compile(rb"\\[xu]((?<=x)[0-9A-Fa-f]{2}|(?<=u)[0-9A-Fa-f]{4})$")
 # an escape with random hex digits or letter before the address
@@ -237,16 +243,22 @@ ESCAPE_BEFORE = st.one_of(
 @st.composite
 def address_segment(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, list[bytes]]:
     a, before, text, after = draw(st.one_of(v4_form(), v6_form()))
+    if draw(st.integers(0, 7)) == 0:
+        # journalctl -o json: a message with a control byte or invalid UTF-8 is written as
+        # the array of its byte values, "MESSAGE":[70,114,111,109,32,49,46,...]
+        msg = draw(st.sampled_from([b"from ", b"\x1b[1m", b"user \xff@", b""])) + before + text + after
+        msg += draw(st.sampled_from([b" port 22", b"\x1b[0m", b"", b"\n"]))
+        before, text, after = b"", b"[" + b",".join(str(c).encode() for c in msg.ljust(7)) + b"]", b""
     lit_b, glue_b, glue_a, lit_a = draw(st.sampled_from(CONTEXTS))
     if draw(st.integers(0, 5)) == 0:
         lit_b, glue_b = lit_b + draw(ESCAPE_BEFORE), b""
     m = HEX_ESCAPE_END.search(lit_b + before)
-    if m and not before and re.match(rb"[0-9A-Fa-f.:%-]", glue_b + text):
+    if m and not before and re.match(rb"[0-9A-Fa-f.:%-]|\\+[.:]", glue_b + text):
         # fail closed: the escape's digits may be the address's own ("\u2001:db8::7" raw)
         lit_b, glue_b = lit_b[: m.start(1)], m.group(1) + glue_b
     if before or after:  # a bracketed/zoned/url-encoded form brings its own literals
         glue_b = glue_a = b""
-    if glue_b == b":" and text.startswith((b":", b"%3", b"%25", b"--")):
+    if glue_b == b":" and text.startswith((b":", b"%3", b"%25", b"--", b"\\")):
         # ":" + "::1" reads as "::" port 1 (netstat's ":::80"): a documented ambiguity,
         # see the report in docs/reliability.md.
         glue_b = b""
@@ -387,6 +399,12 @@ def _parse6(s: bytes) -> int | None:
 
 PCT_COLON = re.compile(rb"%(?:25)*3[Aa]")
 BS_SEP = re.compile(rb"\\+([.:])")
+BYTE_ARRAY = re.compile(rb"\[((?:[0-9]{1,3},)+[0-9]{1,3})\]")
+
+
+def _array_bytes(m: re.Match[bytes]) -> bytes:
+    values = [int(v) for v in m.group(1).split(b",")]
+    return b" " + bytes(values) + b" " if max(values) <= 255 else m.group()
 ESCAPES = re.compile(rb"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[A-Za-z])")
 
 
@@ -396,13 +414,16 @@ def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int
     if not secret:
         return []
     readings = {out}
-    if b"\\" in out:
-        readings.add(ESCAPES.sub(b" ", out))
-    if b"%" in out:  # what a URL decoder sees, decoding as often as it takes
+    if b"," in out:  # journald byte arrays, read as the bytes they spell (between separators)
+        readings.add(BYTE_ARRAY.sub(_array_bytes, out))
+    text = b"".join(readings)
+    if b"\\" in text:
+        readings |= {ESCAPES.sub(b" ", r) for r in readings}
+    if b"%" in text:  # what a URL decoder sees, decoding as often as it takes
         readings |= {PCT_COLON.sub(b":", r) for r in readings}
-    if b"\\" in out:  # backslash-escaped dots and colons, as a regular expression reads them
+    if b"\\" in text:  # backslash-escaped dots and colons, as a regular expression reads them
         readings |= {BS_SEP.sub(rb"\1", r) for r in readings}
-    if b"-" in out:  # host names: "host-10-105-160-179", "2001-db8--7.ipv6-literal.net"
+    if b"-" in text:  # host names: "host-10-105-160-179", "2001-db8--7.ipv6-literal.net"
         readings |= {r.replace(b"-", b".") for r in readings} | {r.replace(b"-", b":") for r in readings}
     # An ip6.arpa name is 32 one-digit labels: read in its own (reversed) order below, not
     # forward as IPv4 windows, which its kept network nibbles would spell by chance

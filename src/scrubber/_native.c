@@ -534,6 +534,66 @@ static Py_ssize_t bs_sep(const unsigned char *q, const unsigned char *end) {
     return 0;
 }
 
+/* journalctl -o json's array of byte values "[73,110,...]" (seven or more numbers of one to
+ * three digits; addresses.py _BYTE_ARRAY): the end of the one at q, or NULL. */
+static const unsigned char *byte_array_end(const unsigned char *q, const unsigned char *end) {
+    int n = 0;
+    for (q++;; q++) {
+        int nd = 0;
+        while (q < end && DIG[*q]) {
+            if (++nd > 3) return NULL;
+            q++;
+        }
+        if (nd == 0 || q >= end) return NULL;
+        n++;
+        if (*q == ']') return n >= 7 ? q + 1 : NULL;
+        if (*q != ',') return NULL;
+    }
+}
+
+/* An ANSI terminal sequence at q (ESC "[" params final; ESC raw or written "\\x1b",
+ * "\\u001b"; addresses.py _CSI): its end, or NULL.  It is a separator, so that its final
+ * letter ("m" of "\x1b[1m") does not glue to the address after it. */
+static const unsigned char *csi_end(const unsigned char *q, const unsigned char *end) {
+    if (*q == 0x1b) q += 1;
+    else if (end - q >= 4 && q[1] == 'x' && q[2] == '1' && (q[3] == 'b' || q[3] == 'B')) q += 4;
+    else if (end - q >= 6 && q[1] == 'u' && q[2] == '0' && q[3] == '0' && q[4] == '1' && (q[5] == 'b' || q[5] == 'B'))
+        q += 6;
+    else return NULL;
+    if (q >= end || *q != '[') return NULL;
+    for (q++; q < end && (DIG[*q] || *q == ';' || *q == '?'); q++) {
+    }
+    return (q < end && *q >= 0x40 && *q <= 0x7E) ? q + 1 : NULL;
+}
+
+/* A byte array goes to the Python rules uncached (it may be 4 KiB, and is rare). */
+static int scrub_array(Ctx *cx, Out *o, const unsigned char **flushed, const unsigned char *s,
+                       const unsigned char *e) {
+    PyObject *key, *val, *rep;
+    long long n;
+    int rc = 0;
+    key = PyBytes_FromStringAndSize((const char *)s, e - s);
+    if (!key) return -1;
+    val = PyObject_CallOneArg(cx->callback, key);
+    Py_DECREF(key);
+    if (!val) return -1;
+    if (!PyTuple_Check(val) || PyTuple_GET_SIZE(val) != 2 || !PyBytes_Check(PyTuple_GET_ITEM(val, 0)) ||
+        !PyLong_Check(PyTuple_GET_ITEM(val, 1))) {
+        PyErr_SetString(PyExc_TypeError, "callback must return (bytes, int)");
+        Py_DECREF(val);
+        return -1;
+    }
+    rep = PyTuple_GET_ITEM(val, 0);
+    n = PyLong_AsLongLong(PyTuple_GET_ITEM(val, 1));
+    if (n == -1 && PyErr_Occurred()) rc = -1;
+    else if (n > 0) {
+        cx->addrs += n;
+        rc = replace_token(o, flushed, s, e, PyBytes_AS_STRING(rep), (int)PyBytes_GET_SIZE(rep));
+    }
+    Py_DECREF(val);
+    return rc;
+}
+
 /* Scrub tokens in [p, end) into o. */
 static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned char *end) {
     const unsigned char *flushed = p;
@@ -545,9 +605,25 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
              * \xHH, \uHHHH, a backslash and a letter g-z. */
             if (*p == '%' && pct_colon(p, end)) break;
             if (*p == '\\' && bs_sep(p, end)) break;
+            if (*p == 0x1b || (*p == '\\' && end - p >= 4 && (p[1] == 'x' || p[1] == 'u') && p[2] <= '1')) {
+                const unsigned char *q = csi_end(p, end);
+                if (q) {
+                    p = q; /* a token may start right here, even at a token byte */
+                    break;
+                }
+            }
+            if (*p == '[' && end - p > 1 && DIG[p[1]]) {
+                const unsigned char *q = byte_array_end(p, end);
+                if (q) {
+                    if (scrub_array(cx, o, &flushed, p, q) < 0) return -1;
+                    p = q;
+                    continue;
+                }
+            }
             if (*p == '\\' && end - p >= 2) {
                 unsigned char c = p[1];
-#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-'))
+#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-' && \
+                                     !(*(q) == '\\' && bs_sep((q), end))))
                 if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]] && ESC_END_OK(p + 4)) { p += 4; continue; }
                 if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]] && ESC_END_OK(p + 6)) {
                     p += 6;

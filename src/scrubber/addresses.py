@@ -60,10 +60,11 @@ __all__ = [
 # Which bytes make up a token (must match _native.c's TOKEN table).
 # An escape before a token is a separator, as a decoder would read it: "\\x22",
 # "\\u003c", "\\n" (a backslash and a letter g-z).  A token may start right after one.
-# When a hex digit, '.', ':', '-' or '%' follows, the hex digits may be the address's own
+# When a hex digit, '.', ':', '-', '%' or an escaped '.' or ':' ("\\u2002\\:0\\:1\\:\\:")
+# follows, the hex digits may be the address's own
 # ("\\u2001:db8::7", "\\x010.0.0.1" raw): then only the backslash and the letter are a
 # separator, and the glued-digit rules below read the token both ways (fail closed).
-_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%-])|[G-Zg-z])"
+_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-]|\\+[.:])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%-]|\\+[.:])|[G-Zg-z])"
 # A URL-encoded colon ("%3A", "%3a") is a colon inside a token: an IPv6 address in a
 # query string or referer is read as a URL decoder sees it, and rewritten encoded.  So is
 # one encoded twice or more ("%253A": a URL inside a URL's query, and CloudFront's logs,
@@ -77,10 +78,24 @@ _PCT_COLON_RE = re.compile(_PCT_COLON)
 _BS_SEP = rb"\\+[.:]"
 _BS_SEP_RE = re.compile(rb"\\+([.:])")
 _UNIT = rb"(?:[\w.:-]|" + _PCT_COLON + rb"|" + _BS_SEP + rb")"
+# journalctl -o json writes a field holding a control byte or invalid UTF-8 (an ANSI colour,
+# a user name an attacker chose) as the array of its byte values, "MESSAGE":[70,97,...]: an
+# array of seven or more numbers is one token, read as the bytes it spells
+# (_scrub_byte_array) and written back as numbers.  Never cut apart (core._LAST_SEPARATOR).
+_BYTE_ARRAY = rb"\[(?:[0-9]{1,3},){6,}[0-9]{1,3}\]"
+# An ANSI terminal sequence (colours: ESC "[1m", ESC "[0;31m"), raw or escaped as a log
+# writer or JSON does ("\\x1b[", "\\u001b["), is a separator: a token starts right after
+# its final byte, which would else glue to the address ("\x1b[1m2001:db8:85a3:8d3::7" kept
+# 8d3 as the address "db8:85a3:8d3::7" after a word "1m2001").  In TOKEN_RE it takes the
+# token after it along (group "after"), as a look-behind cannot have its variable width.
+_CSI = rb"(?:\x1b|\\x1[bB]|\\u001[bB])\[[0-9;?]*[@-~]"
+_BODY = _UNIT + rb"*(?:[.:-]|" + _PCT_COLON + rb"|" + _BS_SEP + rb")" + _UNIT + rb"*"
 TOKEN_RE = re.compile(
-    _ESCAPE
+    _BYTE_ARRAY
+    + rb"|(?P<csi>" + _CSI + rb")(?P<after>" + _BODY + rb")?"
+    + rb"|" + _ESCAPE
     + rb"|(?:(?<![\w.:-])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
-    + _UNIT + rb"*(?:[.:-]|" + _PCT_COLON + rb"|" + _BS_SEP + rb")" + _UNIT + rb"*"
+    + _BODY
 )
 # Host names made from addresses: four or more whole dash-separated numbers
 # ("customer-187-141-143-180-sta", "ec2-198-51-100-7"), and reverse names, whose
@@ -515,8 +530,21 @@ def _word_may_keep(seq: bytes, policy: AddressPolicy) -> bool:
     return seq.count(b"-") != 7 or policy.ipv6_prefix >= 16
 
 
+def _scrub_byte_array(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    """"[49,46,50,...]": scrub the bytes the numbers spell, write them back as numbers."""
+    values = [int(v) for v in tok[1:-1].split(b",")]
+    if max(values) > 255:
+        return tok, 0
+    out, count = scrub_text_py(bytes(values), TokenCache(policy))
+    if not count:
+        return tok, 0
+    return b"[" + b",".join(str(b).encode() for b in out) + b"]", count
+
+
 def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     """Rewrite every address inside one token; return (new token, addresses found)."""
+    if tok[:1] == b"[":  # a byte array (_BYTE_ARRAY)
+        return _scrub_byte_array(tok, policy)
     if not token_needs_check(tok):
         return tok, 0
     if b"arpa" in tok or b"ARPA" in tok or b"Arpa" in tok:
@@ -634,6 +662,17 @@ def scrub_text_py(line: bytes, cache: TokenCache) -> tuple[bytes, int]:
     def repl(m: re.Match[bytes]) -> bytes:
         nonlocal count
         tok = m.group()
+        if m.start("csi") >= 0:  # an ANSI sequence, and the token right after it if any
+            after = m.group("after")
+            if after is None or not token_needs_check(after):
+                return tok
+            rep, c = cache.lookup(after)
+            count += c
+            return m.group("csi") + rep
+        if tok[0] == 0x5B:  # a byte array: not cached (up to 4 KiB each, and rare)
+            rep, c = _scrub_byte_array(tok, cache.policy)
+            count += c
+            return rep
         # an escape ("\\x22", "\\n"; a token may start with "\\." too), or nothing to do
         if (tok[0] == 0x5C and tok[1] not in b"\\.:") or not token_needs_check(tok):
             return tok
