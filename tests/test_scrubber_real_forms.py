@@ -8,6 +8,8 @@ The hypothesis properties in test_scrubber_rel_failclosed.py generate each class
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scrubber import AddressPolicy, Settings, Streamer, native_available, scrub_block
 
@@ -91,6 +93,18 @@ CASES = [
     # neighbours: the sequences themselves, and words after them, stay
     (b"\x1b[1mINFO\x1b[0m std::vector \x1b[2K\x1b[1G", b"\x1b[1mINFO\x1b[0m std::vector \x1b[2K\x1b[1G"),
     (b"\x1b[1mcafe:2001:db8::\x1b[0m", b"\x1b[1mcafe:2001:db8::\x1b[0m"),
+    # -- precision: MAC-style runs of two-digit groups are not addresses (an address so
+    # written lies in the reserved ::/8); iptables/ufw's MAC= (14 groups) was all 'x'.
+    (b"[UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:5a:7b:01:52:54:00:12:35:02:08:00 SRC=203.0.113.9 DST=10.0.0.5",
+     b"[UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:5a:7b:01:52:54:00:12:35:02:08:00 SRC=203.0.113.0 DST=10.0.0.0"),
+    (b"eui64 00:16:3e:ff:fe:5a:7b:01", b"eui64 00:16:3e:ff:fe:5a:7b:01"),
+    (b"guid 00:16:3E:FF:FE:5A:7B", b"guid 00:16:3E:FF:FE:5A:7B"),
+    (b"mac 00:16:3e:5a:7b:01", b"mac 00:16:3e:5a:7b:01"),
+    # neighbours: any group of another width, or "::", and it is read as before
+    (b"x 00:16:3e:ff:fe:5a:7b:1", b"x 0:16:3e::"),
+    (b"x 00:16:3e:ff:fe:5a:7b:01:02:3", b"x xx:xx:xx:xx:xx:xx:xx:xx:xx:x"),
+    (b"x 0016:3eff:fe5a:7b01:5254:0012:3502:0800", b"x 16:3eff:fe5a::"),
+    (b"x 00:16::5a:7b", b"x 0:16::"),
 ]
 
 # (v4 prefix, v6 prefix, input, expected): embedded IPv4 above the IPv6 prefix
@@ -107,6 +121,7 @@ PREFIX_CASES = [
     (24, 128, b"::ffff:192.0.2.33", b"::ffff:192.0.2.0"),
     (24, 128, b"2001:db8::c000:221", b"2001:db8::"),  # port reading
     (24, 128, b"2001:db8::c000:22a", b"2001:db8::c000:22a"),  # not an embedding: kept
+    (0, 127, b"\\x1064:ff9b::2", b"\\x1064:ff9b::"),  # an escape's digits glued to NAT64's "64"
 ]
 
 
@@ -159,3 +174,19 @@ def test_cut_by_a_restart(line: bytes, head: bytes, absent: list[bytes], pure: b
     out += new.feed(line[len(head) :]) + new.finish()
     for text in absent:
         assert text not in out, (out, text)
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+@given(
+    groups=st.lists(st.integers(0, 255), min_size=6, max_size=16),
+    upper=st.booleans(),
+    before=st.sampled_from([b"MAC=", b" ", b"mac ", b'"', b"[", b"\t"]),
+    after=st.sampled_from([b" SRC=", b"", b'"', b"]", b"\r"]),
+)
+def test_mac_style_runs_are_kept(groups: list[int], upper: bool, before: bytes, after: bytes, pure: bool) -> None:
+    """Precision: a run of two-digit hex groups (iptables' MAC= header, EUI-64) is no address."""
+    run = ":".join(f"{g:02X}" if upper else f"{g:02x}" for g in groups).encode()
+    line = before + run + after + b"\n"
+    out, stats, _ = scrub_block(line, Settings(), pure=pure)
+    assert out == line
+    assert stats.addresses == 0

@@ -299,6 +299,10 @@ def secrets(addrs: list, policy: AddressPolicy) -> set[tuple[int, int]]:
         elif a.ipv4_mapped is not None:
             if int(a.ipv4_mapped) & ~policy.v4_mask & 0xFFFFFFFF:
                 out.update({(4, int(a.ipv4_mapped)), (6, int(a))})
+        elif int(a) >> 120 == 0 and re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){7}", a.compressed):
+            # ::/8 (reserved) written as two-digit groups reads as a MAC-style run, which is
+            # left alone (iptables' MAC=, EUI-64): a documented choice, no client has one
+            continue
         elif int(a) >> 32 == 0:
             # ::/96 (IPv4-compatible, deprecated by RFC 4291, never a client): its text
             # "::ffff" or "::1:2" is also what every truncated mapped address keeps.

@@ -368,7 +368,7 @@ static int put_hex16(char *buf, unsigned int v) {
  * truncated and compressed like ipaddress).  -1: use the general path. */
 static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e, char *buf) {
     unsigned int hi[8], lo[8], g[8];
-    int nhi = 0, nlo = 0, skip = 0, i, len = 0;
+    int nhi = 0, nlo = 0, skip = 0, i, len = 0, all2 = 1;
     const unsigned char *p = s;
     if (e - s < 2 || e - s > 39) return -1;
     if (p[0] == ':') {
@@ -385,6 +385,7 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
             p++;
         }
         if (nd == 0) return -1;
+        if (nd != 2) all2 = 0;
         if (skip) { if (nlo >= 8) return -1; lo[nlo++] = x; }
         else { if (nhi >= 8) return -1; hi[nhi++] = x; }
         if (p >= e) break;
@@ -401,8 +402,8 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
     }
     if (skip) {
         if (nhi + nlo > 7) return -1;
-    } else if (nhi != 8) {
-        return -1;
+    } else if (nhi != 8 || all2) {
+        return -1; /* (all two-digit groups: a MAC-style run, addresses.py _MAC_RUN_RE) */
     }
     if (skip && nlo >= 2) {
         /* "...::x:NNNN" with a decimal last group also reads as address:port:
@@ -426,7 +427,7 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
         /* An embedded IPv4 address is truncated as IPv4 too (AddressPolicy.v6_embedded):
          * 6to4 2002:AABB:CCDD::, and the low 32 bits of NAT64 64:ff9b::/96 and Teredo 2001::/32. */
         int sixtofour = g[0] == 0x2002;
-        int low4 = g5 == 0xFFFF || (g[0] == 0x64 && g[1] == 0xFF9B && !g[2] && !g[3] && !g[4] && !g5) ||
+        int low4 = g5 == 0xFFFF || ((g[0] & 0xFF) == 0x64 && g[1] == 0xFF9B && !g[2] && !g[3] && !g[4] && !g5) ||
                    (g[0] == 0x2001 && g[1] == 0);
         for (i = 0; i < 8; i++) {
             int keep = bits >= 16 ? 16 : (bits > 0 ? bits : 0);

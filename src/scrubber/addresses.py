@@ -191,7 +191,8 @@ class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_k
             (original >> 32) & 0xFFFF == 0xFFFF
             # "5b::ffff:c000:a" after an escape "\\x5B" reads as ::ffff:192.0.0.10 too:
             # its IPv4 tail is truncated as IPv4 as well (a no-op at /96 and below).
-            or original >> 32 == 0x0064FF9B << 64
+            # NAT64, also with an escape's two hex digits glued in front ("\\x10" + "64:ff9b::2")
+            or ((original >> 112) & 0xFF == 0x64 and (original >> 32) & ((1 << 80) - 1) == 0xFF9B << 64)
             or original >> 96 == 0x20010000
         ):
             value &= ~inv
@@ -248,7 +249,16 @@ def _parse_v6(core: bytes) -> ipaddress.IPv6Address | None:
         return None
 
 
+# Six or more groups of exactly two hex digits and no "::": a MAC-style run (iptables'
+# and ufw's MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00, EUI-64 00:11:22:ff:fe:33:44:55),
+# not an address: one written so would lie in ::/8, which RFC 4291 reserves (no client
+# has one; IPv4-mapped and -compatible addresses need a group 0000 or ffff).
+_MAC_RUN_RE = re.compile(rb"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5,}")
+
+
 def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    if _MAC_RUN_RE.fullmatch(core):
+        return core, 0
     addr = _parse_v6(core)
     m = _PORT_RE.fullmatch(core)
     if addr is not None:
