@@ -105,6 +105,16 @@ CASES = [
     (b"x 00:16:3e:ff:fe:5a:7b:01:02:3", b"x xx:xx:xx:xx:xx:xx:xx:xx:xx:x"),
     (b"x 0016:3eff:fe5a:7b01:5254:0012:3502:0800", b"x 16:3eff:fe5a::"),
     (b"x 00:16::5a:7b", b"x 0:16::"),
+    # -- precision: tcpdump and BSD netstat write an IPv6 address's port after a dot; it was
+    # all 'x'. The address is truncated and the port kept, as for ":PORT".
+    (b"IP6 2001:db8:85a3::7.443 > 2001:db8:85a3::8.51234: Flags [S]",
+     b"IP6 2001:db8:85a3::.443 > 2001:db8:85a3::.51234: Flags [S]"),
+    (b"tcp6 0 0 fe80::1234:5678:9abc:def0.5353 *.* LISTEN", b"tcp6 0 0 fe80::.5353 *.* LISTEN"),
+    (b"2001:db8:4f2e:17::d00d:443.80", b"2001:db8:4f2e::.80"),  # both readings agree: exact
+    # neighbours: a port out of range, or an IPv4 tail, stay fail-closed
+    (b"2001:db8::7.99999", b"xxxx:xxx::x.xxxxx"),
+    (b"::ffff:192.0.2.33.443", b"::xxxx:xxx.x.x.xx.xxx"),
+    (b"IP 192.0.2.33.443 > 198.51.100.7.51234:", b"IP 192.0.2.0.443 > 198.51.100.0.51234:"),
 ]
 
 # (v4 prefix, v6 prefix, input, expected): embedded IPv4 above the IPv6 prefix

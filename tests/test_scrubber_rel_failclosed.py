@@ -160,7 +160,7 @@ def _v6_spellings(a: ipaddress.IPv6Address, draw: st.DrawFn) -> bytes:
 def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes]:
     a = draw(v6_addr)
     text = _v6_spellings(a, draw)
-    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa", "dashed", "escaped"]))
+    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa", "dashed", "escaped", "dot-port"]))
     before = after = b""
     if wrap == "zone":
         after = b"%" + draw(st.sampled_from([b"eth0", b"1", b"en0", b"wlp2s0"]))
@@ -170,6 +170,8 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
         before, after = b"[", b"]:" + draw(port)
     elif wrap == "apache":  # Apache 2.4: [client 2001:db8::1:51234], port glued with ':'
         text = text + b":" + draw(port)
+    elif wrap == "dot-port" and b"." not in text:  # tcpdump, BSD netstat: 2001:db8::7.443
+        text = text + b"." + draw(port)
     elif wrap == "label" and not text.startswith(b":"):  # "ipv6:2001:db8::7", "remote:...", "[IPv6:...]": labels ending in hex
         text = draw(hostile_word) + b":" + text
     elif wrap == "dashed" and b"." not in text:

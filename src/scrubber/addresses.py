@@ -120,6 +120,7 @@ _ARPA6_RE = re.compile(rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)", re.IGNORECASE)
 _HEXRUN_RE = re.compile(rb"[0-9A-Fa-f:.]+")
 _DOTTED_RE = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
 _PORT_RE = re.compile(rb"(.*):([0-9]{1,5})")
+_DOT_PORT_RE = re.compile(rb"(.*)\.([0-9]{1,5})")
 _HEX_DIGIT_RE = re.compile(rb"[0-9A-Fa-f]")
 _HEX_GROUP_RE = re.compile(rb"[0-9A-Fa-f]+")
 _WORD_BYTES = frozenset(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz_")
@@ -296,6 +297,13 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
             ):
                 rep, c = _scrub_v6_core(cand, policy)
                 return head[:-k] + rep, c
+    # "ADDR.PORT", as tcpdump and BSD netstat write an IPv6 address and its port
+    # ("2001:db8::7.443 > ..."): no other reading holds an address, so ADDR is truncated.
+    pm = _DOT_PORT_RE.fullmatch(core)
+    if pm is not None and b"." not in pm.group(1) and int(pm.group(2)) <= 65535:
+        if _parse_v6(pm.group(1)) is not None:  # (its own ":PORT" reading is decided there)
+            rep, c = _scrub_v6_core(pm.group(1), policy)
+            return rep + b"." + pm.group(2), c
     # Address-ish but malformed: fail closed.
     return _HEX_DIGIT_RE.sub(b"x", core), 1
 
