@@ -519,7 +519,10 @@ def test_any_bytes_no_crash_and_separators_kept(data: bytes, v4: int, v6: int, p
     if not pure and not native_available():
         pytest.skip("scrubber._native is not built")
     out, _, _ = scrub_block(data, Settings(AddressPolicy(v4, v6)), pure=pure)
-    assert TOKEN_RUN.sub(b"T", out) == TOKEN_RUN.sub(b"T", data)
+    # (backslashes right before a token count with it: a rewrite may put an escaped
+    # separator there, "\\0000:...:0000" -> "\\::", the backslash itself unchanged)
+    skeleton = re.compile(rb"\\*" + TOKEN_RUN.pattern)
+    assert skeleton.sub(b"T", out) == skeleton.sub(b"T", data)
     _count("random_bytes_" + ("pure" if pure else "native"), examples=1)
 
 
