@@ -32,10 +32,10 @@ from scrubber.addresses import token_needs_check
 
 PATHS = [pytest.param(True, id="pure"), pytest.param(False, id="native")]
 TOKEN_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.:-")
-TOKEN_RUN = re.compile(rb"(?:[0-9A-Za-z_.:-]|%3[Aa])+")  # a URL-encoded colon is a colon
+TOKEN_RUN = re.compile(rb"(?:[0-9A-Za-z_.:-]|%(?:25)*3[Aa]|\\+[.:])+")  # "%3A", "%253A", "\\:" are colons, "\\." a dot
 # Bytes that are never part of a token: the library may never change them.
 SEPARATORS = [bytes([c]) for c in range(256) if c not in TOKEN_BYTES and c != 0x0A]
-GAP = rb"(?:[0-9A-Za-z_.:-]|%3[Aa])*"
+GAP = rb"(?:[0-9A-Za-z_.:-]|%(?:25)*3[Aa]|\\+[.:]|\[(?:[0-9]{1,3},)*[0-9]{1,3}\])*"  # (a journald byte array is one token; it may shrink)
 
 COUNTS: dict[str, dict[str, int]] = {}
 
@@ -50,7 +50,7 @@ def _count(name: str, **kw: int) -> None:
 def _defuse(b: bytes) -> bytes:
     """Junk must not itself look like an address: break runs the scrubber would examine."""
     b = b.replace(b"\n", b" ")
-    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/").replace(b"%3", b"/3").replace(b"-", b"/") if token_needs_check(m.group()) else m.group(), b)
+    return TOKEN_RUN.sub(lambda m: m.group().replace(b".", b"/").replace(b":", b"/").replace(b"%", b"/").replace(b"-", b"/").replace(b"\\", b"/") if token_needs_check(m.group()) else m.group(), b)
 
 
 junk = st.one_of(
@@ -79,6 +79,15 @@ v6_addr = st.one_of(
         lambda g: ipaddress.IPv6Address(sum(x << (16 * (7 - i)) for i, x in enumerate(g)))
     ),
     st.ip_addresses(v=4).map(lambda a: ipaddress.IPv6Address(b"\x00" * 10 + b"\xff\xff" + a.packed)),  # mapped
+    # An IPv4 address embedded by a translation prefix: 6to4 (2002:AABB:CCDD::/48, whole at
+    # /48), NAT64 (64:ff9b::/96) and Teredo (2001::/32, the client inverted in the low bits).
+    st.tuples(st.ip_addresses(v=4), st.integers(0, (1 << 80) - 1)).map(
+        lambda t: ipaddress.IPv6Address((0x2002 << 112) | (int(t[0]) << 80) | t[1])
+    ),
+    st.ip_addresses(v=4).map(lambda a: ipaddress.IPv6Address((0x64FF9B << 96) | int(a))),
+    st.tuples(st.ip_addresses(v=4), st.integers(0, (1 << 64) - 1)).map(
+        lambda t: ipaddress.IPv6Address((0x20010000 << 96) | (t[1] << 32) | (~int(t[0]) & 0xFFFFFFFF))
+    ),
 )
 
 
@@ -87,7 +96,7 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
     """(address, literal before, token text, literal after)."""
     a = draw(st.ip_addresses(v=4))
     octets = str(a).split(".")
-    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc", "hostname", "in-addr", "name-any-order"]))
+    form = draw(st.sampled_from(["plain", "zeros", "somezeros", "port", "glued-letters", "urlenc", "urlesc", "hostname", "in-addr", "name-any-order", "regex"]))
     before = after = b""
     if form == "zeros":
         text = ".".join(o.zfill(3) for o in octets).encode()
@@ -117,6 +126,9 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
         text = prefix + ("-" if dash else ".").join(o.zfill(draw(st.integers(1, 3))) for o in nums).encode() + suffix
     elif form == "in-addr":  # reverse name: the numbers in reverse order
         text = a.reverse_pointer.encode() if draw(st.booleans()) else a.reverse_pointer.upper().encode()
+    elif form == "regex":  # a regular expression's "^192\\.0\\.2\\.1$" (mod_rewrite trace, ModSecurity), its "\\" escaped again
+        before, after = draw(st.sampled_from([(b"^", b"$"), (b"", b""), (b"'", b"'")]))
+        text = (b"\\" * draw(st.integers(1, 3)) + b".").join(o.encode() for o in octets)
     elif form == "urlesc":  # any %HH right before it: "q=%278.8.8.8%27", "%408.8.8.8"
         esc = draw(st.sampled_from([b"27", b"28", b"40", b"22", b"3C", b"5B"]) | st.text("0123456789ABCDEFabcdef", min_size=2, max_size=2).map(str.encode))
         before, text, after = b"%", esc + str(a).encode(), b"%" + esc
@@ -148,7 +160,7 @@ def _v6_spellings(a: ipaddress.IPv6Address, draw: st.DrawFn) -> bytes:
 def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes]:
     a = draw(v6_addr)
     text = _v6_spellings(a, draw)
-    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa", "dashed"]))
+    wrap = draw(st.sampled_from(["bare", "zone", "bracket", "bracket-port", "apache", "label", "glued-after", "url-encoded", "arpa", "dashed", "escaped", "dot-port"]))
     before = after = b""
     if wrap == "zone":
         after = b"%" + draw(st.sampled_from([b"eth0", b"1", b"en0", b"wlp2s0"]))
@@ -158,6 +170,8 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
         before, after = b"[", b"]:" + draw(port)
     elif wrap == "apache":  # Apache 2.4: [client 2001:db8::1:51234], port glued with ':'
         text = text + b":" + draw(port)
+    elif wrap == "dot-port" and b"." not in text:  # tcpdump, BSD netstat: 2001:db8::7.443
+        text = text + b"." + draw(port)
     elif wrap == "label" and not text.startswith(b":"):  # "ipv6:2001:db8::7", "remote:...", "[IPv6:...]": labels ending in hex
         text = draw(hostile_word) + b":" + text
     elif wrap == "dashed" and b"." not in text:
@@ -170,10 +184,14 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
             text = draw(st.sampled_from([b"ip6-", b"host-", b"v6-"])) + text
         few = sum(1 for g in text.split(b"-") if g) < 2  # "--", "--1": only in Microsoft's domain
         text += draw(st.sampled_from([b".ipv6-literal.net", b".IPV6-LITERAL.NET"] + ([] if few else [b".example"])))
+    elif wrap == "escaped":  # a Lucene query's "2001\\:db8\\:\\:7", a regular expression's "\\."
+        bs = b"\\" * draw(st.integers(1, 2))
+        text = text.replace(b":", bs + b":").replace(b".", bs + b".")
     elif wrap == "arpa":  # ip6.arpa: 32 reversed nibbles
         text = a.reverse_pointer.encode()
     elif wrap == "url-encoded":  # "?ip=2001%3Adb8%3A%3A7" in a query string or referer
-        text = text.replace(b":", draw(st.sampled_from([b"%3A", b"%3a"])))
+        # ("%253A": encoded twice, a URL inside a query string, or CloudFront's logs)
+        text = text.replace(b":", draw(st.sampled_from([b"%3A", b"%3a", b"%253A", b"%253a", b"%25253A"])))
     elif wrap == "glued-after" and not text.endswith(b"::"):  # "...::7.Connection", "...::7:error"
         text = text + draw(st.sampled_from([b":", b"."])) + draw(hostile_word)
     return a, before, text, after
@@ -213,6 +231,12 @@ CONTEXTS = [
     (b"%", b"", b"", b""),
     (b"", b"", b"", b"\\ "),
     (b"", b"", b"%3A", b"%"),
+    # ANSI colours around it (an application's coloured output), raw, as nginx escapes
+    # them, and in JSON
+    (b"\x1b[1m", b"", b"", b"\x1b[0m"),
+    (b"\x1b[0;31m", b"", b"", b"\x1b[m"),
+    (b"\\x1B[32m", b"", b"", b"\\x1B[0m"),
+    (b'{"log":"\\u001b[1;33m', b"", b"", b'\\u001b[0m"}'),
 ]
 HEX_ESCAPE_END = re.compile(rb"\\[xu]((?<=x)[0-9A-Fa-f]{2}|(?<=u)[0-9A-Fa-f]{4})$")
 # an escape with random hex digits or letter before the address
@@ -226,20 +250,27 @@ ESCAPE_BEFORE = st.one_of(
 @st.composite
 def address_segment(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, list[bytes]]:
     a, before, text, after = draw(st.one_of(v4_form(), v6_form()))
+    if draw(st.integers(0, 7)) == 0:
+        # journalctl -o json: a message with a control byte or invalid UTF-8 is written as
+        # the array of its byte values, "MESSAGE":[70,114,111,109,32,49,46,...]
+        msg = draw(st.sampled_from([b"from ", b"\x1b[1m", b"user \xff@", b""])) + before + text + after
+        msg += draw(st.sampled_from([b" port 22", b"\x1b[0m", b"", b"\n"]))
+        before, text, after = b"", b"[" + b",".join(str(c).encode() for c in msg.ljust(7)) + b"]", b""
     lit_b, glue_b, glue_a, lit_a = draw(st.sampled_from(CONTEXTS))
     if draw(st.integers(0, 5)) == 0:
         lit_b, glue_b = lit_b + draw(ESCAPE_BEFORE), b""
     m = HEX_ESCAPE_END.search(lit_b + before)
-    if m and not before and re.match(rb"[0-9A-Fa-f.:%-]", glue_b + text):
+    if m and not before and re.match(rb"[0-9A-Fa-f.:%-]|\\+[.:]", glue_b + text):
         # fail closed: the escape's digits may be the address's own ("\u2001:db8::7" raw)
         lit_b, glue_b = lit_b[: m.start(1)], m.group(1) + glue_b
     if before or after:  # a bracketed/zoned/url-encoded form brings its own literals
         glue_b = glue_a = b""
-    if glue_b == b":" and text.startswith((b":", b"%3", b"--")):
+    if glue_b == b":" and text.startswith((b":", b"%3", b"%25", b"--", b"\\")):
         # ":" + "::1" reads as "::" port 1 (netstat's ":::80"): a documented ambiguity,
         # see the report in docs/reliability.md.
         glue_b = b""
     if isinstance(a, ipaddress.IPv6Address) and glue_a in (b":", b"...", b"%3A") and text.endswith((b"::", b"%3A%3A", b"%3a%3a")):
+    if isinstance(a, ipaddress.IPv6Address) and glue_a in (b":", b"...") and PCT_COLON.sub(b":", text).endswith(b"::"):
         glue_a = b""
     return a, [lit_b + before, glue_b + text + glue_a, after + lit_a]
 
@@ -266,7 +297,8 @@ def lines(draw: st.DrawFn) -> tuple[list, list[bytes]]:
 
 # ---------------------------------------------------------------- checking
 def secrets(addrs: list, policy: AddressPolicy) -> set[tuple[int, int]]:
-    """(version, value) of every input address whose truncation changes it."""
+    """(version, value) of every input address whose truncation changes it; versions 46-48:
+    an IPv4 address embedded in an IPv6 one (6to4, NAT64, Teredo), truncated as IPv4."""
     out: set[tuple[int, int]] = set()
     for a in addrs:
         if isinstance(a, ipaddress.IPv4Address):
@@ -275,13 +307,38 @@ def secrets(addrs: list, policy: AddressPolicy) -> set[tuple[int, int]]:
         elif a.ipv4_mapped is not None:
             if int(a.ipv4_mapped) & ~policy.v4_mask & 0xFFFFFFFF:
                 out.update({(4, int(a.ipv4_mapped)), (6, int(a))})
+        elif int(a) >> 120 == 0 and re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){7}", a.compressed):
+            # ::/8 (reserved) written as two-digit groups reads as a MAC-style run, which is
+            # left alone (iptables' MAC=, EUI-64): a documented choice, no client has one
+            continue
         elif int(a) >> 32 == 0:
             # ::/96 (IPv4-compatible, deprecated by RFC 4291, never a client): its text
             # "::ffff" or "::1:2" is also what every truncated mapped address keeps.
             continue
-        elif int(a) & ~policy.v6_mask & ((1 << 128) - 1):
-            out.add((6, int(a)))
+        else:
+            if int(a) & ~policy.v6_mask & ((1 << 128) - 1):
+                out.add((6, int(a)))
+            e = _embedded_v4(int(a))
+            # (Teredo's inverted client: truncated, its host bits read as ones, so one
+            # whose host bits are all ones already is not changed by truncation)
+            if e is not None and e[1] & ~policy.v4_mask & 0xFFFFFFFF and not (
+                e[0] == 48 and e[1] | policy.v4_mask == 0xFFFFFFFF
+            ):
+                out.add(e)  # found only inside such an IPv6 text, not as dotted IPv4
     return out
+
+
+def _embedded_v4(v: int) -> tuple[int, int] | None:
+    """(kind, IPv4) of the address a 6to4 (kind 46), NAT64 (47) or Teredo (48, inverted)
+    address embeds: secrets of their own kind, so that a truncated Teredo address, whose
+    client reads 255.255.255.255, is not taken for a plain or 6to4 address."""
+    if v >> 112 == 0x2002:
+        return 46, (v >> 80) & 0xFFFFFFFF
+    if v >> 32 == 0x64FF9B << 64:
+        return 47, v & 0xFFFFFFFF
+    if v >> 96 == 0x20010000:
+        return 48, ~v & 0xFFFFFFFF
+    return None
 
 
 DOTTED = re.compile(rb"[0-9]+(?:\.[0-9]+)+")
@@ -352,6 +409,14 @@ def _parse6(s: bytes) -> int | None:
     return _PARSE_CACHE[s]
 
 
+PCT_COLON = re.compile(rb"%(?:25)*3[Aa]")
+BS_SEP = re.compile(rb"\\+([.:])")
+BYTE_ARRAY = re.compile(rb"\[((?:[0-9]{1,3},)+[0-9]{1,3})\]")
+
+
+def _array_bytes(m: re.Match[bytes]) -> bytes:
+    values = [int(v) for v in m.group(1).split(b",")]
+    return b" " + bytes(values) + b" " if max(values) <= 255 else m.group()
 ESCAPES = re.compile(rb"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[A-Za-z])")
 
 
@@ -361,11 +426,16 @@ def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int
     if not secret:
         return []
     readings = {out}
-    if b"\\" in out:
-        readings.add(ESCAPES.sub(b" ", out))
-    if b"%3" in out:  # what a URL decoder sees
-        readings |= {r.replace(b"%3A", b":").replace(b"%3a", b":") for r in readings}
-    if b"-" in out:  # host names: "host-10-105-160-179", "2001-db8--7.ipv6-literal.net"
+    if b"," in out:  # journald byte arrays, read as the bytes they spell (between separators)
+        readings.add(BYTE_ARRAY.sub(_array_bytes, out))
+    text = b"".join(readings)
+    if b"\\" in text:
+        readings |= {ESCAPES.sub(b" ", r) for r in readings}
+    if b"%" in text:  # what a URL decoder sees, decoding as often as it takes
+        readings |= {PCT_COLON.sub(b":", r) for r in readings}
+    if b"\\" in text:  # backslash-escaped dots and colons, as a regular expression reads them
+        readings |= {BS_SEP.sub(rb"\1", r) for r in readings}
+    if b"-" in text:  # host names: "host-10-105-160-179", "2001-db8--7.ipv6-literal.net"
         readings |= {r.replace(b"-", b".") for r in readings} | {r.replace(b"-", b":") for r in readings}
     # An ip6.arpa name is 32 one-digit labels: read in its own (reversed) order below, not
     # forward as IPv4 windows, which its kept network nibbles would spell by chance
@@ -376,6 +446,7 @@ def leaks(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int, int
         if m.group(2).lower() == b"ip6.arpa":
             v = int(b"".join(labels), 16)
             hits = [(6, v)] + ([(4, v & 0xFFFFFFFF)] if v >> 32 == 0xFFFF else [])
+            hits += [] if _embedded_v4(v) is None else [_embedded_v4(v)]  # type: ignore[list-item]
         else:
             hits = [(4, val) for w, val in _v4_windows(b".".join(labels))]
         found += [(h, m.group()) for h in hits if h in secret]
@@ -400,6 +471,8 @@ def _leaks_in(out: bytes, secret: set[tuple[int, int]]) -> list[tuple[tuple[int,
                 found.append(((6, v), s))
             if v >> 32 == 0xFFFF and (4, v & 0xFFFFFFFF) in secret:
                 found.append(((4, v & 0xFFFFFFFF), s))
+            if _embedded_v4(v) in secret:  # 6to4, NAT64, Teredo
+                found.append((_embedded_v4(v), s))  # type: ignore[arg-type]
     return found
 
 
@@ -452,7 +525,10 @@ def test_any_bytes_no_crash_and_separators_kept(data: bytes, v4: int, v6: int, p
     if not pure and not native_available():
         pytest.skip("scrubber._native is not built")
     out, _, _ = scrub_block(data, Settings(AddressPolicy(v4, v6)), pure=pure)
-    assert TOKEN_RUN.sub(b"T", out) == TOKEN_RUN.sub(b"T", data)
+    # (backslashes right before a token count with it: a rewrite may put an escaped
+    # separator there, "\\0000:...:0000" -> "\\::", the backslash itself unchanged)
+    skeleton = re.compile(rb"\\*" + TOKEN_RUN.pattern)
+    assert skeleton.sub(b"T", out) == skeleton.sub(b"T", data)
     _count("random_bytes_" + ("pure" if pure else "native"), examples=1)
 
 

@@ -3,7 +3,7 @@
  *
  * It splits a block into lines, finds each line's timestamp (the grammar in
  * scrubber/timestamps.py, by hand), drops expired lines, and splits the kept
- * lines into tokens ([0-9A-Za-z_.:-] runs).  A token that could contain an
+ * lines into tokens ([0-9A-Za-z_.:-] runs, with "%3A"/"%253A" and "\\." / "\\:" inside).  A token that could contain an
  * address (contains "::", >= 6 ':', >= 3 '.', >= 3 '-' or "--") is looked up in a dict owned by
  * Python; on a miss the Python callback (scrubber.addresses.scrub_token) decides
  * and the answer is stored.  So what counts as an address is decided in one
@@ -28,7 +28,7 @@ static unsigned char DIG[256];   /* [0-9] */
 static unsigned char HEX[256];   /* [0-9A-Fa-f] */
 /* What a byte is to the tokenizer: one table load per byte in the scan loops, instead
  * of a chain of compares (the scan was most of a run's cycles). */
-enum { C_SEP = 0, C_WORD, C_COLON, C_DOT, C_DASH, C_PCT, C_BSL };
+enum { C_SEP = 0, C_WORD, C_COLON, C_DOT, C_DASH, C_PCT, C_BSL, C_ESC, C_LBR };
 static unsigned char CLS[256];
 static unsigned char SPECIAL[256]; /* ':', '.', '-', '%': a token without one never changes */
 
@@ -40,21 +40,23 @@ static void init_tables(void) {
         DIG[c] = (unsigned char)(c >= '0' && c <= '9');
         HEX[c] = (unsigned char)(DIG[c] || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
         CLS[c] = c == ':' ? C_COLON : c == '.' ? C_DOT : c == '-' ? C_DASH : TOK[c] ? C_WORD
-                 : c == '%' ? C_PCT : c == '\\' ? C_BSL : C_SEP;
-        SPECIAL[c] = (unsigned char)(c == ':' || c == '.' || c == '-' || c == '%');
+                 : c == '%' ? C_PCT : c == '\\' ? C_BSL : c == 0x1b ? C_ESC : c == '[' ? C_LBR : C_SEP;
+        SPECIAL[c] = (unsigned char)(c == ':' || c == '.' || c == '-' || c == '%' || c == '\\' || c == 0x1b || c == '[');
     }
 }
 
-/* The first byte in [p, end) that is ':', '.', '-' or '%' (SPECIAL), or end.  Sixteen
+/* The first byte in [p, end) that is ':', '.', '-', '%', '\\', ESC or '[' (SPECIAL), or end.  Sixteen
  * bytes at a time where SSE2 is there (every x86-64); the same answer either way. */
 static const unsigned char *find_special(const unsigned char *p, const unsigned char *end) {
 #ifdef __SSE2__
     const __m128i colon = _mm_set1_epi8(':'), dot = _mm_set1_epi8('.'), dash = _mm_set1_epi8('-'),
-                  pct = _mm_set1_epi8('%');
+                  pct = _mm_set1_epi8('%'), bsl = _mm_set1_epi8('\\'), esc = _mm_set1_epi8(0x1b),
+                  lbr = _mm_set1_epi8('[');
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
         __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, colon), _mm_cmpeq_epi8(v, dot)),
                                  _mm_or_si128(_mm_cmpeq_epi8(v, dash), _mm_cmpeq_epi8(v, pct)));
+        m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, bsl), _mm_or_si128(_mm_cmpeq_epi8(v, esc), _mm_cmpeq_epi8(v, lbr))));
         int bits = _mm_movemask_epi8(m);
         if (bits) return p + __builtin_ctz((unsigned)bits);
         p += 16;
@@ -410,7 +412,7 @@ static int put_hex16(char *buf, unsigned int v) {
  * truncated and compressed like ipaddress).  -1: use the general path. */
 static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e, char *buf) {
     unsigned int hi[8], lo[8], g[8];
-    int nhi = 0, nlo = 0, skip = 0, i, len = 0;
+    int nhi = 0, nlo = 0, skip = 0, i, len = 0, all2 = 1;
     const unsigned char *p = s;
     if (e - s < 2 || e - s > 39) return -1;
     if (p[0] == ':') {
@@ -427,6 +429,7 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
             p++;
         }
         if (nd == 0) return -1;
+        if (nd != 2) all2 = 0;
         if (skip) { if (nlo >= 8) return -1; lo[nlo++] = x; }
         else { if (nhi >= 8) return -1; hi[nhi++] = x; }
         if (p >= e) break;
@@ -443,8 +446,8 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
     }
     if (skip) {
         if (nhi + nlo > 7) return -1;
-    } else if (nhi != 8) {
-        return -1;
+    } else if (nhi != 8 || all2) {
+        return -1; /* (all two-digit groups: a MAC-style run, addresses.py _MAC_RUN_RE) */
     }
     if (skip && nlo >= 2) {
         /* "...::x:NNNN" with a decimal last group also reads as address:port:
@@ -465,12 +468,22 @@ static int fast_v6(const Ctx *cx, const unsigned char *s, const unsigned char *e
     {
         int bits = cx->v6prefix, bs = -1, bl = 0, cs = -1, cl = 0;
         unsigned int g5 = g[5];
+        /* An embedded IPv4 address is truncated as IPv4 too (AddressPolicy.v6_embedded):
+         * 6to4 2002:AABB:CCDD::, and the low 32 bits of NAT64 64:ff9b::/96 and Teredo 2001::/32. */
+        int sixtofour = g[0] == 0x2002;
+        int low4 = g5 == 0xFFFF || ((g[0] & 0xFF) == 0x64 && g[1] == 0xFF9B && !g[2] && !g[3] && !g[4] && !g5) ||
+                   (g[0] == 0x2001 && g[1] == 0);
         for (i = 0; i < 8; i++) {
             int keep = bits >= 16 ? 16 : (bits > 0 ? bits : 0);
             g[i] &= keep == 0 ? 0u : (0xFFFFu << (16 - keep)) & 0xFFFFu;
             bits -= 16;
         }
-        if (g5 == 0xFFFF) { /* an IPv4 tail after ffff: truncated as IPv4 too (AddressPolicy.v6_text) */
+        if (sixtofour) {
+            unsigned long v4 = (((unsigned long)g[1] << 16) | g[2]) & (unsigned long)cx->v4mask;
+            g[1] = (unsigned int)(v4 >> 16);
+            g[2] = (unsigned int)(v4 & 0xFFFF);
+        }
+        if (low4) { /* an IPv4 tail: truncated as IPv4 too */
             unsigned long low = (((unsigned long)g[6] << 16) | g[7]) & (unsigned long)cx->v4mask;
             g[6] = (unsigned int)(low >> 16);
             g[7] = (unsigned int)(low & 0xFFFF);
@@ -548,6 +561,84 @@ static int replace_token(Out *o, const unsigned char **flushed, const unsigned c
     return 0;
 }
 
+/* The length of a URL-encoded colon at q: "%3A", "%3a", or encoded again ("%253A",
+ * "%25253A": a URL in a URL, CloudFront's logs); else 0 (addresses.py _PCT_COLON). */
+static Py_ssize_t pct_colon(const unsigned char *q, const unsigned char *end) {
+    const unsigned char *r = q + 1;
+    while (end - r >= 2 && r[0] == '2' && r[1] == '5') r += 2;
+    if (end - r >= 2 && r[0] == '3' && (r[1] == 'A' || r[1] == 'a')) return r + 2 - q;
+    return 0;
+}
+
+/* The length of a backslash-escaped dot or colon at q ("\\.", "\\\\.", "\\:": a regular
+ * expression's or a Lucene query's), else 0 (addresses.py _BS_SEP). */
+static Py_ssize_t bs_sep(const unsigned char *q, const unsigned char *end) {
+    const unsigned char *r = q;
+    while (r < end && *r == '\\') r++;
+    if (r > q && r < end && (*r == '.' || *r == ':')) return r + 1 - q;
+    return 0;
+}
+
+/* journalctl -o json's array of byte values "[73,110,...]" (seven or more numbers of one to
+ * three digits; addresses.py _BYTE_ARRAY): the end of the one at q, or NULL. */
+static const unsigned char *byte_array_end(const unsigned char *q, const unsigned char *end) {
+    int n = 0;
+    for (q++;; q++) {
+        int nd = 0;
+        while (q < end && DIG[*q]) {
+            if (++nd > 3) return NULL;
+            q++;
+        }
+        if (nd == 0 || q >= end) return NULL;
+        n++;
+        if (*q == ']') return n >= 7 ? q + 1 : NULL;
+        if (*q != ',') return NULL;
+    }
+}
+
+/* An ANSI terminal sequence at q (ESC "[" params final; ESC raw or written "\\x1b",
+ * "\\u001b"; addresses.py _CSI): its end, or NULL.  It is a separator, so that its final
+ * letter ("m" of "\x1b[1m") does not glue to the address after it. */
+static const unsigned char *csi_end(const unsigned char *q, const unsigned char *end) {
+    if (*q == 0x1b) q += 1;
+    else if (end - q >= 4 && q[1] == 'x' && q[2] == '1' && (q[3] == 'b' || q[3] == 'B')) q += 4;
+    else if (end - q >= 6 && q[1] == 'u' && q[2] == '0' && q[3] == '0' && q[4] == '1' && (q[5] == 'b' || q[5] == 'B'))
+        q += 6;
+    else return NULL;
+    if (q >= end || *q != '[') return NULL;
+    for (q++; q < end && (DIG[*q] || *q == ';' || *q == '?'); q++) {
+    }
+    return (q < end && *q >= 0x40 && *q <= 0x7E) ? q + 1 : NULL;
+}
+
+/* A byte array goes to the Python rules uncached (it may be 4 KiB, and is rare). */
+static int scrub_array(Ctx *cx, Out *o, const unsigned char **flushed, const unsigned char *s,
+                       const unsigned char *e) {
+    PyObject *key, *val, *rep;
+    long long n;
+    int rc = 0;
+    key = PyBytes_FromStringAndSize((const char *)s, e - s);
+    if (!key) return -1;
+    val = PyObject_CallOneArg(cx->callback, key);
+    Py_DECREF(key);
+    if (!val) return -1;
+    if (!PyTuple_Check(val) || PyTuple_GET_SIZE(val) != 2 || !PyBytes_Check(PyTuple_GET_ITEM(val, 0)) ||
+        !PyLong_Check(PyTuple_GET_ITEM(val, 1))) {
+        PyErr_SetString(PyExc_TypeError, "callback must return (bytes, int)");
+        Py_DECREF(val);
+        return -1;
+    }
+    rep = PyTuple_GET_ITEM(val, 0);
+    n = PyLong_AsLongLong(PyTuple_GET_ITEM(val, 1));
+    if (n == -1 && PyErr_Occurred()) rc = -1;
+    else if (n > 0) {
+        cx->addrs += n;
+        rc = replace_token(o, flushed, s, e, PyBytes_AS_STRING(rep), (int)PyBytes_GET_SIZE(rep));
+    }
+    Py_DECREF(val);
+    return rc;
+}
+
 /* Scrub tokens in [p, end) into o. */
 static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned char *end) {
     const unsigned char *flushed = p;
@@ -555,12 +646,13 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
     while (p < end) {
         const unsigned char *s;
         int colons = 0, dots = 0, dbl = 0, dashes = 0, dbldash = 0;
-#define PCT_COLON(q) ((q)[0] == '%' && end - (q) >= 3 && (q)[1] == '3' && ((q)[2] == 'A' || (q)[2] == 'a'))
         if (special < p) {
-            /* Only a token holding one of ':', '.', '-', "%3A" can change, and at a
-             * separator byte (no escape or "%3A" contains one) the scan below is always
-             * between tokens: so skip to just after the last separator before the next
-             * such byte, and scan exactly from there.  Each byte is searched once. */
+            /* Only a token holding one of ':', '.', '-', '%' (an encoded colon), '\\' (an
+             * escaped dot or colon) can change, and only ESC and '[' start the other forms
+             * read here (an ANSI sequence, a journald byte array).  At a separator byte
+             * (no escape or encoded colon contains one) the scan below is always between
+             * tokens: so skip to just after the last separator before the next such byte,
+             * never back past p, and scan exactly from there.  Each byte is searched once. */
             const unsigned char *r;
             special = find_special(p, end);
             if (special >= end) break; /* no token left that can change */
@@ -569,19 +661,52 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
             p = r;
         }
         for (;;) {
+            unsigned char k;
             while (p < end && CLS[*p] == C_SEP) p++;
             if (p >= end) break;
-            if (CLS[*p] == C_PCT) {
-                if (PCT_COLON(p)) break;
+            k = CLS[*p];
+            if (k == C_PCT) {
+                if (pct_colon(p, end)) break;
                 p++;
                 continue;
             }
-            if (CLS[*p] == C_BSL) {
+            if (k == C_ESC) {
+                const unsigned char *q = csi_end(p, end);
+                if (q) {
+                    p = q; /* a token may start right here, even at a token byte */
+                    break;
+                }
+                p++;
+                continue;
+            }
+            if (k == C_LBR) {
+                if (end - p > 1 && DIG[p[1]]) {
+                    const unsigned char *q = byte_array_end(p, end);
+                    if (q) {
+                        if (scrub_array(cx, o, &flushed, p, q) < 0) return -1;
+                        p = q;
+                        continue;
+                    }
+                }
+                p++;
+                continue;
+            }
+            if (k == C_BSL) {
                 /* An escape is a separator, as a decoder reads it (addresses.py _ESCAPE):
-                 * \xHH, \uHHHH, a backslash and a letter g-z. */
+                 * \xHH, \uHHHH, a backslash and a letter g-z; "\\." and "\\:" are a
+                 * token's dot and colon, and "\\x1b[...m" an ANSI sequence. */
+                if (bs_sep(p, end)) break;
+                if (end - p >= 4 && (p[1] == 'x' || p[1] == 'u') && p[2] <= '1') {
+                    const unsigned char *q = csi_end(p, end);
+                    if (q) {
+                        p = q;
+                        break;
+                    }
+                }
                 if (end - p >= 2) {
                     unsigned char c = p[1];
-#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-'))
+#define ESC_END_OK(q) ((q) >= end || (!HEX[*(q)] && *(q) != '.' && *(q) != ':' && *(q) != '%' && *(q) != '-' && \
+                                     !(*(q) == '\\' && bs_sep((q), end))))
                     if (c == 'x' && end - p >= 4 && HEX[p[2]] && HEX[p[3]] && ESC_END_OK(p + 4)) { p += 4; continue; }
                     if (c == 'u' && end - p >= 6 && HEX[p[2]] && HEX[p[3]] && HEX[p[4]] && HEX[p[5]] &&
                         ESC_END_OK(p + 6)) {
@@ -600,6 +725,7 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
         {
             const unsigned char *colon_end = NULL; /* just after the last colon */
             const unsigned char *dash_end = NULL;  /* just after the last dash */
+            Py_ssize_t pct;
             for (;;) {
                 while (p < end && CLS[*p] == C_WORD) p++;
                 if (p >= end) break;
@@ -619,11 +745,25 @@ static int scrub_span(Ctx *cx, Out *o, const unsigned char *p, const unsigned ch
                     dash_end = ++p;
                     continue;
                 case C_PCT:
-                    if (PCT_COLON(p)) { /* a URL-encoded colon (addresses.py _UNIT) */
+                    if ((pct = pct_colon(p, end)) > 0) { /* a URL-encoded colon (addresses.py _UNIT) */
                         colons++;
                         if (p == colon_end) dbl = 1;
-                        p += 3;
+                        p += pct;
                         colon_end = p;
+                        continue;
+                    }
+                    break;
+                case C_BSL:
+                    if ((pct = bs_sep(p, end)) > 0) { /* "\\." or "\\:" */
+                        if (p[pct - 1] == ':') {
+                            colons++;
+                            if (p == colon_end) dbl = 1;
+                            p += pct;
+                            colon_end = p;
+                        } else {
+                            dots++;
+                            p += pct;
+                        }
                         continue;
                     }
                     break;

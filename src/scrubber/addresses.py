@@ -1,7 +1,8 @@
 """Finding and truncating (or pseudonymising) IP addresses inside log lines.
 
 The unit of work is a *token*: a maximal run of bytes from ``[0-9A-Za-z_.:-]`` (and
-URL-encoded colons ``%3A``; escapes such as ``\\x22`` before it are separators).
+URL-encoded colons ``%3A``, also encoded twice or more: ``%253A``, and backslash-escaped
+dots and colons ``\\.``, ``\\:``; escapes such as ``\\x22`` before it are separators).
 Every other byte (space, quotes, brackets, ``/``, ``,``, ``=``, ``%``,
 bytes >= 0x80 ...) separates tokens and is never changed.  A token can only
 change if it contains ``::``, at least six ``:``, three ``.`` or three ``-``; the
@@ -61,20 +62,44 @@ __all__ = [
 # Which bytes make up a token (must match _native.c's TOKEN table).
 # An escape before a token is a separator, as a decoder would read it: "\\x22",
 # "\\u003c", "\\n" (a backslash and a letter g-z).  A token may start right after one.
-# When a hex digit, '.', ':', '-' or '%' follows, the hex digits may be the address's own
+# When a hex digit, '.', ':', '-', '%' or an escaped '.' or ':' ("\\u2002\\:0\\:1\\:\\:")
+# follows, the hex digits may be the address's own
 # ("\\u2001:db8::7", "\\x010.0.0.1" raw): then only the backslash and the letter are a
 # separator, and the glued-digit rules below read the token both ways (fail closed).
-_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%-])|[G-Zg-z])"
+_ESCAPE = rb"\\(?:x[0-9A-Fa-f]{2}(?![0-9A-Fa-f.:%-]|\\+[.:])|u[0-9A-Fa-f]{4}(?![0-9A-Fa-f.:%-]|\\+[.:])|[G-Zg-z])"
 # A URL-encoded colon ("%3A", "%3a") is a colon inside a token: an IPv6 address in a
-# query string or referer is read as a URL decoder sees it, and rewritten encoded.
+# query string or referer is read as a URL decoder sees it, and rewritten encoded.  So is
+# one encoded twice or more ("%253A": a URL inside a URL's query, and CloudFront's logs,
+# which encode the '%' of a referer or query once more).
 # '-' is a token byte too: host names made from addresses ("host-10-105-160-179").
-_UNIT = rb"(?:[\w.:-]|%3[Aa])"
+_PCT_COLON = rb"%(?:25)*3[Aa]"
+_PCT_COLON_RE = lazy(globals(), "_PCT_COLON_RE", _PCT_COLON)
+# A dot or colon after backslashes is one too: a regular expression's "^192\\.0\\.2\\.1$"
+# (mod_rewrite's trace log, ModSecurity, fail2ban; "\\\\." once a logger escapes the
+# backslash), a Lucene query's "2001\\:db8\\:\\:7" (Elasticsearch slow logs).
+_BS_SEP = rb"\\+[.:]"
+_BS_SEP_RE = lazy(globals(), "_BS_SEP_RE", rb"\\+([.:])")
+_UNIT = rb"(?:[\w.:-]|" + _PCT_COLON + rb"|" + _BS_SEP + rb")"
+# journalctl -o json writes a field holding a control byte or invalid UTF-8 (an ANSI colour,
+# a user name an attacker chose) as the array of its byte values, "MESSAGE":[70,97,...]: an
+# array of seven or more numbers is one token, read as the bytes it spells
+# (_scrub_byte_array) and written back as numbers.  Never cut apart (core._LAST_SEPARATOR).
+_BYTE_ARRAY = rb"\[(?:[0-9]{1,3},){6,}[0-9]{1,3}\]"
+# An ANSI terminal sequence (colours: ESC "[1m", ESC "[0;31m"), raw or escaped as a log
+# writer or JSON does ("\\x1b[", "\\u001b["), is a separator: a token starts right after
+# its final byte, which would else glue to the address ("\x1b[1m2001:db8:85a3:8d3::7" kept
+# 8d3 as the address "db8:85a3:8d3::7" after a word "1m2001").  In TOKEN_RE it takes the
+# token after it along (group "after"), as a look-behind cannot have its variable width.
+_CSI = rb"(?:\x1b|\\x1[bB]|\\u001[bB])\[[0-9;?]*[@-~]"
+_BODY = _UNIT + rb"*(?:[.:-]|" + _PCT_COLON + rb"|" + _BS_SEP + rb")" + _UNIT + rb"*"
 TOKEN_RE = lazy(
     globals(),
     "TOKEN_RE",
-    _ESCAPE
+    _BYTE_ARRAY
+    + rb"|(?P<csi>" + _CSI + rb")(?P<after>" + _BODY + rb")?"
+    + rb"|" + _ESCAPE
     + rb"|(?:(?<![\w.:-])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[G-Zg-z]))"
-    + _UNIT + rb"*(?:[.:-]|%3[Aa])" + _UNIT + rb"*"
+    + _BODY
 )
 # Host names made from addresses: four or more whole dash-separated numbers
 # ("customer-187-141-143-180-sta", "ec2-198-51-100-7"), and reverse names, whose
@@ -99,6 +124,7 @@ _ARPA6_RE = lazy(globals(), "_ARPA6_RE", rb"((?:[0-9A-Fa-f]\.){32})(ip6\.arpa)",
 _HEXRUN_RE = lazy(globals(), "_HEXRUN_RE", rb"[0-9A-Fa-f:.]+")
 _DOTTED_RE = lazy(globals(), "_DOTTED_RE", rb"[0-9]+(?:\.[0-9]+)+")
 _PORT_RE = lazy(globals(), "_PORT_RE", rb"(.*):([0-9]{1,5})")
+_DOT_PORT_RE = lazy(globals(), "_DOT_PORT_RE", rb"(.*)\.([0-9]{1,5})")
 _HEX_DIGIT_RE = lazy(globals(), "_HEX_DIGIT_RE", rb"[0-9A-Fa-f]")
 _HEX_GROUP_RE = lazy(globals(), "_HEX_GROUP_RE", rb"[0-9A-Fa-f]+")
 _WORD_BYTES = frozenset(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz_")
@@ -155,16 +181,58 @@ class AddressPolicy(namedtuple("_AddressPolicy", "ipv4_prefix ipv6_prefix hash_k
             d = int.from_bytes(self._digest(addr.compressed)[:12], "big")
             value = (0x20010DB8 << 96) | d
             return ipaddress.IPv6Address(value).compressed.encode()
-        value = int(addr) & self.v6_mask
-        if (int(addr) >> 32) & 0xFFFF == 0xFFFF:
+        return ipaddress.IPv6Address(self.v6_embedded(int(addr), int(addr) & self.v6_mask)).compressed.encode()
+
+    def v6_embedded(self, original: int, value: int) -> int:
+        """``value`` (``original`` truncated as IPv6) with the host bits of an IPv4 address
+        that ``original`` embeds zeroed too, so that no IPv6 prefix keeps more of it than
+        ``ipv4_prefix``: 6to4 (2002:AABB:CCDD::/48 holds AA.BB.CC.DD, whole at /48), and
+        the low 32 bits of NAT64 (64:ff9b::/96) and Teredo (2001::/32, the client's
+        address inverted) addresses, kept only above /96."""
+        inv = ~self.v4_mask & 0xFFFFFFFF
+        if original >> 112 == 0x2002:
+            value &= ~(inv << 80)
+        if (
+            (original >> 32) & 0xFFFF == 0xFFFF
             # "5b::ffff:c000:a" after an escape "\\x5B" reads as ::ffff:192.0.0.10 too:
             # its IPv4 tail is truncated as IPv4 as well (a no-op at /96 and below).
-            value = (value & ~0xFFFFFFFF) | (value & self.v4_mask)
-        return ipaddress.IPv6Address(value).compressed.encode()
+            # NAT64, also with an escape's two hex digits glued in front ("\\x10" + "64:ff9b::2")
+            or ((original >> 112) & 0xFF == 0x64 and (original >> 32) & ((1 << 80) - 1) == 0xFF9B << 64)
+            or original >> 96 == 0x20010000
+        ):
+            value &= ~inv
+        return value
 
 
 def _url_decoded(tok: bytes) -> bytes:
-    return tok.replace(b"%3A", b":").replace(b"%3a", b":") if b"%" in tok else tok
+    if b"\\" in tok:
+        tok = _BS_SEP_RE.sub(rb"\1", tok)
+    return _PCT_COLON_RE.sub(b":", tok) if b"%" in tok else tok
+
+
+_BS_UNIT_RE = lazy(globals(), "_BS_UNIT_RE", rb"\\+[.:]|.", re.S)
+
+
+def _reescaped(rep: bytes, tok: bytes) -> bytes:
+    """``rep`` (the rewrite of ``tok`` without its backslashes) with them put back: what
+    ``rep`` shares with the start and the end of the unescaped token keeps its bytes (so
+    a label's "ip:" stays as it was), and in the rewritten middle every dot or colon takes
+    the token's first escaped form of it."""
+    units = _BS_UNIT_RE.findall(tok)  # one per byte of the unescaped token
+    plain = b"".join(u[-1:] for u in units)
+    n = min(len(plain), len(rep))
+    i = 0
+    while i < n and plain[i] == rep[i]:
+        i += 1
+    j = 0
+    while j < n - i and plain[-1 - j] == rep[-1 - j]:
+        j += 1
+    middle = rep[i : len(rep) - j]
+    for ch in (b".", b":"):
+        form = next((u for u in units if len(u) > 1 and u.endswith(ch)), None)
+        if form is not None:
+            middle = middle.replace(ch, form)
+    return b"".join(units[:i]) + middle + b"".join(units[len(units) - j :])
 
 
 def token_needs_check(tok: bytes) -> bool:
@@ -186,7 +254,16 @@ def _parse_v6(core: bytes) -> ipaddress.IPv6Address | None:
         return None
 
 
+# Six or more groups of exactly two hex digits and no "::": a MAC-style run (iptables'
+# and ufw's MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00, EUI-64 00:11:22:ff:fe:33:44:55),
+# not an address: one written so would lie in ::/8, which RFC 4291 reserves (no client
+# has one; IPv4-mapped and -compatible addresses need a group 0000 or ffff).
+_MAC_RUN_RE = lazy(globals(), "_MAC_RUN_RE", rb"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5,}")
+
+
 def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    if _MAC_RUN_RE.fullmatch(core):
+        return core, 0
     addr = _parse_v6(core)
     m = _PORT_RE.fullmatch(core)
     if addr is not None:
@@ -205,7 +282,7 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
                 return exact, 1
             cap = max(0, min(policy.ipv6_prefix - 16, 64))
             full = (1 << 128) - 1
-            value = int(addr) & ((full << (128 - cap)) & full)
+            value = policy.v6_embedded(int(addr), int(addr) & ((full << (128 - cap)) & full))
             return ipaddress.IPv6Address(value).compressed.encode(), 1
         return policy.v6_text(addr), 1
     if m is not None and m.group(1).count(b":") >= 2:
@@ -224,6 +301,13 @@ def _scrub_v6_core(core: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
             ):
                 rep, c = _scrub_v6_core(cand, policy)
                 return head[:-k] + rep, c
+    # "ADDR.PORT", as tcpdump and BSD netstat write an IPv6 address and its port
+    # ("2001:db8::7.443 > ..."): no other reading holds an address, so ADDR is truncated.
+    pm = _DOT_PORT_RE.fullmatch(core)
+    if pm is not None and b"." not in pm.group(1) and int(pm.group(2)) <= 65535:
+        if _parse_v6(pm.group(1)) is not None:  # (its own ":PORT" reading is decided there)
+            rep, c = _scrub_v6_core(pm.group(1), policy)
+            return rep + b"." + pm.group(2), c
     # Address-ish but malformed: fail closed.
     return _HEX_DIGIT_RE.sub(b"x", core), 1
 
@@ -398,7 +482,7 @@ def _scrub_dashed6_groups(core: bytes, policy: AddressPolicy) -> bytes:
             v = 0
             for g in vals[i : i + 8]:
                 v = (v << 16) | g
-            t = v & mask
+            t = policy.v6_embedded(v, v & mask)
             for j in range(8):
                 new[i + j] &= (t >> (16 * (7 - j))) & 0xFFFF
         out = b"-".join(g if n == o else f"{n:x}".encode() for g, n, o in zip(groups_in, new, vals))
@@ -468,8 +552,21 @@ def _word_may_keep(seq: bytes, policy: AddressPolicy) -> bool:
     return seq.count(b"-") != 7 or policy.ipv6_prefix >= 16
 
 
+def _scrub_byte_array(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
+    """"[49,46,50,...]": scrub the bytes the numbers spell, write them back as numbers."""
+    values = [int(v) for v in tok[1:-1].split(b",")]
+    if max(values) > 255:
+        return tok, 0
+    out, count = scrub_text_py(bytes(values), TokenCache(policy))
+    if not count:
+        return tok, 0
+    return b"[" + b",".join(str(b).encode() for b in out) + b"]", count
+
+
 def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     """Rewrite every address inside one token; return (new token, addresses found)."""
+    if tok[:1] == b"[":  # a byte array (_BYTE_ARRAY)
+        return _scrub_byte_array(tok, policy)
     if not token_needs_check(tok):
         return tok, 0
     if b"arpa" in tok or b"ARPA" in tok or b"Arpa" in tok:
@@ -502,6 +599,11 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
             tail, tc = scrub_token(tail_t, policy)
             if mc:
                 return head + mid + tail, hc + mc + tc
+    if b"\\" in tok:  # backslash-escaped dots and colons: scrub them unescaped
+        unescaped = _BS_SEP_RE.sub(rb"\1", tok)
+        if unescaped != tok:  # else it would recurse on itself for ever ("1.2.3.4\\")
+            rep, c = scrub_token(unescaped, policy)
+            return (_reescaped(rep, tok), c) if c else (tok, 0)
     # URL-encoded colons: scrub what a decoder sees, write it encoded.  A part cut from a
     # token above may hold a '%' whose "3A" went with the other part ("1.2.3.4%" of
     # "1.2.3.4%3A1--1"): decoding changes nothing there, and it is read as it stands
@@ -510,7 +612,8 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         rep, c = scrub_token(_url_decoded(tok), policy)
         if not c:
             return tok, 0
-        return rep.replace(b":", b"%3A" if b"%3A" in tok else b"%3a"), c
+        encs = _PCT_COLON_RE.findall(tok)  # written back in the token's own encoding
+        return rep.replace(b":", next((e for e in encs if e.endswith(b"A")), encs[0])), c
     pieces: list[bytes] = []
     count = 0
     pos = 0
@@ -587,7 +690,19 @@ def scrub_text_py(line: bytes, cache: TokenCache) -> tuple[bytes, int]:
     def repl(m: re.Match[bytes]) -> bytes:
         nonlocal count
         tok = m.group()
-        if tok[0] == 0x5C or not token_needs_check(tok):  # an escape, or nothing to do
+        if m.start("csi") >= 0:  # an ANSI sequence, and the token right after it if any
+            after = m.group("after")
+            if after is None or not token_needs_check(after):
+                return tok
+            rep, c = cache.lookup(after)
+            count += c
+            return m.group("csi") + rep
+        if tok[0] == 0x5B:  # a byte array: not cached (up to 4 KiB each, and rare)
+            rep, c = _scrub_byte_array(tok, cache.policy)
+            count += c
+            return rep
+        # an escape ("\\x22", "\\n"; a token may start with "\\." too), or nothing to do
+        if (tok[0] == 0x5C and tok[1] not in b"\\.:") or not token_needs_check(tok):
             return tok
         rep, c = cache.lookup(tok)
         count += c

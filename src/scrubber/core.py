@@ -211,29 +211,42 @@ def scrub_block(
 
 # An over-long line is cut after its last byte that can neither be in a token nor start
 # one: not '-' ("host-10-105-160-179"), '%' ("%3A", and "%27" whose digits glue to an
-# address) or '\\' (an escape's digits may be the address's own).
-_LAST_SEPARATOR = lazy(globals(), "_LAST_SEPARATOR", rb"(?s).*[^\w.:%\\-]")
+# address), '\\' (an escape's digits may be the address's own), '[' and ',' (a
+# journald byte array, addresses._BYTE_ARRAY, is one token) or ESC, ';' and '?' (an ANSI
+# sequence, addresses._CSI, separates what follows it: "\x1b[0;31m").
+_LAST_SEPARATOR = lazy(globals(), "_LAST_SEPARATOR", rb"(?s).*[^\w.:%\\,\[\x1b;?-]")
 
-# A line cut by a restart (see Streamer.finish): the address bytes at the cut.
-_CUT_TOKEN = lazy(globals(), "_CUT_TOKEN", rb"(?:[\w.:-]|%3[Aa])*(?:%3?)?\Z")
-_CUT_TAIL = lazy(globals(), "_CUT_TAIL", rb"(?:[0-9A-Fa-f.:-]|%3[Aa])*(?:%3?)?\Z")
+# A line cut by a restart (see Streamer.finish): the address bytes at the cut.  _ENC: an
+# encoded or escaped separator inside a token ("%3A", "%253A", "\\.", "\\\\:"; see
+# addresses._UNIT); a cut may also fall inside one ("%25", "%2", "\\").
+_ENC = rb"(?:%(?:25)*3[Aa]|\\+[.:])"
+_ENC_CUT = rb"(?:%(?:25)*[23]?|\\+)?\Z"
+_CUT_TOKEN = lazy(globals(), "_CUT_TOKEN", rb"(?:[\w.:-]|" + _ENC + rb")*" + _ENC_CUT)
+_CUT_TAIL = lazy(globals(), "_CUT_TAIL", rb"(?:[0-9A-Fa-f.:-]|" + _ENC + rb")*" + _ENC_CUT)
 _CUT_HEAD = lazy(
     globals(),
     "_CUT_HEAD",
-    rb"(?:[.-]|:(?!:)|%3[Aa]|3?[Aa](?=(?:[0-9A-Fa-f.:-]|%3[Aa])*%3[Aa])"
-    rb"|[G-Zg-z](?=(?:[0-9A-Fa-f]|%3[Aa])*(?:[.:-]|%[0-9A-Fa-f]{2})))(?:[0-9A-Fa-f.:-]|%3[Aa])*"
+    rb"(?:[.-]|:(?!:)|" + _ENC + rb"|5?(?:25)*3?[Aa](?=(?:[0-9A-Fa-f.:-]|" + _ENC + rb")*%(?:25)*3[Aa])"
+    rb"|[G-Zg-z](?=(?:[0-9A-Fa-f]|" + _ENC + rb")*(?:[.:-]|%[0-9A-Fa-f]{2})))(?:[0-9A-Fa-f.:-]|" + _ENC + rb")*"
 )
 # The first field of a digit-led run that may be an address's rest: an IPv6 group (at
 # most four hex digits) or an IPv4 number (at most three digits before a '.').
-_LEAD_FIELD = lazy(globals(), "_LEAD_FIELD", rb"[0-9]{1,3}(?:[.:-]|%3[Aa])|[0-9A-Fa-f]{1,4}(?:[:-]|%3[Aa])")
-_LEAD_RUN = lazy(globals(), "_LEAD_RUN", rb"(?:[0-9A-Fa-f.:-]|%3[Aa])+")
-_LEAD_SEP = lazy(globals(), "_LEAD_SEP", rb"[.:]|%3[Aa]")
-_HEX_OUTSIDE_PCT = lazy(globals(), "_HEX_OUTSIDE_PCT", rb"%3[Aa]|[0-9A-Fa-f]")
+_LEAD_FIELD = lazy(globals(), "_LEAD_FIELD", rb"[0-9]{1,3}(?:[.:-]|" + _ENC + rb")|[0-9A-Fa-f]{1,4}(?:[:-]|%(?:25)*3[Aa]|\\+:)")
+_LEAD_RUN = lazy(globals(), "_LEAD_RUN", rb"(?:[0-9A-Fa-f.:-]|" + _ENC + rb")+")
+_LEAD_SEP = lazy(globals(), "_LEAD_SEP", rb"[.:]|%(?:25)*3[Aa]")
+_HEX_OUTSIDE_PCT = lazy(globals(), "_HEX_OUTSIDE_PCT", rb"%(?:25)*3[Aa]|[0-9A-Fa-f]")
+# A journald byte array (addresses._BYTE_ARRAY) cut open at the end, or its rest at the start.
+_CUT_ARRAY_TAIL = lazy(globals(), "_CUT_ARRAY_TAIL", rb"\[(?:[0-9]{1,3},)*[0-9]{0,3}\Z")
+_CUT_ARRAY_HEAD = lazy(globals(), "_CUT_ARRAY_HEAD", rb"(?:[0-9]{0,3},)+[0-9]{1,3}\]")
+_DIGIT = lazy(globals(), "_DIGIT", rb"[0-9]")
+# The rest of an ANSI colour sequence cut anywhere ("\x1b[" + "1m", "\\u00" + "1b[0;31m",
+# "\x1b[0;3" + "1m"), and the run after it.
+_CUT_CSI_HEAD = lazy(globals(), "_CUT_CSI_HEAD", rb"(?:(?:[xu]?0{0,2}1)?[bB]\[|\[)?[0-9;]*m((?:[0-9A-Fa-f.:-]|" + _ENC + rb")*)")
 
 
 def _blank_digits(run: bytes) -> bytes:
     """Every hex digit of ``run`` becomes 'x' (URL-encoded colons stay colons)."""
-    return _HEX_OUTSIDE_PCT.sub(lambda m: m.group() if len(m.group()) == 3 else b"x", run)
+    return _HEX_OUTSIDE_PCT.sub(lambda m: m.group() if len(m.group()) > 1 else b"x", run)
 
 
 def blank_cut_head(data: bytes) -> bytes:
@@ -249,6 +262,12 @@ def blank_cut_head(data: bytes) -> bytes:
     token the scrub below reads as an address ("198.51.100.7 - -" is truncated as one)."""
     if (_native.starts_with_timestamp if _native is not None else starts_with_timestamp)(data):
         return data
+    a = _CUT_ARRAY_HEAD.match(data)
+    if a is not None:  # the rest of a byte array cut open ("46,50,46,52]")
+        return _DIGIT.sub(b"x", a.group()) + data[a.end() :]
+    a = _CUT_CSI_HEAD.match(data)
+    if a is not None and _LEAD_SEP.search(a.group(1)):  # "1m2001:db8::7" after a cut "\x1b["
+        return data[: a.start(1)] + _blank_digits(a.group(1)) + data[a.end() :]
     m = _CUT_HEAD.match(data)
     if m is None:
         # A run led by a digit may be the rest of an address cut after a separator
@@ -270,6 +289,9 @@ def blank_cut_tail(out: bytes) -> bytes:
     (cut anywhere, even in a name's suffix: "...0.0.2.i" + "p6.arpa") becomes all 'x';
     else the run of address bytes at the end does (separators too: "::" + "1:0:0" is an
     address, "xx1:0:0" not; digits too: "\\x0010" + "0.0.0.192.in-addr.arpa" is one)."""
+    a = _CUT_ARRAY_TAIL.search(out)
+    if a is not None:  # a byte array cut open: its numbers may spell an address's head
+        return out[: a.start()] + _DIGIT.sub(b"x", a.group())
     t = _CUT_TOKEN.search(out)
     if t is not None and token_needs_check(t.group()):
         return out[: t.start()] + b"x" * (t.end() - t.start())
