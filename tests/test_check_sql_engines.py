@@ -89,11 +89,38 @@ _text_date = st.one_of(st.none(), st.just(""), _days.map(str),
                        _aware.map(lambda t: t.isoformat()),
                        _aware.map(lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
                        _malformed)
-# Typed values beyond Python's calendar (DuckDB and PostgreSQL hold them), given as the text
-# DuckDB casts to the typed column and renders back: a CSV of it holds the same text (PC901).
-_BEYOND = {"date": ["infinity", "-infinity", "10000-01-01"],
-           "timestamp": ["infinity", "10000-01-01T00:00:00"],
-           "timestamptz": ["infinity", "10000-01-01T00:00:00+00:00"]}
+
+
+class Beyond(str):
+    """A typed value beyond Python's calendar (DuckDB and PostgreSQL hold them): the text a
+    CSV of it holds (the ISO text where it has one: a BC year as the astronomical year), and
+    its spelling as PostgreSQL (``pg``) and DuckDB (``duck``) read it into a typed column."""
+
+    def __new__(cls, text, pg=None, duck=None):
+        self = super().__new__(cls, text)
+        self.pg, self.duck = pg or text, duck or pg or text
+        return self
+
+
+def engine_value(value, engine: str):
+    """A generated value as ``engine`` is given it (``sql_text`` for the text writers)."""
+    if isinstance(value, Beyond):
+        return str(value) if engine == "text" else getattr(value, engine)
+    return value if engine != "text" or value is None else sql_text(value)
+
+
+# Each type at the calendar's ends: the day before its first day, the first and the last day
+# (typed values Python holds), the day after the last, and the infinities.
+_UTC = timezone.utc
+_BEYOND = {"date": [Beyond("infinity"), Beyond("-infinity"), Beyond("10000-01-01"),
+                    Beyond("0000-12-31", "0001-12-31 BC", "0001-12-31 (BC)"),
+                    Beyond("-0043-03-15", "0044-03-15 BC", "0044-03-15 (BC)"), date(1, 1, 1), date(9999, 12, 31)],
+           "timestamp": [Beyond("infinity"), Beyond("-infinity"), Beyond("10000-01-01T00:00:00"),
+                         Beyond("0000-12-31T23:59:59", "0001-12-31 23:59:59 BC", "0001-12-31 (BC) 23:59:59"),
+                         datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999)],
+           "timestamptz": [Beyond("infinity"), Beyond("-infinity"), Beyond("10000-01-01T00:00:00+00:00"),
+                           Beyond("0000-12-31T19:00:00+00:00", "0001-01-01 00:00:00+05"),
+                           datetime(1, 1, 1, tzinfo=_UTC), datetime(9999, 12, 31, 23, 59, 59, tzinfo=_UTC)]}
 _TYPED = {k: st.one_of(s, st.sampled_from(_BEYOND[k])) for k, s in
           {"date": _days, "timestamp": _times, "timestamptz": _aware.map(lambda t: t.astimezone(timezone.utc))}.items()}
 # Names a byte-wise comparison tells apart and a collation may not (case, trailing blanks).
@@ -140,7 +167,7 @@ def setup(tmp_path_factory):
 
 
 def _text(value):
-    return "" if value is None else sql_text(value)
+    return "" if value is None else engine_value(value, "text")
 
 
 def write_all(folder, kinds, records) -> dict[str, str]:
@@ -154,19 +181,20 @@ def write_all(folder, kinds, records) -> dict[str, str]:
         w.writerows([[_text(v) for v in row] for row in rows])
     with (folder / "r.jsonl").open("w", encoding="utf-8") as f:
         for row in rows:
-            f.write(json.dumps({c: (None if v is None else sql_text(v)) for c, v in zip(COLUMNS, row)}) + "\n")
+            f.write(json.dumps({c: engine_value(v, "text") for c, v in zip(COLUMNS, row)}) + "\n")
     with sqlite3.connect(folder / "r.db") as db:
         collate = kinds.get("collate", {})
         db.execute(f"CREATE TABLE records ({', '.join(chr(34) + c + chr(34) + ' COLLATE ' + collate.get(c, 'BINARY') for c in COLUMNS)})")
         db.executemany(f"INSERT INTO records VALUES ({', '.join('?' * len(COLUMNS))})",
-                       [[None if v is None else sql_text(v) for v in row] for row in rows])
+                       [[engine_value(v, "text") for v in row] for row in rows])
     db.close()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     types = {"text": "VARCHAR", "date": "DATE", "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ"}
     typed = ", ".join(f'"{c}" {types[kinds.get(f, "text")]}' for f, c in zip(FIELDS, COLUMNS))
     con.execute(f"CREATE TABLE typed ({typed})")
-    con.executemany(f"INSERT INTO typed VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+    con.executemany(f"INSERT INTO typed VALUES ({', '.join('?' * len(COLUMNS))})",
+                    [[engine_value(v, "duck") for v in row] for row in rows])
     con.execute(f"COPY typed TO '{folder / 'r.parquet'}' (FORMAT parquet)")
     con.execute(f"CREATE TABLE plain AS SELECT * FROM read_csv('{folder / 'r.csv'}', all_varchar = true)")
     con.execute(f"COPY plain TO '{folder / 'rt.parquet'}' (FORMAT parquet)")
@@ -227,7 +255,7 @@ def _rows_with_findings(lowered, records) -> set[int]:
     fields = {c: f for f, c in lowered.binding.columns.items()}
     out = set()
     for n, r in enumerate(records, 1):
-        values = tuple(None if r[fields[c]] is None else sql_text(r[fields[c]]) for c in columns)
+        values = tuple(engine_value(r[fields[c]], "text") for c in columns)
         if lowered.evaluate("x", n, values):
             out.add(n)
     return out

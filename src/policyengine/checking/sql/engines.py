@@ -155,14 +155,34 @@ class DuckdbSource(Source):
         if kind not in ("date", "timestamp", "timestamptz"):
             return name
         c = f"records.{_quoted(name)}"
+        # Beyond the calendar: 'infinity' and '-infinity' as DuckDB writes them (no offset to
+        # write), a BC year as ISO 8601's astronomical year with four digits ('-0043-03-15';
+        # strftime writes '-43'), as the PostgreSQL source does (postgres.calendar_text).
         if kind == "date":
-            text = f"strftime({c}, '%Y-%m-%d')"
+            first, whole, fraction, zone = "DATE '0001-01-01'", "'%Y-%m-%d'", None, ""
         else:
+            first = ("TIMESTAMPTZ '0001-01-01 00:00:00+00'" if kind == "timestamptz"
+                     else "TIMESTAMP '0001-01-01 00:00:00'")
+            whole, fraction = "'%Y-%m-%dT%H:%M:%S'", "'%Y-%m-%dT%H:%M:%S.%f'"
             zone = " || '+00:00'" if kind == "timestamptz" else ""
-            # 'infinity' has no offset to write (its text is the CSV's, as for a date)
+
+        def iso(fmt: str) -> str:
+            return f"strftime({c}, {fmt}){zone}"
+
+        def bc(fmt: str) -> str:
+            rest = f"substr(strftime({c}, {fmt}), 2)"
+            year = f"split_part({rest}, '-', 1)"
+            padded = f"'-' || format('{{:0>4}}', {year}) || substr({rest}, length({year}) + 1)"
+            return f"(CASE WHEN starts_with(strftime({c}, {fmt}), '-') THEN {padded} ELSE strftime({c}, {fmt}) END){zone}"
+
+        if fraction is None:
             text = (f"CASE WHEN NOT isfinite({c}) THEN CAST({c} AS VARCHAR) "
-                    f"WHEN date_trunc('second', {c}) = {c} THEN strftime({c}, '%Y-%m-%dT%H:%M:%S'){zone} "
-                    f"ELSE strftime({c}, '%Y-%m-%dT%H:%M:%S.%f'){zone} END")
+                    f"WHEN {c} < {first} THEN {bc(whole)} ELSE {iso(whole)} END")
+        else:
+            exact = f"date_trunc('second', {c}) = {c}"
+            text = (f"CASE WHEN NOT isfinite({c}) THEN CAST({c} AS VARCHAR) "
+                    f"WHEN {c} < {first} THEN (CASE WHEN {exact} THEN {bc(whole)} ELSE {bc(fraction)} END) "
+                    f"WHEN {exact} THEN {iso(whole)} ELSE {iso(fraction)} END")
         return sqlglot.parse_one(f"{text} AS {_quoted(name)}", read="duckdb")
 
     def _parquet_relation(self) -> str:
