@@ -385,3 +385,39 @@ def test_compile_format_sql_prints_a_runnable_query(setup):
                                      "--dialect", "duckdb", "--now", NOW])
     assert [r[0] for r in con.execute(duck.output).fetchall()] == ["z"]
     con.close()
+
+
+def findings_and_error(setup, spec, engine=None):
+    """The findings of a run, and its error (None when it ran to the end): a run that stops
+    at a bad row reports, as every engine must, the findings of the rows before it."""
+    compiled, binding = setup[3], setup[4]
+    sink = _Sink()
+    try:
+        with open_engine_source(spec, engine) as source:
+            run_check(compiled, [source], binding, NOW, sink)
+    except RecordError as err:
+        return comparable(sink.found), str(err)
+    return comparable(sink.found), None
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batches(), st.lists(st.tuples(st.integers(0, 29), st.sampled_from(COLUMNS),
+                                     st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x00\xff", b"\xc3\xa9"])),
+                           max_size=3))
+def test_sqlite_text_not_utf8_is_the_python_paths_error(setup, batch, broken):
+    """Text SQLite holds that is not UTF-8, in any bound column of any row (one the screen
+    would clear too): the SQLite screen stops at the same row with the same error as the
+    Python path (``FILE.db#TABLE:ROW: column 'c' is not valid UTF-8``), after the same
+    findings; valid UTF-8 ('\u00e9' as bytes) is read as text by both."""
+    folder = setup[0]
+    kinds, records = batch
+    path = write_all(folder, kinds, records)["sqlite"].partition("#")[0]
+    with sqlite3.connect(path) as db:
+        for row, column, tail in broken:
+            db.execute(f'UPDATE records SET "{column}" = CAST(CAST(coalesce("{column}", \'\') AS BLOB) || ? AS TEXT) '
+                       "WHERE rowid = ?", (tail, row % len(records) + 1))
+    db.close()
+    want = findings_and_error(setup, f"{path}#records", "python")
+    assert findings_and_error(setup, f"{path}#records") == want
+    if any(tail not in (b"\xc3\xa9",) for _, _, tail in broken):
+        assert want[1] is not None and "is not valid UTF-8" in want[1] and want[1].count(":") == 2, want

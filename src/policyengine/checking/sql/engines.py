@@ -32,7 +32,7 @@ import sqlglot
 from sqlglot import exp
 
 from ..records import (CsvSource, JsonLinesSource, RecordError, Source, SqliteSource, open_source,
-                       sql_values)
+                       register_utf8, sql_values, utf8_test)
 from .lower import Screen, SqlError
 
 ROW = "__policyengine_row"
@@ -66,22 +66,29 @@ class SqliteScreened(Source):
     def screened(self, lowered) -> Iterator[tuple[int, tuple]] | None:
         names = ", ".join(_quoted(c) for c in lowered.columns)
         source = f"SELECT row_number() OVER () AS {ROW}, {names} FROM {self.inner.relation}"
+        # A row is cleared only when every bound column is text sqlite3 can decode (or not
+        # text): one that is not UTF-8 is selected, and reading it is the Python path's error.
+        guard = sqlglot.parse_one(" AND ".join(utf8_test(f"records.{_quoted(c)}") for c in lowered.columns),
+                                  read="sqlite")
         try:
-            query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns).order_by(ROW)
+            query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns, guard).order_by(ROW)
         except SqlError:  # a query sqlglot cannot read (SQLite may): the Python path reads it
             return None
-        return self._rows(query)
+        return self._rows(query, lowered.columns)
 
-    def _rows(self, query) -> Iterator[tuple[int, tuple]]:
+    def _rows(self, query, wanted) -> Iterator[tuple[int, tuple]]:
         import sqlite3
 
         db = self.inner.db
+        register_utf8(db)
+        number = 0
         try:
             self.count = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]
             for row in db.execute(query.sql(dialect="sqlite")):
-                yield row[0], sql_values(row[1:])
+                number = row[0]
+                yield number, sql_values(row[1:])
         except sqlite3.Error as err:
-            raise RecordError(f"{self.label}: {err}") from None
+            raise self.inner.error(err, wanted, number) from None
         finally:
             self.close()
 
