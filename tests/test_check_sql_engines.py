@@ -125,7 +125,7 @@ _TYPED = {k: st.one_of(s, st.sampled_from(_BEYOND[k])) for k, s in
           {"date": _days, "timestamp": _times, "timestamptz": _aware.map(lambda t: t.astimezone(timezone.utc))}.items()}
 # Names a byte-wise comparison tells apart and a collation may not (case, trailing blanks).
 _NEAR = ["MARKETING", "marketing ", "Books", "cctv  "]
-_names = {"purpose": st.sampled_from(PURPOSES + _NEAR),
+_names = {"purpose": st.sampled_from(PURPOSES + _NEAR + [None, ""]),  # no purpose: one message from every source
           "subject": st.sampled_from([None, "", "customer", "visitor", "stranger", "Customer", "customer "]),
           "categories": st.sampled_from([None, "", "contact", "health_data", "contact;health_data", "other"]),
           "recipients": st.sampled_from([None, "", "eu_mail", "us_cloud", "us_crm", "eu_mail;us_cloud", "nobody"]),
