@@ -166,6 +166,17 @@ class Source:
 
     closer = None  # what to close when done (not stdin)
     empty = False  # True: there are no records (and so no columns) at all
+    # A source a SQL engine reads (its file's offset tells nothing): the record it has
+    # fetched up to, of how many (0: not counted yet), for the progress line.
+    rows_done = 0
+    rows_total = 0
+
+    def progress_state(self) -> tuple[str, float, float] | None:
+        """``(what, done, total)`` for the progress line (``progress.Progress``), or None
+        when the file's offset tells how far the run is. Read from the progress thread."""
+        if self.rows_total:
+            return "records", min(self.rows_done, self.rows_total), self.rows_total
+        return None
 
     def read(self, wanted: list[str]) -> Iterator[tuple[int, tuple]]:
         raise NotImplementedError

@@ -83,10 +83,11 @@ class SqliteScreened(Source):
         register_utf8(db)
         number = 0
         try:
-            self.count = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]
+            self.count = self.rows_total = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]
             for row in db.execute(query.sql(dialect="sqlite")):
-                number = row[0]
+                number = self.rows_done = row[0]
                 yield number, sql_values(row[1:])
+            self.rows_done = self.count
         except sqlite3.Error as err:
             raise self.inner.error(err, wanted, number) from None
         finally:
@@ -111,6 +112,9 @@ def duckdb_connection():
         "temp_directory": spill, "preserve_insertion_order": True,
         "enable_external_access": True})
     con.execute("SET TimeZone = 'UTC'")  # aware timestamps come back in UTC, whatever the machine's zone
+    # query_progress() for the progress line while the screen runs; DuckDB prints nothing.
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
     return con, spill
 
 
@@ -140,6 +144,20 @@ class DuckdbSource(Source):
             raise RecordError(f"{path}: not a Parquet file DuckDB can read: {str(err).splitlines()[0]}") from None
         self.columns = [r[0] for r in described]
         self.kinds = {r[0]: _kind(r[1]) for r in described}
+
+    screening = False  # a screen query is running (its share done: query_progress)
+
+    def progress_state(self):
+        """While DuckDB runs the screen, the share of it done; then the records fetched
+        (the input row of the last one) of all; for CSV, the Python reader's offset."""
+        con = self.con
+        if self.screening and con is not None:
+            try:
+                done = con.query_progress()
+            except Exception:  # noqa: BLE001 - closed meanwhile: the next sample tells
+                return None
+            return "screened by DuckDB", max(done, 0.0), 100.0
+        return super().progress_state()
 
     def close(self) -> None:
         if self.inner is not None:
@@ -201,18 +219,24 @@ class DuckdbSource(Source):
             sql = screen.query(source, select).sql(dialect="duckdb")
         else:
             sql = f"SELECT {', '.join(_quoted(c) for c in select)} FROM {relation}"
+        self.screening = True
         try:  # materialised first (spilling if need be): an error comes before any finding
             self.con.execute(f"CREATE TEMP TABLE screened AS {sql}")
             self.count = self.con.execute(f"SELECT count(*) FROM ({source})").fetchone()[0]
             cursor = self.con.execute(f"SELECT * FROM screened ORDER BY {ROW}")
         except self._error as err:
             raise RecordError(f"{self.label}: DuckDB: {str(err).splitlines()[0]}") from None
+        finally:
+            self.screening = False
+        self.rows_total = self.count
         while True:
             rows = cursor.fetchmany(4096)
             if not rows:
                 break
             for row in rows:
                 yield row[0], sql_values(row[1:])
+            self.rows_done = rows[-1][0]
+        self.rows_done = self.count
         self.con.execute("DROP TABLE screened")
 
     def screened(self, lowered) -> Iterator[tuple[int, tuple]] | None:
@@ -269,6 +293,7 @@ class DuckdbSource(Source):
             guard = sqlglot.parse_one("records.ok", read="duckdb")
             screen_sql = Screen(lowered, "duckdb").query(source, [ROW, LINE], guard).sql(dialect="duckdb")
         steps.append(f"CREATE TEMP TABLE screened AS {screen_sql}")
+        self.screening = True
         try:  # materialised first (spilling if need be): an error comes before any finding
             for step in steps:
                 self.con.execute(step)
@@ -282,6 +307,9 @@ class DuckdbSource(Source):
             for table in ("lines", "fields", "screened"):
                 self.con.execute(f"DROP TABLE IF EXISTS {table}")
             return None
+        finally:
+            self.screening = False
+        self.rows_total = total  # lines: the row numbers fetched are line numbers
         return self._jsonl_rows(cursor, wanted, total - blank)
 
     def _jsonl_rows(self, cursor, wanted, count) -> Iterator[tuple[int, tuple]]:
@@ -298,6 +326,8 @@ class DuckdbSource(Source):
                 values = _read_line(label, number, line, True, wanted)
                 if values is not None:
                     yield number, values
+            self.rows_done = rows[-1][0]
+        self.rows_done = self.rows_total
         self.con.execute("DROP TABLE screened")
         self.count = count
 
@@ -329,11 +359,14 @@ class DuckdbSource(Source):
         select = ", ".join(f"c{index[c]} AS {_quoted(c)}" for c in wanted)
         source = f"SELECT ordinality AS {ROW}, {select} FROM {reader}"
         sql = Screen(lowered, "duckdb").query(source, [ROW]).sql(dialect="duckdb")
+        self.screening = True  # then the Python reader's offset in the file tells
         try:
             chosen = {r[0] for r in self.con.execute(sql).fetchall()}
             total = self.con.execute(f"SELECT count(*) FROM {reader}").fetchone()[0]
         except self._error:
             chosen, total = None, None  # DuckDB cannot read it as Python does: Python decides
+        finally:
+            self.screening = False
         n = 0
         for number, values in self.inner.read(wanted):
             n += 1

@@ -192,12 +192,14 @@ class PostgresSource(Source):
 
     def _rows(self, sql: str) -> Iterator[tuple[int, tuple]]:
         try:
-            self.count = self.db.execute(f"SELECT count(*) FROM {self.relation} AS r").fetchone()[0]
+            self.count = self.rows_total = self.db.execute(f"SELECT count(*) FROM {self.relation} AS r").fetchone()[0]
             with self.db.cursor(name="policyengine_records") as cursor:
                 cursor.itersize = FETCH
                 cursor.execute(sql)
                 for row in cursor:
+                    self.rows_done = row[0]
                     yield row[0], sql_values(row[1:])
+            self.rows_done = self.count
         except self._error as err:
             raise RecordError(f"{self.label}: {self._clean(err)}") from None
         finally:
@@ -222,6 +224,9 @@ class PostgresRows(Source):
     def __init__(self, inner: PostgresSource):
         self.inner = inner
         self.name, self.label, self.columns, self.closer = inner.name, inner.label, inner.columns, inner.closer
+
+    def progress_state(self):
+        return self.inner.progress_state()
 
     def read(self, wanted):
         return self.inner.read(wanted)
