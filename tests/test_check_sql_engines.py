@@ -89,16 +89,43 @@ _text_date = st.one_of(st.none(), st.just(""), _days.map(str),
                        _aware.map(lambda t: t.isoformat()),
                        _aware.map(lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
                        _malformed)
-# Typed values beyond Python's calendar (DuckDB and PostgreSQL hold them), given as the text
-# DuckDB casts to the typed column and renders back: a CSV of it holds the same text (PC901).
-_BEYOND = {"date": ["infinity", "-infinity", "10000-01-01"],
-           "timestamp": ["infinity", "10000-01-01T00:00:00"],
-           "timestamptz": ["infinity", "10000-01-01T00:00:00+00:00"]}
+
+
+class Beyond(str):
+    """A typed value beyond Python's calendar (DuckDB and PostgreSQL hold them): the text a
+    CSV of it holds (the ISO text where it has one: a BC year as the astronomical year), and
+    its spelling as PostgreSQL (``pg``) and DuckDB (``duck``) read it into a typed column."""
+
+    def __new__(cls, text, pg=None, duck=None):
+        self = super().__new__(cls, text)
+        self.pg, self.duck = pg or text, duck or pg or text
+        return self
+
+
+def engine_value(value, engine: str):
+    """A generated value as ``engine`` is given it (``sql_text`` for the text writers)."""
+    if isinstance(value, Beyond):
+        return str(value) if engine == "text" else getattr(value, engine)
+    return value if engine != "text" or value is None else sql_text(value)
+
+
+# Each type at the calendar's ends: the day before its first day, the first and the last day
+# (typed values Python holds), the day after the last, and the infinities.
+_UTC = timezone.utc
+_BEYOND = {"date": [Beyond("infinity"), Beyond("-infinity"), Beyond("10000-01-01"),
+                    Beyond("0000-12-31", "0001-12-31 BC", "0001-12-31 (BC)"),
+                    Beyond("-0043-03-15", "0044-03-15 BC", "0044-03-15 (BC)"), date(1, 1, 1), date(9999, 12, 31)],
+           "timestamp": [Beyond("infinity"), Beyond("-infinity"), Beyond("10000-01-01T00:00:00"),
+                         Beyond("0000-12-31T23:59:59", "0001-12-31 23:59:59 BC", "0001-12-31 (BC) 23:59:59"),
+                         datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999)],
+           "timestamptz": [Beyond("infinity"), Beyond("-infinity"), Beyond("10000-01-01T00:00:00+00:00"),
+                           Beyond("0000-12-31T19:00:00+00:00", "0001-01-01 00:00:00+05"),
+                           datetime(1, 1, 1, tzinfo=_UTC), datetime(9999, 12, 31, 23, 59, 59, tzinfo=_UTC)]}
 _TYPED = {k: st.one_of(s, st.sampled_from(_BEYOND[k])) for k, s in
           {"date": _days, "timestamp": _times, "timestamptz": _aware.map(lambda t: t.astimezone(timezone.utc))}.items()}
 # Names a byte-wise comparison tells apart and a collation may not (case, trailing blanks).
 _NEAR = ["MARKETING", "marketing ", "Books", "cctv  "]
-_names = {"purpose": st.sampled_from(PURPOSES + _NEAR),
+_names = {"purpose": st.sampled_from(PURPOSES + _NEAR + [None, ""]),  # no purpose: one message from every source
           "subject": st.sampled_from([None, "", "customer", "visitor", "stranger", "Customer", "customer "]),
           "categories": st.sampled_from([None, "", "contact", "health_data", "contact;health_data", "other"]),
           "recipients": st.sampled_from([None, "", "eu_mail", "us_cloud", "us_crm", "eu_mail;us_cloud", "nobody"]),
@@ -140,7 +167,7 @@ def setup(tmp_path_factory):
 
 
 def _text(value):
-    return "" if value is None else sql_text(value)
+    return "" if value is None else engine_value(value, "text")
 
 
 def write_all(folder, kinds, records) -> dict[str, str]:
@@ -154,19 +181,20 @@ def write_all(folder, kinds, records) -> dict[str, str]:
         w.writerows([[_text(v) for v in row] for row in rows])
     with (folder / "r.jsonl").open("w", encoding="utf-8") as f:
         for row in rows:
-            f.write(json.dumps({c: (None if v is None else sql_text(v)) for c, v in zip(COLUMNS, row)}) + "\n")
+            f.write(json.dumps({c: engine_value(v, "text") for c, v in zip(COLUMNS, row)}) + "\n")
     with sqlite3.connect(folder / "r.db") as db:
         collate = kinds.get("collate", {})
         db.execute(f"CREATE TABLE records ({', '.join(chr(34) + c + chr(34) + ' COLLATE ' + collate.get(c, 'BINARY') for c in COLUMNS)})")
         db.executemany(f"INSERT INTO records VALUES ({', '.join('?' * len(COLUMNS))})",
-                       [[None if v is None else sql_text(v) for v in row] for row in rows])
+                       [[engine_value(v, "text") for v in row] for row in rows])
     db.close()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     types = {"text": "VARCHAR", "date": "DATE", "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ"}
     typed = ", ".join(f'"{c}" {types[kinds.get(f, "text")]}' for f, c in zip(FIELDS, COLUMNS))
     con.execute(f"CREATE TABLE typed ({typed})")
-    con.executemany(f"INSERT INTO typed VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+    con.executemany(f"INSERT INTO typed VALUES ({', '.join('?' * len(COLUMNS))})",
+                    [[engine_value(v, "duck") for v in row] for row in rows])
     con.execute(f"COPY typed TO '{folder / 'r.parquet'}' (FORMAT parquet)")
     con.execute(f"CREATE TABLE plain AS SELECT * FROM read_csv('{folder / 'r.csv'}', all_varchar = true)")
     con.execute(f"COPY plain TO '{folder / 'rt.parquet'}' (FORMAT parquet)")
@@ -227,7 +255,7 @@ def _rows_with_findings(lowered, records) -> set[int]:
     fields = {c: f for f, c in lowered.binding.columns.items()}
     out = set()
     for n, r in enumerate(records, 1):
-        values = tuple(None if r[fields[c]] is None else sql_text(r[fields[c]]) for c in columns)
+        values = tuple(engine_value(r[fields[c]], "text") for c in columns)
         if lowered.evaluate("x", n, values):
             out.add(n)
     return out
@@ -357,3 +385,39 @@ def test_compile_format_sql_prints_a_runnable_query(setup):
                                      "--dialect", "duckdb", "--now", NOW])
     assert [r[0] for r in con.execute(duck.output).fetchall()] == ["z"]
     con.close()
+
+
+def findings_and_error(setup, spec, engine=None):
+    """The findings of a run, and its error (None when it ran to the end): a run that stops
+    at a bad row reports, as every engine must, the findings of the rows before it."""
+    compiled, binding = setup[3], setup[4]
+    sink = _Sink()
+    try:
+        with open_engine_source(spec, engine) as source:
+            run_check(compiled, [source], binding, NOW, sink)
+    except RecordError as err:
+        return comparable(sink.found), str(err)
+    return comparable(sink.found), None
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batches(), st.lists(st.tuples(st.integers(0, 29), st.sampled_from(COLUMNS),
+                                     st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x00\xff", b"\xc3\xa9"])),
+                           max_size=3))
+def test_sqlite_text_not_utf8_is_the_python_paths_error(setup, batch, broken):
+    """Text SQLite holds that is not UTF-8, in any bound column of any row (one the screen
+    would clear too): the SQLite screen stops at the same row with the same error as the
+    Python path (``FILE.db#TABLE:ROW: column 'c' is not valid UTF-8``), after the same
+    findings; valid UTF-8 ('\u00e9' as bytes) is read as text by both."""
+    folder = setup[0]
+    kinds, records = batch
+    path = write_all(folder, kinds, records)["sqlite"].partition("#")[0]
+    with sqlite3.connect(path) as db:
+        for row, column, tail in broken:
+            db.execute(f'UPDATE records SET "{column}" = CAST(CAST(coalesce("{column}", \'\') AS BLOB) || ? AS TEXT) '
+                       "WHERE rowid = ?", (tail, row % len(records) + 1))
+    db.close()
+    want = findings_and_error(setup, f"{path}#records", "python")
+    assert findings_and_error(setup, f"{path}#records") == want
+    if any(tail not in (b"\xc3\xa9",) for _, _, tail in broken):
+        assert want[1] is not None and "is not valid UTF-8" in want[1] and want[1].count(":") == 2, want

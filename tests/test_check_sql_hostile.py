@@ -214,3 +214,27 @@ def test_compile_sql_refuses_a_table_it_cannot_read(setup):  # noqa: F811
 def test_a_sqlite_query_sqlglot_cannot_read_is_read_by_python(setup, query):  # noqa: F811
     spec = sqlite_table(setup[0], [OLD, FRESH]).partition("#")[0] + "#" + query
     assert findings(setup, spec, None) == findings(setup, spec, "python")
+
+
+def test_no_purpose_is_one_message_from_every_source(setup):  # noqa: F811
+    """An empty CSV cell, a JSON null, a JSON line without the key, SQLite NULL and SQLite
+    '' all mean "no value": one PC401 message, naming the column, from every engine."""
+    folder = setup[0]
+    records = [dict(FRESH, id="a", purpose=None), dict(FRESH, id="b", purpose="")]
+    csv_path = folder / "np.csv"
+    csv_path.write_text(",".join(COLUMNS) + "\n" + "".join(",".join(r.get(c) or "" for c in COLUMNS) + "\n"
+                                                         for r in records), encoding="utf-8")
+    jsonl = folder / "np.jsonl"
+    first = {c: None for c in COLUMNS} | dict(FRESH, id="a", purpose=None)
+    without_key = {k: v for k, v in FRESH.items() if k != "purpose"} | {"id": "b"}
+    jsonl.write_text(json.dumps(first) + "\n" + json.dumps(without_key) + "\n", encoding="utf-8")
+    sqlite_spec = sqlite_table(folder, records)
+    want = comparable(run(setup, str(csv_path), "python"), header=1)
+    messages = {dict(f)["message"] for _, f in want if dict(f)["code"] == "PC401"}
+    assert messages == {"no purpose: column 'purpose' has no value (a record must name one of the policy's purposes)"}
+    assert [n for n, f in want if dict(f)["code"] == "PC401"] == [1, 2]
+    assert comparable(run(setup, str(jsonl), "python")) == want
+    assert comparable(run(setup, str(jsonl), "duckdb")) == want
+    assert comparable(run(setup, str(csv_path), "duckdb"), header=1) == want
+    assert comparable(run(setup, sqlite_spec)) == want
+    assert comparable(run(setup, sqlite_spec, "python")) == want

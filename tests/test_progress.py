@@ -91,3 +91,66 @@ def test_the_line_says_done_rate_and_time_left(tmp_path):
     Source.closer.close()
     assert line.startswith("check: 50% (1.0 MB of 2.0 MB), 500.0 kB/s, 0:02 left")
     assert line.endswith(" left, 1 finding")
+
+
+def test_duckdb_reports_its_screen_then_the_records_fetched(tmp_path):
+    """--engine duckdb reads the file itself (the Python descriptor never moves): the line
+    says the screen is running, then how many records are fetched of all, rising to 100%."""
+    import csv
+    import io
+    import json
+    import threading
+    import time
+
+    import pytest
+
+    pytest.importorskip("duckdb")
+    from policyengine.checking.binding import load_binding
+    from policyengine.checking.run import bind_source
+    from policyengine.checking.sql.engines import open_engine_source
+    from policyengine.language.loading import load_policy
+    from policyengine.progress import CountingSink, Progress
+
+    with (ROOT / "examples/binero/records.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    path = tmp_path / "big.jsonl"
+    n = 60000
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            out.write(json.dumps(dict(rows[i % len(rows)], id=f"r{i}")) + "\n")
+    policy = load_policy(str(ROOT / "rules/binero.policy"))
+    binding = load_binding(str(ROOT / "examples/binero/binding.yaml"))
+
+    class Sink:
+        def add(self, finding):
+            pass
+
+    source = open_engine_source(str(path), "duckdb")
+    lowered = bind_source(policy, source, binding, NOW)
+    progress = Progress([source], CountingSink(Sink()), io.StringIO())
+    samples, stop = [], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            samples.append(progress.line())
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=sample)
+    watcher.start()
+    fetched = []
+    try:
+        for number, _ in source.screened(lowered):
+            if len(fetched) % 2000 == 0:
+                fetched.append(progress.line())
+            else:
+                fetched.append(None)
+    finally:
+        stop.set()
+        watcher.join()
+        source.close()
+    assert any("% screened by DuckDB" in s for s in samples), samples[:5]
+    lines = [f for f in fetched if f is not None]
+    shares = [int(f.split("%")[0].split()[-1]) for f in lines if " records), " in f]
+    assert len(shares) >= 3 and shares == sorted(shares) and 0 < shares[-1] <= 100, lines
+    assert all(f"of {n:,} records" in f for f in lines if " records), " in f)
+    assert source.progress_state() == ("records", n, n) and progress._state() is None  # on to the next source

@@ -4,8 +4,12 @@ Only when stderr is a terminal (never in a pipe, a log file or cron), and only o
 has taken a second (POLICYENGINE_PROGRESS_DELAY overrides, for tests). A thread samples
 how far the operating system has read each record file (``lseek`` on the descriptor: the
 reader's buffers are not touched) and the findings the sink has seen; it redraws one line
-in place and clears it at the end. Sources whose size is unknown (stdin, SQLite) and files
-checked by worker processes (`--jobs`) show the findings so far and the time taken.
+in place and clears it at the end. A source a SQL engine reads says itself how far it is
+(``Source.progress_state``): DuckDB the share of its screen done while it runs, then the
+records fetched of all (the row of the last one fetched: the screen's rows come in input
+order); PostgreSQL and the SQLite screen the records fetched. Sources whose size is unknown
+(stdin, ``--engine python`` over SQLite) and files checked by worker processes (`--jobs`)
+show the findings so far and the time taken.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ class Progress(ProgressLine):
     def __init__(self, sources, sink: CountingSink, stream=None):
         super().__init__(stream, "POLICYENGINE_PROGRESS_DELAY")
         self.sink = sink
-        self.files = _files(sources)
+        self.sources = list(sources)
+        self.files = _files(self.sources)
         self.total = sum(size for _, size in self.files)
 
     @classmethod
@@ -79,9 +84,27 @@ class Progress(ProgressLine):
                 done += size
         return done
 
+    def _state(self):
+        """The first source that says how far it is (sources are read one after another)."""
+        for source in self.sources:
+            state = getattr(source, "progress_state", None)
+            state = state() if state is not None else None
+            if state is not None and state[1] < state[2]:
+                return state
+        return None
+
     def line(self) -> str:
         elapsed = self.elapsed()
         found = count(self.sink.findings, "finding")
+        state = self._state()
+        if state is not None:
+            what, done, total = state
+            if what != "records":  # a share of a query's work: no rate to tell
+                return f"check: {done:.0f}% {what}, {clock(elapsed)} elapsed, {found}"
+            rate = done / elapsed if elapsed > 0 else 0
+            left = (total - done) / rate if rate else 0
+            return (f"check: {100 * done / total:.0f}% ({done:,} of {total:,} records), "
+                    f"{rate:,.0f} records/s, {clock(left)} left, {found}")
         done = self._read() if self.total else 0
         if not done:
             return f"check: {found}, {clock(elapsed)} elapsed"

@@ -35,6 +35,11 @@ from .screens import native_plan, python_screen
 # Values only SQL engines give (JSON has none of them): evaluated as their ISO text.
 _SQL_TYPES = frozenset({date, datetime, time, Decimal})
 
+def _named(purpose):
+    """A purpose value as a finding's ``purpose``: no value ('' from a CSV, null, NULL) is None."""
+    return None if purpose == "" else purpose
+
+
 # GDPR Art. 12(3): an extension counts only if the data subject is told within one month.
 NOTIFY_EXTENSION_WITHIN = ast.Duration(1, "month")
 
@@ -67,7 +72,7 @@ class LoweredPolicy(PythonLowering):
         except OutOfCalendar as err:
             if any(i is not None and not isinstance(values[i], (str, type(None))) for i in self.identity):
                 values = self._as_text(values)
-            purpose = self.fixed.purpose.name if self.fixed else values[self.i_purpose]
+            purpose = self.fixed.purpose.name if self.fixed else _named(values[self.i_purpose])
             return [self._finding("PC903", values, where, number, purpose, None, None, None,
                                   f"{err}: this record's periods cannot be computed, so nothing is "
                                   "reported erasable for it; check its dates")]
@@ -80,7 +85,7 @@ class LoweredPolicy(PythonLowering):
             lp = self.purposes.get(values[self.i_purpose])
             if lp is None:
                 out = [self._finding("PC401", values, where, number, None, None, None, None,
-                                     f"purpose '{values[self.i_purpose]}' is not in the policy")]
+                                     self.unknown_purpose(values[self.i_purpose]))]
                 if self.deadline is not None:
                     self._requests(values, where, number, out)
                 return out
@@ -162,6 +167,14 @@ class LoweredPolicy(PythonLowering):
         return tuple(values)
 
     # ---- the slow path: only for records that have something to say ----------
+    def unknown_purpose(self, value) -> str:
+        """PC401's message. No value (an empty CSV cell, a JSON null, SQL NULL: all mean
+        the same) is one message whatever the source, not its spelling ('' or 'None')."""
+        if value is None or value == "":
+            return (f"no purpose: column '{self.binding.columns['purpose']}' has no value "
+                    "(a record must name one of the policy's purposes)")
+        return f"purpose '{value}' is not in the policy"
+
     def _finding(self, code, values, where, number, purpose, rule: Rule | None, due, days, message):
         return Finding(code, self.key(values), f"{where}:{number}", purpose,
                        rule.where if rule else None, rule.clause if rule else None, due, days, message)
@@ -333,7 +346,7 @@ class LoweredPolicy(PythonLowering):
         received = values[lr.index]
         if not received:
             return
-        purpose = values[self.i_purpose] if self.i_purpose is not None else self.binding.purpose_is
+        purpose = _named(values[self.i_purpose]) if self.i_purpose is not None else self.binding.purpose_is
         extended, note = self.extension(lr, values)
         try:
             due = lr.due(self.day_of(received), extended)

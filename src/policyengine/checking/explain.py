@@ -59,7 +59,9 @@ def explain_record(lowered: LoweredPolicy, where: str, number: int, values: tupl
         name = values[lowered.i_purpose]
         lp = lowered.purposes.get(name)
         if lp is None:
-            lines.append(f"purpose '{name}': not in the policy {lowered.compiled.path}")
+            shown = f"purpose '{name}'" if name not in (None, "") else \
+                f"no purpose (column '{lowered.binding.columns['purpose']}' has no value)"
+            lines.append(f"{shown}: not in the policy {lowered.compiled.path}")
     if lp is not None:
         p = lp.purpose
         lines.append(f"purpose {p.name} ({p.where}), basis {p.basis}"

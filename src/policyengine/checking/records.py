@@ -166,6 +166,17 @@ class Source:
 
     closer = None  # what to close when done (not stdin)
     empty = False  # True: there are no records (and so no columns) at all
+    # A source a SQL engine reads (its file's offset tells nothing): the record it has
+    # fetched up to, of how many (0: not counted yet), for the progress line.
+    rows_done = 0
+    rows_total = 0
+
+    def progress_state(self) -> tuple[str, float, float] | None:
+        """``(what, done, total)`` for the progress line (``progress.Progress``), or None
+        when the file's offset tells how far the run is. Read from the progress thread."""
+        if self.rows_total:
+            return "records", min(self.rows_done, self.rows_total), self.rows_total
+        return None
 
     def read(self, wanted: list[str]) -> Iterator[tuple[int, tuple]]:
         raise NotImplementedError
@@ -368,15 +379,73 @@ class SqliteSource(Source):
             raise RecordError(f"{self.label}: {err}") from None
 
     def read(self, wanted):
-        cols = ", ".join('"' + c.replace('"', '""') + '"' for c in wanted)
+        cols = ", ".join(_sqlite_name(c) for c in wanted)
+        number = 0
         try:
             cursor = self.db.execute(f"SELECT {cols} FROM {self.relation}")
             for number, row in enumerate(cursor, 1):
                 yield number, sql_values(row)
         except sqlite3.Error as err:
-            raise RecordError(f"{self.label}: {err}") from None
+            raise self.error(err, wanted, number) from None
         finally:
             self.close()
+
+    def error(self, err: sqlite3.Error, wanted: list[str], after: int) -> RecordError:
+        """The RecordError for ``err``, met reading the rows after row ``after``. Text
+        that is not UTF-8 (SQLite stores what it is given; sqlite3 cannot make a str of it)
+        is, as in a CSV, an error at its row: ``FILE.db#TABLE:ROW: column 'c' is not valid
+        UTF-8``, whichever engine read the table (the SQLite screen selects such rows)."""
+        if not str(err).startswith("Could not decode"):
+            return RecordError(f"{self.label}: {err}")
+        register_utf8(self.db)
+        cols = ", ".join(_sqlite_name(c) for c in wanted)
+        tests = ", ".join(f"NOT {utf8_test(_sqlite_name(c), fast=False)}" for c in wanted)
+        try:
+            found = self.db.execute(
+                f"SELECT n, {tests} FROM (SELECT row_number() OVER () AS n, {cols} FROM {self.relation}) "
+                f"WHERE n > ? AND NOT ({' AND '.join(utf8_test(_sqlite_name(c), fast=False) for c in wanted)}) "
+                "ORDER BY n LIMIT 1", (after,)).fetchone()
+        except sqlite3.Error:  # pragma: no cover - the table read a moment ago
+            found = None
+        if found is None:  # pragma: no cover - a column the binding does not read
+            return RecordError(f"{self.label}: text that is not valid UTF-8 ({err})")
+        column = wanted[list(found[1:]).index(1)]
+        return RecordError(f"{self.label}:{found[0]}: column '{column}' is not valid UTF-8")
+
+
+def _sqlite_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+UTF8_FUNCTION = "policyengine_utf8"
+
+
+def _utf8(blob) -> int:
+    if not isinstance(blob, bytes):  # NULL (SQLite may call it before the typeof test)
+        return 1
+    try:
+        blob.decode("utf-8")  # strict, as sqlite3 decodes text (surrogates refused)
+    except UnicodeDecodeError:
+        return 0
+    return 1
+
+
+def register_utf8(db) -> None:
+    """``policyengine_utf8(CAST(x AS BLOB))`` on ``db``: 1 when the bytes are UTF-8."""
+    db.create_function(UTF8_FUNCTION, 1, _utf8, deterministic=True)
+
+
+def utf8_test(column: str, fast: bool = True) -> str:
+    """SQLite: TRUE when ``column`` (SQL) is not text, or text sqlite3 can decode. The fast
+    part leaves Python out for printable ASCII: as many bytes as characters (no NUL, at
+    which length() stops) and no character outside ' '..'~' (SQLite reads any byte >= 0x80
+    as a character >= 0x80, valid or not)."""
+    # CASE, not OR: SQLite computes both sides of an OR that is a value (not a WHERE's
+    # jump), and the Python function is the cost to avoid.
+    check = f"{UTF8_FUNCTION}(CAST({column} AS BLOB)) = 1"
+    ascii_only = f"length(CAST({column} AS BLOB)) = length({column}) AND {column} NOT GLOB '*[^ -~]*'"
+    return (f"(CASE WHEN typeof({column}) <> 'text' THEN TRUE "
+            f"{'WHEN ' + ascii_only + ' THEN TRUE ' if fast else ''}ELSE {check} END)")
 
 
 def open_source(spec: str, stdin=None) -> Source:

@@ -32,7 +32,7 @@ import sqlglot
 from sqlglot import exp
 
 from ..records import (CsvSource, JsonLinesSource, RecordError, Source, SqliteSource, open_source,
-                       sql_values)
+                       register_utf8, sql_values, utf8_test)
 from .lower import Screen, SqlError
 
 ROW = "__policyengine_row"
@@ -66,22 +66,30 @@ class SqliteScreened(Source):
     def screened(self, lowered) -> Iterator[tuple[int, tuple]] | None:
         names = ", ".join(_quoted(c) for c in lowered.columns)
         source = f"SELECT row_number() OVER () AS {ROW}, {names} FROM {self.inner.relation}"
+        # A row is cleared only when every bound column is text sqlite3 can decode (or not
+        # text): one that is not UTF-8 is selected, and reading it is the Python path's error.
+        guard = sqlglot.parse_one(" AND ".join(utf8_test(f"records.{_quoted(c)}") for c in lowered.columns),
+                                  read="sqlite")
         try:
-            query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns).order_by(ROW)
+            query = Screen(lowered, "sqlite").query(source, [ROW] + lowered.columns, guard).order_by(ROW)
         except SqlError:  # a query sqlglot cannot read (SQLite may): the Python path reads it
             return None
-        return self._rows(query)
+        return self._rows(query, lowered.columns)
 
-    def _rows(self, query) -> Iterator[tuple[int, tuple]]:
+    def _rows(self, query, wanted) -> Iterator[tuple[int, tuple]]:
         import sqlite3
 
         db = self.inner.db
+        register_utf8(db)
+        number = 0
         try:
-            self.count = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]
+            self.count = self.rows_total = db.execute(f"SELECT count(*) FROM {self.inner.relation}").fetchone()[0]
             for row in db.execute(query.sql(dialect="sqlite")):
-                yield row[0], sql_values(row[1:])
+                number = self.rows_done = row[0]
+                yield number, sql_values(row[1:])
+            self.rows_done = self.count
         except sqlite3.Error as err:
-            raise RecordError(f"{self.label}: {err}") from None
+            raise self.inner.error(err, wanted, number) from None
         finally:
             self.close()
 
@@ -104,6 +112,9 @@ def duckdb_connection():
         "temp_directory": spill, "preserve_insertion_order": True,
         "enable_external_access": True})
     con.execute("SET TimeZone = 'UTC'")  # aware timestamps come back in UTC, whatever the machine's zone
+    # query_progress() for the progress line while the screen runs; DuckDB prints nothing.
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
     return con, spill
 
 
@@ -134,6 +145,20 @@ class DuckdbSource(Source):
         self.columns = [r[0] for r in described]
         self.kinds = {r[0]: _kind(r[1]) for r in described}
 
+    screening = False  # a screen query is running (its share done: query_progress)
+
+    def progress_state(self):
+        """While DuckDB runs the screen, the share of it done; then the records fetched
+        (the input row of the last one) of all; for CSV, the Python reader's offset."""
+        con = self.con
+        if self.screening and con is not None:
+            try:
+                done = con.query_progress()
+            except Exception:  # noqa: BLE001 - closed meanwhile: the next sample tells
+                return None
+            return "screened by DuckDB", max(done, 0.0), 100.0
+        return super().progress_state()
+
     def close(self) -> None:
         if self.inner is not None:
             self.inner.close()
@@ -155,14 +180,34 @@ class DuckdbSource(Source):
         if kind not in ("date", "timestamp", "timestamptz"):
             return name
         c = f"records.{_quoted(name)}"
+        # Beyond the calendar: 'infinity' and '-infinity' as DuckDB writes them (no offset to
+        # write), a BC year as ISO 8601's astronomical year with four digits ('-0043-03-15';
+        # strftime writes '-43'), as the PostgreSQL source does (postgres.calendar_text).
         if kind == "date":
-            text = f"strftime({c}, '%Y-%m-%d')"
+            first, whole, fraction, zone = "DATE '0001-01-01'", "'%Y-%m-%d'", None, ""
         else:
+            first = ("TIMESTAMPTZ '0001-01-01 00:00:00+00'" if kind == "timestamptz"
+                     else "TIMESTAMP '0001-01-01 00:00:00'")
+            whole, fraction = "'%Y-%m-%dT%H:%M:%S'", "'%Y-%m-%dT%H:%M:%S.%f'"
             zone = " || '+00:00'" if kind == "timestamptz" else ""
-            # 'infinity' has no offset to write (its text is the CSV's, as for a date)
+
+        def iso(fmt: str) -> str:
+            return f"strftime({c}, {fmt}){zone}"
+
+        def bc(fmt: str) -> str:
+            rest = f"substr(strftime({c}, {fmt}), 2)"
+            year = f"split_part({rest}, '-', 1)"
+            padded = f"'-' || format('{{:0>4}}', {year}) || substr({rest}, length({year}) + 1)"
+            return f"(CASE WHEN starts_with(strftime({c}, {fmt}), '-') THEN {padded} ELSE strftime({c}, {fmt}) END){zone}"
+
+        if fraction is None:
             text = (f"CASE WHEN NOT isfinite({c}) THEN CAST({c} AS VARCHAR) "
-                    f"WHEN date_trunc('second', {c}) = {c} THEN strftime({c}, '%Y-%m-%dT%H:%M:%S'){zone} "
-                    f"ELSE strftime({c}, '%Y-%m-%dT%H:%M:%S.%f'){zone} END")
+                    f"WHEN {c} < {first} THEN {bc(whole)} ELSE {iso(whole)} END")
+        else:
+            exact = f"date_trunc('second', {c}) = {c}"
+            text = (f"CASE WHEN NOT isfinite({c}) THEN CAST({c} AS VARCHAR) "
+                    f"WHEN {c} < {first} THEN (CASE WHEN {exact} THEN {bc(whole)} ELSE {bc(fraction)} END) "
+                    f"WHEN {exact} THEN {iso(whole)} ELSE {iso(fraction)} END")
         return sqlglot.parse_one(f"{text} AS {_quoted(name)}", read="duckdb")
 
     def _parquet_relation(self) -> str:
@@ -174,18 +219,24 @@ class DuckdbSource(Source):
             sql = screen.query(source, select).sql(dialect="duckdb")
         else:
             sql = f"SELECT {', '.join(_quoted(c) for c in select)} FROM {relation}"
+        self.screening = True
         try:  # materialised first (spilling if need be): an error comes before any finding
             self.con.execute(f"CREATE TEMP TABLE screened AS {sql}")
             self.count = self.con.execute(f"SELECT count(*) FROM ({source})").fetchone()[0]
             cursor = self.con.execute(f"SELECT * FROM screened ORDER BY {ROW}")
         except self._error as err:
             raise RecordError(f"{self.label}: DuckDB: {str(err).splitlines()[0]}") from None
+        finally:
+            self.screening = False
+        self.rows_total = self.count
         while True:
             rows = cursor.fetchmany(4096)
             if not rows:
                 break
             for row in rows:
                 yield row[0], sql_values(row[1:])
+            self.rows_done = rows[-1][0]
+        self.rows_done = self.count
         self.con.execute("DROP TABLE screened")
 
     def screened(self, lowered) -> Iterator[tuple[int, tuple]] | None:
@@ -242,6 +293,7 @@ class DuckdbSource(Source):
             guard = sqlglot.parse_one("records.ok", read="duckdb")
             screen_sql = Screen(lowered, "duckdb").query(source, [ROW, LINE], guard).sql(dialect="duckdb")
         steps.append(f"CREATE TEMP TABLE screened AS {screen_sql}")
+        self.screening = True
         try:  # materialised first (spilling if need be): an error comes before any finding
             for step in steps:
                 self.con.execute(step)
@@ -255,6 +307,9 @@ class DuckdbSource(Source):
             for table in ("lines", "fields", "screened"):
                 self.con.execute(f"DROP TABLE IF EXISTS {table}")
             return None
+        finally:
+            self.screening = False
+        self.rows_total = total  # lines: the row numbers fetched are line numbers
         return self._jsonl_rows(cursor, wanted, total - blank)
 
     def _jsonl_rows(self, cursor, wanted, count) -> Iterator[tuple[int, tuple]]:
@@ -271,6 +326,8 @@ class DuckdbSource(Source):
                 values = _read_line(label, number, line, True, wanted)
                 if values is not None:
                     yield number, values
+            self.rows_done = rows[-1][0]
+        self.rows_done = self.rows_total
         self.con.execute("DROP TABLE screened")
         self.count = count
 
@@ -302,11 +359,14 @@ class DuckdbSource(Source):
         select = ", ".join(f"c{index[c]} AS {_quoted(c)}" for c in wanted)
         source = f"SELECT ordinality AS {ROW}, {select} FROM {reader}"
         sql = Screen(lowered, "duckdb").query(source, [ROW]).sql(dialect="duckdb")
+        self.screening = True  # then the Python reader's offset in the file tells
         try:
             chosen = {r[0] for r in self.con.execute(sql).fetchall()}
             total = self.con.execute(f"SELECT count(*) FROM {reader}").fetchone()[0]
         except self._error:
             chosen, total = None, None  # DuckDB cannot read it as Python does: Python decides
+        finally:
+            self.screening = False
         n = 0
         for number, values in self.inner.read(wanted):
             n += 1

@@ -187,7 +187,9 @@ class Screen:
                 cases.append(case)
             cleared = exp.or_(*cases) if cases else exp.false()
         if guard is not None:
-            cleared = exp.and_(guard, cleared)
+            # CASE: the guard only for a row the screen would clear (SQLite and DuckDB compute
+            # both sides of an AND that is a value); a NULL ``cleared`` selects the row either way.
+            cleared = exp.Case(ifs=[exp.If(this=exp.paren(cleared), true=guard)], default=exp.false())
         return exp.not_(exp.Coalesce(this=exp.paren(cleared), expressions=[exp.false()]))
 
     def query(self, source_sql: str, select: list | None = None,

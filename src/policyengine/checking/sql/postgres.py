@@ -11,12 +11,19 @@ CSV path would read (``records.sql_values``; the session zone is UTC, so an awar
 comes back with ``+00:00``). Records are numbered in the relation's order
 (``row_number() OVER ()``), as ``--engine python`` numbers them.
 
+Values psycopg cannot make Python objects of (``infinity`` and ``-infinity`` dates and
+timestamps, years past 9999, BC dates, ``24:00:00`` times, intervals past timedelta's range)
+arrive as their text (``calendar_text``: the ISO form where the value has one), and the
+evaluator reports them as it reports the same text in a CSV (PC901 for a date), never an
+error for the run (``_register_fallbacks``).
+
 The password is never printed: the label (locations, errors) is the URL without it
 (``redact``), and any error text has it replaced.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -32,6 +39,57 @@ CONNECT_TIMEOUT = 10  # seconds: an unreachable host is an error, not a hang
 # (bpchar, 1042): PostgreSQL compares it without its trailing blanks, whatever the collation
 # ('marketing   ' = 'marketing'), and Python with them (PC401): only NULL is understood.
 _KINDS = {25: TEXT, 1043: TEXT, 19: TEXT, 1082: DATE, 1114: TIMESTAMP, 1184: TIMESTAMPTZ}
+
+
+# Types whose psycopg loader refuses values PostgreSQL holds: date, time, timestamp,
+# timestamptz, interval, timetz.
+_FALLBACK_OIDS = (1082, 1083, 1114, 1184, 1186, 1266)
+_DATETIME_TEXT = re.compile(r"(\d{4,})-(\d\d)-(\d\d)(?: (\d\d:\d\d:\d\d)(\.\d{1,6})?([+-]\d\d(?::\d\d){0,2})?)?( BC)?")
+
+
+def calendar_text(text: str) -> str:
+    """A date or timestamp PostgreSQL writes (DateStyle ISO) beyond Python's calendar, as
+    the ISO text the typed path gives in-calendar values: 'T' between date and time, six
+    fraction digits, a ``+HH:MM`` offset, a BC year as ISO 8601's astronomical year
+    ('0044-03-15 BC' -> '-0043-03-15'); 'infinity', '-infinity' and anything else unchanged."""
+    m = _DATETIME_TEXT.fullmatch(text)
+    if m is None:
+        return text
+    year, month, day, clock, fraction, offset, bc = m.groups()
+    out = (f"-{int(year) - 1:04d}" if bc and int(year) > 1 else "0000" if bc else year) + f"-{month}-{day}"
+    if clock:
+        out += "T" + clock + (fraction.ljust(7, "0") if fraction else "")
+        if offset:
+            out += offset if len(offset) > 3 else offset + ":00"
+    return out
+
+
+def _register_fallbacks(db) -> None:
+    """On this connection, each loader of ``_FALLBACK_OIDS`` wrapped: a value it refuses
+    (psycopg's DataError) comes back as its text (``calendar_text``), not an error."""
+    from psycopg import DataError
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+
+    for oid in _FALLBACK_OIDS:
+        base = db.adapters.get_loader(oid, Format.TEXT)
+        if base is None:  # pragma: no cover - psycopg loads all of them
+            continue
+
+        class Fallback(Loader):
+            inner = base
+
+            def __init__(self, oid, context=None):
+                super().__init__(oid, context)
+                self.load_inner = self.inner(oid, context).load
+
+            def load(self, data):
+                try:
+                    return self.load_inner(data)
+                except DataError:
+                    return calendar_text(bytes(data).decode("utf-8", "replace"))
+
+        db.adapters.register_loader(oid, Fallback)
 
 
 def is_postgres(spec: str) -> bool:
@@ -89,10 +147,12 @@ class PostgresSource(Source):
         except Exception as err:  # noqa: BLE001 - a malformed URL: psycopg's own message
             raise RecordError(f"{redact(url)}: not a PostgreSQL URL psycopg can read: {self._clean(err)}") from None
         self.closer = self.db
+        _register_fallbacks(self.db)
         self.db.read_only = True  # every transaction begins READ ONLY: nothing can be written
         self.db.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # count and rows: one snapshot
         try:
             self.db.execute("SET TimeZone = 'UTC'")  # aware values come back in UTC, whatever the server's zone
+            self.db.execute("SET DateStyle = 'ISO, YMD'")  # the text a value psycopg refuses comes in
             if what.lstrip().lower().startswith(("select", "with")):
                 self.name, self.relation = "query", f"({what})"
             else:
@@ -132,12 +192,14 @@ class PostgresSource(Source):
 
     def _rows(self, sql: str) -> Iterator[tuple[int, tuple]]:
         try:
-            self.count = self.db.execute(f"SELECT count(*) FROM {self.relation} AS r").fetchone()[0]
+            self.count = self.rows_total = self.db.execute(f"SELECT count(*) FROM {self.relation} AS r").fetchone()[0]
             with self.db.cursor(name="policyengine_records") as cursor:
                 cursor.itersize = FETCH
                 cursor.execute(sql)
                 for row in cursor:
+                    self.rows_done = row[0]
                     yield row[0], sql_values(row[1:])
+            self.rows_done = self.count
         except self._error as err:
             raise RecordError(f"{self.label}: {self._clean(err)}") from None
         finally:
@@ -162,6 +224,9 @@ class PostgresRows(Source):
     def __init__(self, inner: PostgresSource):
         self.inner = inner
         self.name, self.label, self.columns, self.closer = inner.name, inner.label, inner.columns, inner.closer
+
+    def progress_state(self):
+        return self.inner.progress_state()
 
     def read(self, wanted):
         return self.inner.read(wanted)
