@@ -608,8 +608,9 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
     # token above may hold a '%' whose "3A" went with the other part ("1.2.3.4%" of
     # "1.2.3.4%3A1--1"): decoding changes nothing there, and it is read as it stands
     # (recursing on it again never ended).
-    if b"%" in tok and _url_decoded(tok) != tok:
-        rep, c = scrub_token(_url_decoded(tok), policy)
+    decoded = _url_decoded(tok) if b"%" in tok else tok
+    if decoded != tok:
+        rep, c = scrub_token(decoded, policy)
         if not c:
             return tok, 0
         encs = _PCT_COLON_RE.findall(tok)  # written back in the token's own encoding

@@ -36,6 +36,8 @@ from .pipe import (  # noqa: F401 (EXIT_* and Interrupted: part of this module's
     EXIT_USAGE,
     Interrupted,
     catch_signals as _catch_signals,
+    leave_broken_pipe,
+    leave_terminated,
     parse_now,
     run_pipe,
     silence_stdout as _silence_stdout,
@@ -290,19 +292,9 @@ def main(
             code = EXIT_FILES_FAILED
         _report(total, stats_format)
     except BrokenPipeError:
-        _silence_stdout()
-        _report(total, stats_format)
-        sys.exit(EXIT_SIGPIPE)
+        leave_broken_pipe(lambda: _report(total, stats_format))
     except Terminated as stop:
-        for signum in previous:  # a second signal while leaving changes nothing
-            signal.signal(signum, signal.SIG_IGN)
-        try:
-            if out is not None:
-                out.flush()
-        except OSError:
-            _silence_stdout()
-        _report(total, stats_format)
-        sys.exit(EXIT_SIGINT if isinstance(stop, Interrupted) else EXIT_SIGTERM)
+        leave_terminated(stop, previous, out, lambda: _report(total, stats_format))
     finally:
         if workers is not None:
             workers.close(terminate=True)  # every result was written or is not wanted

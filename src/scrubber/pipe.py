@@ -96,6 +96,27 @@ def version_line() -> str:
     return f"scrubber, version {_version()}" + (f" ({note})" if note else "")
 
 
+def leave_broken_pipe(report: Callable[[], None]) -> NoReturn:
+    """stdout's reader left: report what was done, exit 141 without a second EPIPE."""
+    silence_stdout()
+    report()
+    sys.exit(EXIT_SIGPIPE)
+
+
+def leave_terminated(stop: Terminated, previous: dict[int, Any], out: BinaryIO | None,
+                     report: Callable[[], None]) -> NoReturn:
+    """SIGINT/SIGTERM: what was scrubbed is flushed, then the report, exit 130 or 143."""
+    for signum in previous:  # a second signal while leaving changes nothing
+        signal.signal(signum, signal.SIG_IGN)
+    try:
+        if out is not None:
+            out.flush()
+    except OSError:
+        silence_stdout()
+    report()
+    sys.exit(EXIT_SIGINT if isinstance(stop, Interrupted) else EXIT_SIGTERM)
+
+
 def run_pipe(make_settings: Callable[[], Settings], *, line_buffered: bool, report: Callable[[Stats], None]) -> NoReturn:
     """Scrub stdin to stdout and exit: 0, 141 when stdout's reader went away, 130/143 on
     SIGINT/SIGTERM after flushing what was read.  ``make_settings`` runs once the signal
@@ -110,19 +131,9 @@ def run_pipe(make_settings: Callable[[], Settings], *, line_buffered: bool, repo
         scrub_stream(stdin_source(), out, settings, line_buffered=line_buffered, stats=total)
         report(total)
     except BrokenPipeError:
-        silence_stdout()
-        report(total)
-        sys.exit(EXIT_SIGPIPE)
+        leave_broken_pipe(lambda: report(total))
     except Terminated as stop:
-        for signum in previous:  # a second signal while leaving changes nothing
-            signal.signal(signum, signal.SIG_IGN)
-        try:
-            if out is not None:
-                out.flush()
-        except OSError:
-            silence_stdout()
-        report(total)
-        sys.exit(EXIT_SIGINT if isinstance(stop, Interrupted) else EXIT_SIGTERM)
+        leave_terminated(stop, previous, out, lambda: report(total))
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
