@@ -234,6 +234,10 @@ _CUT_HEAD = lazy(
 _LEAD_FIELD = lazy(globals(), "_LEAD_FIELD", rb"[0-9]{1,3}(?:[.:-]|" + _ENC + rb")|[0-9A-Fa-f]{1,4}(?:[:-]|%(?:25)*3[Aa]|\\+:)")
 _LEAD_RUN = lazy(globals(), "_LEAD_RUN", rb"(?:[0-9A-Fa-f.:-]|" + _ENC + rb")+")
 _LEAD_SEP = lazy(globals(), "_LEAD_SEP", rb"[.:]|%(?:25)*3[Aa]")
+# After the rest of a cut ANSI sequence a token starts, glued to its 'm' (no longer a
+# separator without its ESC): every form the scrub reads there counts, dashed names too
+# ("1m" + "2001-db8--7.ipv6-literal.net").
+_CSI_RUN_SEP = lazy(globals(), "_CSI_RUN_SEP", rb"[.:-]|%(?:25)*3[Aa]")
 _HEX_OUTSIDE_PCT = lazy(globals(), "_HEX_OUTSIDE_PCT", rb"%(?:25)*3[Aa]|[0-9A-Fa-f]")
 # A journald byte array (addresses._BYTE_ARRAY) cut open at the end, or its rest at the start.
 _CUT_ARRAY_TAIL = lazy(globals(), "_CUT_ARRAY_TAIL", rb"\[(?:[0-9]{1,3},)*[0-9]{0,3}\Z")
@@ -266,7 +270,7 @@ def blank_cut_head(data: bytes) -> bytes:
     if a is not None:  # the rest of a byte array cut open ("46,50,46,52]")
         return _DIGIT.sub(b"x", a.group()) + data[a.end() :]
     a = _CUT_CSI_HEAD.match(data)
-    if a is not None and _LEAD_SEP.search(a.group(1)):  # "1m2001:db8::7" after a cut "\x1b["
+    if a is not None and _CSI_RUN_SEP.search(a.group(1)):  # "1m2001:db8::7" after a cut "\x1b["
         return data[: a.start(1)] + _blank_digits(a.group(1)) + data[a.end() :]
     m = _CUT_HEAD.match(data)
     if m is None:
