@@ -115,6 +115,23 @@ CASES = [
     (b"2001:db8::7.99999", b"xxxx:xxx::x.xxxxx"),
     (b"::ffff:192.0.2.33.443", b"::xxxx:xxx.x.x.xx.xxx"),
     (b"IP 192.0.2.33.443 > 198.51.100.7.51234:", b"IP 192.0.2.0.443 > 198.51.100.0.51234:"),
+    # -- a dashed address with a dashed number after it (a port) or another dashed run
+    # before it: the first number after '-' or '.' is the name's own, not a word's, and
+    # every run is read (a second review, 2026-12-04). Five numbers: both windows go.
+    (b"host-192-0-2-33-80.example", b"host-0-0-2-0-0.example"),
+    (b"ip-198-51-100-77-8080", b"ip-0-51-100-0-8080"),
+    (b"x-198-51-100-77-5", b"x-0-0-100-0-0"),
+    (b"GET /call-1-800-555-1234-from-192-0-2-33 HTTP/1.1", b"GET /call-1-800-555-1234-from-0-0-2-0 HTTP/1.1"),
+    (b"x-1-800-555-1234.host-192-0-2-33.example", b"x-1-800-555-1234.host-0-0-2-0.example"),
+    # neighbours: glued to a letter the first number is still the word's; AWS forward
+    (b"ec2-198-51-100-7.compute-1.amazonaws.com", b"ec2-198-51-100-0.compute-1.amazonaws.com"),
+    (b"a1-0-0-0-0", b"a1-0-0-0-0"),
+    # -- ANSI sequences with ECMA-48's other parameter bytes (':', '<', '=', '>')
+    (b"\x1b[38:5:196m2001:db8:85a3:8d3::7\x1b[0m", b"\x1b[38:5:196m2001:db8:85a3::\x1b[0m"),
+    (b"\x1b[4:3m2001:db8:85a3:8d3::7", b"\x1b[4:3m2001:db8:85a3::"),
+    (b"\x1b[>4;2m2001:db8:85a3:8d3::7", b"\x1b[>4;2m2001:db8:85a3::"),
+    (b"\\x1B[38:5:196m2001:db8:85a3:8d3::7", b"\\x1B[38:5:196m2001:db8:85a3::"),
+    (b"\x1b[38:2::255:0:0m198.51.100.77", b"\x1b[38:2::255:0:0m198.51.100.0"),  # the colour itself untouched
 ]
 
 # (v4 prefix, v6 prefix, input, expected): embedded IPv4 above the IPv6 prefix
@@ -171,6 +188,10 @@ CUT_CASES = [
     (b"q=2001%253Adb8%253A85a3%253A8d3%253A%253A7\n", b"q=2001%253Adb8%25", [b"8d3%253A%253A7", b"%253A7"]),
     (b"p='^192\\.0\\.2\\.33$'\n", b"p='^192\\.0\\", [b"192", b"2\\.33"]),
     (b"p='^192\\.0\\.2\\.33$'\n", b"p='^192\\.0\\.2\\.", [b"192", b"2\\.33"]),
+    # the rest of an ANSI sequence, then a dashed IPv6 name; a sequence with ':' cut inside
+    (b"x \x1b[1m0-1-0-1-300-0-1-0s4.ipv6-literal.net\n", b"x \x1b", [b"300"]),
+    (b"x \x1b[1m0-1-0-1-300-0-1-0s4.ipv6-literal.net\n", b"x \x1b[", [b"300"]),
+    (b"x \x1b[38:5:196m2001:db8:85a3:8d3::7\n", b"x \x1b[38:5", [b"8d3", b"::7"]),
 ]
 
 

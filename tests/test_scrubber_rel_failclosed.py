@@ -110,9 +110,11 @@ def v4_form(draw: st.DrawFn) -> tuple[ipaddress.IPv4Address, bytes, bytes, bytes
         before, text, after = b"%", b"20" + str(a).encode(), b"%2C"
     elif form == "hostname":  # HostnameLookups, sshd, cloud names: the address dashed, in order
         text = (
-            draw(st.sampled_from([b"customer-", b"ec2-", b"host-", b"ip-", b"", b"static-", b"a1-"]))
+            # (another dashed run of numbers before it, which holds no address; a dashed
+            # number, a port, after it)
+            draw(st.sampled_from([b"customer-", b"ec2-", b"host-", b"ip-", b"", b"static-", b"a1-", b"call-1-800-555-1234-from-", b"x-1-800-555-1234.host-", b"7-"]))
             + "-".join(o.zfill(draw(st.integers(1, 3))) for o in octets).encode()
-            + draw(st.sampled_from([b"-sta.example.net", b".compute-1.amazonaws.com", b"", b".dyn", b"-x"]))
+            + draw(st.sampled_from([b"-sta.example.net", b".compute-1.amazonaws.com", b"", b".dyn", b"-x", b"-80.example", b"-8080", b"-5"]))
         )
     elif form == "name-any-order":
         # Names whose numbers may be in either order, glued to a word or not, dashed or
@@ -235,6 +237,10 @@ CONTEXTS = [
     # them, and in JSON
     (b"\x1b[1m", b"", b"", b"\x1b[0m"),
     (b"\x1b[0;31m", b"", b"", b"\x1b[m"),
+    # ECMA-48's other parameter bytes: 256 colours and truecolor with ':', private '>'
+    (b"\x1b[38:5:196m", b"", b"", b"\x1b[39m"),
+    (b"\x1b[>4;2m", b"", b"", b"\x1b[4:0m"),
+    (b"\\x1B[38:2::255:0:0m", b"", b"", b"\\x1B[m"),
     (b"\\x1B[32m", b"", b"", b"\\x1B[0m"),
     (b'{"log":"\\u001b[1;33m', b"", b"", b'\\u001b[0m"}'),
 ]

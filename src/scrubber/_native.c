@@ -288,7 +288,7 @@ static const char *const JSON_TIME_KEYS[] = {
     "\"ts\":", "\"time\":", "\"time_local\":", "\"time_iso8601\":", "\"timestamp\":", "\"@timestamp\":", NULL};
 
 /* The format's own time field (timestamps.py _format_time, in the same order):
- * at the line's start, a JSON time key, CLF's `[time] "`.  1: found. */
+ * CLF's `[time] "`, at the line's start, a JSON time key.  1: found. */
 /* After an optional syslog <PRI> (and RFC 5424 "1 ") and an optional '[' (timestamps.py
  * _LEAD_RE): where a line's own timestamp starts. */
 static const unsigned char *lead_end(const unsigned char *p, const unsigned char *end) {
@@ -307,7 +307,13 @@ static const unsigned char *lead_end(const unsigned char *p, const unsigned char
 }
 
 static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
-    const unsigned char *q = lead_end(p, end), *r;
+    const unsigned char *q, *r;
+    for (r = p; end - r >= 30; r++) {
+        r = memchr(r, '[', (size_t)(end - r - 29)); /* the next '[' that has 29 bytes after it */
+        if (!r) break;
+        if (r[27] == ']' && r[28] == ' ' && r[29] == '"' && clf_at(r + 1, end, zoned, secs)) return 1;
+    }
+    q = lead_end(p, end);
     if (q < end && ts_at(q, end, cut, zoned, secs)) return 1;
     if (p < end && *p == '{') {
         for (r = p; r < end; r++) {
@@ -329,11 +335,6 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
                 }
             }
         }
-    }
-    for (r = p; end - r >= 30; r++) {
-        r = memchr(r, '[', (size_t)(end - r - 29)); /* the next '[' that has 29 bytes after it */
-        if (!r) break;
-        if (r[27] == ']' && r[28] == ' ' && r[29] == '"' && clf_at(r + 1, end, zoned, secs)) return 1;
     }
     return 0;
 }
@@ -606,7 +607,8 @@ static const unsigned char *csi_end(const unsigned char *q, const unsigned char 
         q += 6;
     else return NULL;
     if (q >= end || *q != '[') return NULL;
-    for (q++; q < end && (DIG[*q] || *q == ';' || *q == '?'); q++) {
+    /* ECMA-48's parameter bytes 0x30-0x3F, then a final byte (as addresses.py _CSI) */
+    for (q++; q < end && *q >= 0x30 && *q <= 0x3F; q++) {
     }
     return (q < end && *q >= 0x40 && *q <= 0x7E) ? q + 1 : NULL;
 }

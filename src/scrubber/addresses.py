@@ -88,9 +88,12 @@ _BYTE_ARRAY = rb"\[(?:[0-9]{1,3},){6,}[0-9]{1,3}\]"
 # An ANSI terminal sequence (colours: ESC "[1m", ESC "[0;31m"), raw or escaped as a log
 # writer or JSON does ("\\x1b[", "\\u001b["), is a separator: a token starts right after
 # its final byte, which would else glue to the address ("\x1b[1m2001:db8:85a3:8d3::7" kept
-# 8d3 as the address "db8:85a3:8d3::7" after a word "1m2001").  In TOKEN_RE it takes the
+# 8d3 as the address "db8:85a3:8d3::7" after a word "1m2001").  ECMA-48's parameter bytes
+# are 0x30-0x3F (digits and ":;<=>?": "\x1b[38:5:196m", "\x1b[>4;2m"), its final byte
+# 0x40-0x7E (intermediate bytes, which colours never use, are not read: the sequence
+# then stays a word and its token is read as one).  In TOKEN_RE it takes the
 # token after it along (group "after"), as a look-behind cannot have its variable width.
-_CSI = rb"(?:\x1b|\\x1[bB]|\\u001[bB])\[[0-9;?]*[@-~]"
+_CSI = rb"(?:\x1b|\\x1[bB]|\\u001[bB])\[[0-?]*[@-~]"
 _BODY = _UNIT + rb"*(?:[.:-]|" + _PCT_COLON + rb"|" + _BS_SEP + rb")" + _UNIT + rb"*"
 TOKEN_RE = lazy(
     globals(),
@@ -129,6 +132,7 @@ _HEX_DIGIT_RE = lazy(globals(), "_HEX_DIGIT_RE", rb"[0-9A-Fa-f]")
 _HEX_GROUP_RE = lazy(globals(), "_HEX_GROUP_RE", rb"[0-9A-Fa-f]+")
 _WORD_BYTES = frozenset(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz_")
 _DIGITS = frozenset(b"0123456789")
+_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
@@ -586,10 +590,13 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
                 tail, tc = scrub_token(tok[e:], policy)
                 return head + _scrub_dashed6(tok[s:e], policy) + tail, hc + 1 + tc
     if b"-" in tok and tok.count(b"-") >= 3:
-        m = _DASHED_RE.search(tok)
-        if m is not None:
+        # Every run, not only the first: one with no address ("1-800-555-1234") may come
+        # before one that is ("...-from-192-0-2-33").
+        for m in _DASHED_RE.finditer(tok):
             start, seq = m.start(), m.group()
-            if start > 0 and tok[start - 1] not in _DIGITS and seq.count(b"-") >= 4 and _word_may_keep(seq, policy):
+            # (glued to a letter only: after '-' or '.' the first number is the name's own,
+            # "host-192-0-2-33-80" holds 192.0.2.33)
+            if start > 0 and tok[start - 1] in _LETTERS and seq.count(b"-") >= 4 and _word_may_keep(seq, policy):
                 k = seq.index(b"-") + 1  # "ec2-198-51-100-7": the 2 is the word's
                 start, seq = start + k, seq[k:]
             head_t, tail_t = tok[:start], tok[m.end() :]

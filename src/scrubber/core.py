@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from .addresses import AddressPolicy, TokenCache, scrub_text_py, token_needs_check
 from .lazy_re import lazy
-from .timestamps import Cutoff, line_is_expired_py, make_cutoff, starts_with_timestamp
+from .timestamps import Cutoff, has_clf_field, line_is_expired_py, make_cutoff, starts_with_timestamp
 
 try:  # pragma: no cover - depends on the build
     if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
@@ -212,9 +212,9 @@ def scrub_block(
 # An over-long line is cut after its last byte that can neither be in a token nor start
 # one: not '-' ("host-10-105-160-179"), '%' ("%3A", and "%27" whose digits glue to an
 # address), '\\' (an escape's digits may be the address's own), '[' and ',' (a
-# journald byte array, addresses._BYTE_ARRAY, is one token) or ESC, ';' and '?' (an ANSI
-# sequence, addresses._CSI, separates what follows it: "\x1b[0;31m").
-_LAST_SEPARATOR = lazy(globals(), "_LAST_SEPARATOR", rb"(?s).*[^\w.:%\\,\[\x1b;?-]")
+# journald byte array, addresses._BYTE_ARRAY, is one token) or ESC, ';', '<', '=', '>'
+# and '?' (an ANSI sequence, addresses._CSI, separates what follows it: "\x1b[0;31m").
+_LAST_SEPARATOR = lazy(globals(), "_LAST_SEPARATOR", rb"(?s).*[^\w.:%\\,\[\x1b;?<=>-]")
 
 # A line cut by a restart (see Streamer.finish): the address bytes at the cut.  _ENC: an
 # encoded or escaped separator inside a token ("%3A", "%253A", "\\.", "\\\\:"; see
@@ -244,8 +244,8 @@ _CUT_ARRAY_TAIL = lazy(globals(), "_CUT_ARRAY_TAIL", rb"\[(?:[0-9]{1,3},)*[0-9]{
 _CUT_ARRAY_HEAD = lazy(globals(), "_CUT_ARRAY_HEAD", rb"(?:[0-9]{0,3},)+[0-9]{1,3}\]")
 _DIGIT = lazy(globals(), "_DIGIT", rb"[0-9]")
 # The rest of an ANSI colour sequence cut anywhere ("\x1b[" + "1m", "\\u00" + "1b[0;31m",
-# "\x1b[0;3" + "1m"), and the run after it.
-_CUT_CSI_HEAD = lazy(globals(), "_CUT_CSI_HEAD", rb"(?:(?:[xu]?0{0,2}1)?[bB]\[|\[)?[0-9;]*m((?:[0-9A-Fa-f.:-]|" + _ENC + rb")*)")
+# "\x1b[0;3" + "1m", "\x1b[38:5" + ":196m"): its parameters, and the run after it.
+_CUT_CSI_HEAD = lazy(globals(), "_CUT_CSI_HEAD", rb"(?:(?:[xu]?0{0,2}1)?[bB]\[|\[)?([0-?]*)m((?:[0-9A-Fa-f.:-]|" + _ENC + rb")*)")
 
 
 def _blank_digits(run: bytes) -> bytes:
@@ -270,8 +270,11 @@ def blank_cut_head(data: bytes) -> bytes:
     if a is not None:  # the rest of a byte array cut open ("46,50,46,52]")
         return _DIGIT.sub(b"x", a.group()) + data[a.end() :]
     a = _CUT_CSI_HEAD.match(data)
-    if a is not None and _CSI_RUN_SEP.search(a.group(1)):  # "1m2001:db8::7" after a cut "\x1b["
-        return data[: a.start(1)] + _blank_digits(a.group(1)) + data[a.end() :]
+    if a is not None and _CSI_RUN_SEP.search(a.group(2)):  # "1m2001:db8::7" after a cut "\x1b["
+        params = a.group(1)
+        if b":" in params:  # "5:196m" of "\x1b[38:5:196m", but also "::7m" of "2001:db8::7m..."
+            params = _DIGIT.sub(b"x", params)
+        return data[: a.start(1)] + params + data[a.end(1) : a.start(2)] + _blank_digits(a.group(2)) + data[a.end() :]
     m = _CUT_HEAD.match(data)
     if m is None:
         # A run led by a digit may be the rest of an address cut after a separator
@@ -377,11 +380,30 @@ class Streamer:
         head = bytes(memoryview(carry)[:cut])
         del carry[:cut]
         self._clean = len(carry)
-        out, st, state = self._scrub(head, self._state)
+        state = self._state
+        cutoff = self.settings.cutoff
+        if cutoff is not None and not state.continuation and not has_clf_field(head):
+            # The line's decision is taken on its first piece, but the field that decides
+            # (a CLF "[time] \"" before all others, a JSON "time" key) may come later,
+            # after a timestamp a client wrote, or after none: a drop would be a guess.
+            # Such a line is kept, scrubbed, never lost (README: over-long lines).
+            out, st, state = self._scrub_keeping(head)
+        else:
+            out, st, state = self._scrub(head, state)
         self.stats.add(st)
         # The rest of this line follows the decision just taken and is not a new line.
         self._state = State(state.keep, True)
         return out
+
+    def _scrub_keeping(self, head: bytes) -> tuple[bytes, Stats, State]:
+        """The head of an over-long line scrubbed with no expiry, as a kept line."""
+        settings = self.settings
+        self.settings = Settings(settings.policy, None)
+        try:
+            out, st, _ = self._scrub(head, State(True, False))
+        finally:
+            self.settings = settings
+        return out, st, State(True, False)
 
     def finish(self, cut: bool = False) -> bytes:
         """Scrub and return the incomplete last line.  ``cut``: the process is being

@@ -47,6 +47,7 @@ __all__ = [
     "days_from_civil",
     "line_is_expired_py",
     "starts_with_timestamp",
+    "has_clf_field",
 ]
 
 MONTHS = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"]
@@ -230,17 +231,36 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
     """The format's own time field, so that a field a client writes (CLF's
     ``remote_user``, a JSON value, a request) never decides expiry:
 
-    1. a timestamp at the line's start, after an optional syslog ``<PRI>`` (and
+    1. common/combined ``[time] "``: the server quotes the request after it and
+       escapes quotes in every field a client writes (``remote_user``, the request,
+       referer, user agent, an ``X-Forwarded-For`` first field), so a forged
+       ``[time]`` is never followed by `` "``; it comes first because a format may put
+       a client's field at the line's start (Apache's ``%{X-Forwarded-For}i %l %u %t``,
+       nginx's ``$http_x_forwarded_for - ...``), and a line relayed by syslog keeps
+       its record's own time;
+    2. a timestamp at the line's start, after an optional syslog ``<PRI>`` (and
        RFC 5424 ``1 ``) and an optional ``[`` (syslog, Apache and nginx error logs,
        ISO-prefixed lines);
-    2. in a line starting with ``{``, the first time key (``ts``, ``time``,
+    3. in a line starting with ``{``, the first time key (``ts``, ``time``,
        ``time_local``, ``time_iso8601``, ``timestamp``, ``@timestamp``) whose value
        is a timestamp (keys cannot be forged inside JSON string values);
-    3. common/combined ``[time] "``: the server quotes the request after it and
-       escapes quotes in ``remote_user``, so a forged ``[time]`` there is not
-       followed by `` "``;
     4. only where none of these matches, the leftmost timestamp anywhere.
     """
+    m = _format_field(line)
+    return m if m is not None else TS_RE.search(line)
+
+
+def has_clf_field(line: bytes) -> bool:
+    """Rule 1 of :func:`_format_time` holds: no later bytes of the line can change its
+    decision (the first piece of an over-long line, core.Streamer)."""
+    return _CLF_FIELD_RE.search(line) is not None
+
+
+def _format_field(line: bytes) -> re.Match[bytes] | None:
+    """Rules 1-3 of :func:`_format_time`: the time field of a known format, or None."""
+    c = _CLF_FIELD_RE.search(line)
+    if c is not None:
+        return TS_RE.match(line, c.end())
     pos = _LEAD_RE.match(line).end()  # type: ignore[union-attr]
     m = TS_RE.match(line, pos)
     if m is not None:
@@ -256,10 +276,7 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
                 m = TS_RE.match(line, v)
             if m is not None:
                 return m
-    c = _CLF_FIELD_RE.search(line)
-    if c is not None:
-        return TS_RE.match(line, c.end())
-    return TS_RE.search(line)
+    return None
 
 
 def find_timestamp(line: bytes, cutoff: Cutoff) -> tuple[bool, int] | None:
