@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -248,41 +247,3 @@ def test_client_text_never_decides_expiry_property(make: int, forged: str, secon
     line = CLIENT_FIELD_LINES[make](forged, real).encode() + b"\n"
     assert scrub_block(line, s, pure=pure)[1].lines_expired == (1 if real < CUTOFF else 0), line
 
-
-# ---- a line longer than the streamer's carry is decided on its first piece
-LONG_LINES = CLIENT_FIELD_LINES + [
-    # the time key last, after a long message holding a timestamp (a client's)
-    lambda u, t: '{"msg":"from 198.51.100.7 ' + u.replace('"', '\\"') + " " + "x" * 120 + f'","time":"{t:%Y-%m-%dT%H:%M:%SZ}"}}',
-    lambda u, t: f"job {u} " + "y " * 80 + f"done {t:%Y-%m-%dT%H:%M:%SZ}",
-]
-
-
-@given(
-    make=st.integers(0, len(LONG_LINES) - 1),
-    forged=client_text,
-    seconds_ago=st.integers(0, 90 * 86400),
-    max_carry=st.integers(8, 300),
-    chunk=st.integers(1, 97),
-    before=st.sampled_from([b"", b"2024-06-29T00:00:00Z fresh\n", b"2000-01-01T00:00:00Z old\n"]),
-    pure=st.sampled_from(PATHS),
-)
-def test_an_over_long_line_is_decided_exactly_or_kept(make, forged, seconds_ago, max_carry, chunk, before, pure) -> None:  # type: ignore[no-untyped-def]
-    """Cut into pieces (the streamer's 1 MiB max_carry, here a few bytes), a line is
-    dropped only where the whole line is, and then only on its first piece's own time
-    field; where that piece holds none, the line is kept (scrubbed: never lost), as the
-    whole line would be without expiry."""
-    s = Settings.create(max_age="30d", now=NOW, timezone="UTC")
-    real = (NOW - dt.timedelta(seconds=seconds_ago)).replace(microsecond=0)
-    line = LONG_LINES[make](forged, real).encode() + b"\n"
-    streamer = Streamer(s, pure=pure, max_carry=max_carry)
-    blob = before + line
-    out = b"".join(streamer.feed(blob[i : i + chunk]) for i in range(0, len(blob), chunk)) + streamer.finish()
-    # Each line on its own: as a whole, or (dropped as a whole) dropped or kept unexpired.
-    expected: list[list[bytes]] = []
-    state = None
-    for one in (before, line):
-        if not one:
-            continue
-        whole, _, state = scrub_block(one, s, state, pure=pure) if state else scrub_block(one, s, pure=pure)
-        expected.append([whole] if whole else [b"", scrub_block(one, Settings(s.policy), pure=pure)[0]])
-    assert any(out == b"".join(c) for c in itertools.product(*expected)), (blob, out, expected)

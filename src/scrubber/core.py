@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from .addresses import AddressPolicy, TokenCache, scrub_text_py, token_needs_check
 from .lazy_re import lazy
-from .timestamps import Cutoff, has_clf_field, line_is_expired_py, make_cutoff, starts_with_timestamp
+from .timestamps import Cutoff, line_is_expired_py, make_cutoff, starts_with_timestamp
 
 try:  # pragma: no cover - depends on the build
     if os.environ.get("SCRUBBER_PURE", "") not in ("", "0"):
@@ -380,30 +380,13 @@ class Streamer:
         head = bytes(memoryview(carry)[:cut])
         del carry[:cut]
         self._clean = len(carry)
-        state = self._state
-        cutoff = self.settings.cutoff
-        if cutoff is not None and not state.continuation and not has_clf_field(head):
-            # The line's decision is taken on its first piece, but the field that decides
-            # (a CLF "[time] \"" before all others, a JSON "time" key) may come later,
-            # after a timestamp a client wrote, or after none: a drop would be a guess.
-            # Such a line is kept, scrubbed, never lost (README: over-long lines).
-            out, st, state = self._scrub_keeping(head)
-        else:
-            out, st, state = self._scrub(head, state)
+        # (The line's decision is taken on this first piece, by the same rules: a time
+        # field further in it is not seen. README: over-long lines.)
+        out, st, state = self._scrub(head, self._state)
         self.stats.add(st)
         # The rest of this line follows the decision just taken and is not a new line.
         self._state = State(state.keep, True)
         return out
-
-    def _scrub_keeping(self, head: bytes) -> tuple[bytes, Stats, State]:
-        """The head of an over-long line scrubbed with no expiry, as a kept line."""
-        settings = self.settings
-        self.settings = Settings(settings.policy, None)
-        try:
-            out, st, _ = self._scrub(head, State(True, False))
-        finally:
-            self.settings = settings
-        return out, st, State(True, False)
 
     def finish(self, cut: bool = False) -> bytes:
         """Scrub and return the incomplete last line.  ``cut``: the process is being

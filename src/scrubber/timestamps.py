@@ -47,7 +47,6 @@ __all__ = [
     "days_from_civil",
     "line_is_expired_py",
     "starts_with_timestamp",
-    "has_clf_field",
 ]
 
 MONTHS = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"]
@@ -248,12 +247,6 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
     """
     m = _format_field(line)
     return m if m is not None else TS_RE.search(line)
-
-
-def has_clf_field(line: bytes) -> bool:
-    """Rule 1 of :func:`_format_time` holds: no later bytes of the line can change its
-    decision (the first piece of an over-long line, core.Streamer)."""
-    return _CLF_FIELD_RE.search(line) is not None
 
 
 def _format_field(line: bytes) -> re.Match[bytes] | None:
