@@ -274,7 +274,7 @@ PREFIXES = [
     (24, 0, b"host-10-1-2-3-10-4-5-6.example", b"host-0-0-0-0-0-0-0-0.example"),
     # (after '-' the first number is the name's: in reverse order 10 is a host octet)
     (24, 48, b"host-10-1-2-3-10-4-5-6.example", b"host-0-0-0-0-0-0-0-0.example"),
-    (24, 48, b"ip10-1-2-3-10-4-5-6.example", b"ip10-0-0-0-0-0-0-0.example"),
+    (24, 48, b"ip10-1-2-3-10-4-5-6.example", b"ip0-0-0-0-0-0-0-0.example"),
     (0, 48, b"ec2-198-51-100-7.compute-1.amazonaws.com", b"ec0-0-0-0-0.compute-1.amazonaws.com"),
 ]
 

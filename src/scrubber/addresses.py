@@ -107,8 +107,8 @@ TOKEN_RE = lazy(
 # Host names made from addresses: four or more whole dash-separated numbers
 # ("customer-187-141-143-180-sta", "ec2-198-51-100-7"), and reverse names, whose
 # numbers are in reverse order ("7.100.51.198.in-addr.arpa", ip6.arpa nibbles).
-# Numbers glued to a word before them count ("ip10-0-0-1"); a run of five or more whose
-# first number is glued to a word leaves that number to the word ("ec2-198-51-100-7").
+# Numbers glued to a word before them count ("ip10-0-0-1"); in AWS's "ec2-198-51-100-7"
+# the 2 is the name's.
 _DASHED_RE = lazy(globals(), "_DASHED_RE", rb"(?<![0-9])[0-9]+(?:-[0-9]+){3,}(?![0-9])")
 # The order of a dashed name's numbers is known only where the naming is documented
 # forward; anywhere else (ISPs write both "1-2-0-192.rev.example" and "192-0-2-1.dyn")
@@ -132,7 +132,6 @@ _HEX_DIGIT_RE = lazy(globals(), "_HEX_DIGIT_RE", rb"[0-9A-Fa-f]")
 _HEX_GROUP_RE = lazy(globals(), "_HEX_GROUP_RE", rb"[0-9A-Fa-f]+")
 _WORD_BYTES = frozenset(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz_")
 _DIGITS = frozenset(b"0123456789")
-_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
@@ -594,11 +593,17 @@ def scrub_token(tok: bytes, policy: AddressPolicy) -> tuple[bytes, int]:
         # before one that is ("...-from-192-0-2-33").
         for m in _DASHED_RE.finditer(tok):
             start, seq = m.start(), m.group()
-            # (glued to a letter only: after '-' or '.' the first number is the name's own,
-            # "host-192-0-2-33-80" holds 192.0.2.33)
-            if start > 0 and tok[start - 1] in _LETTERS and seq.count(b"-") >= 4 and _word_may_keep(seq, policy):
-                k = seq.index(b"-") + 1  # "ec2-198-51-100-7": the 2 is the word's
-                start, seq = start + k, seq[k:]
+            # A first number glued to a word may be the word's or the address's: both
+            # readings count ("host-192-0-2-33-80", "ip10-0-0-1-5"; and a word's letters may
+            # be an escape's hex digits, "\\x0A" + "0-0-0-1-80"), but for AWS's documented
+            # "ec2-A-B-C-D", whose 2 is the name's.
+            if (
+                seq[:2] == b"2-"
+                and tok[max(0, start - 2) : start].lower() == b"ec"
+                and seq.count(b"-") >= 4
+                and _word_may_keep(seq, policy)
+            ):
+                start, seq = start + 2, seq[2:]
             head_t, tail_t = tok[:start], tok[m.end() :]
             both = not _named_forward(head_t, tail_t)
             head, hc = scrub_token(head_t, policy)
