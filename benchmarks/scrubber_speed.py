@@ -3,6 +3,7 @@
 
     python benchmarks/scrubber_speed.py [--repeat 3]     # the issue's sizes (a few minutes)
     python benchmarks/scrubber_speed.py --smoke          # small sizes, one round (CI)
+    python benchmarks/scrubber_speed.py --startup-only   # the start-up rows alone (a minute)
 
 * scrubber (every address, expiry on: --max-age 30d) vs Debian's ``ipv6loganon``
   (ipv6calc, rewrites the first field only; installed with apt-get when missing and
@@ -162,6 +163,20 @@ def row(name: str, value: str, ratio: str, aim: str) -> None:
     print(f"| {name:52} | {value:>14} | {ratio:>13} | {aim:>8} |")
 
 
+def startup_only(args: argparse.Namespace) -> None:
+    """The start-up rows alone (``--startup-only``): a minute, not the whole run."""
+    byte_compile(HERE.parent / "src")
+    with tempfile.TemporaryDirectory(prefix="scrubber-speed-") as tmp:
+        installed = None if args.no_install else install_wheel(Path(tmp))
+        print(f"before: {load()}; python {sys.version.split()[0]}; median of {args.startup_rounds}")
+        print(f"| {'what':52} | {'figure':>14} | {'ratio':>13} | {'aim':>8} |")
+        print(f"|{'-' * 54}|{'-' * 16}|{'-' * 15}|{'-' * 10}|")
+        if installed:
+            startup_rows("installed", installed, args.startup_rounds)
+        startup_rows("checkout", None, args.startup_rounds)
+    print(f"after: {load()}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=2_000_000, help="the log for ipv6loganon and cat")
@@ -173,11 +188,16 @@ def main() -> None:
     ap.add_argument("--startup-rounds", type=int, default=15)
     ap.add_argument("--no-install", action="store_true", help="skip the installed wheel (start-up of the checkout only)")
     ap.add_argument("--smoke", action="store_true", help="small sizes, one round: a check that it all runs")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="only the start-up rows (installed wheel unless --no-install, and the checkout)")
     args = ap.parse_args()
     if args.smoke:
         args.lines, args.anonip_lines, args.file_lines, args.pipe_mb = 200_000, 20_000, 50_000, 64
         args.repeat, args.startup_rounds, args.jobs_rounds = 1, 5, 2
 
+    if args.startup_only:
+        startup_only(args)
+        return
     scrub = scrubber_cmd()
     byte_compile(HERE.parent / "src")  # as installed (see scrubber_vs_anonip.byte_compile)
     v6 = ensure_ipv6loganon()

@@ -7,8 +7,6 @@ The language half is ``policyengine.language``, the check half ``policyengine.ch
 (not ``check``: a subpackage of that name would replace the function ``check`` here).
 """
 
-import importlib
-
 # Eager, as before the split into subpackages (lint needs it anyway).
 from .language.validate import validate
 
@@ -36,6 +34,8 @@ __all__ = sorted([*_EXPORTS, "validate"])
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'policyengine' has no attribute {name!r}")
+    import importlib  # here: `policyengine lint` imports none of these
+
     module, _, attr = _EXPORTS[name].partition(":")
     value = getattr(importlib.import_module(f".{module}", __name__), attr or name)
     globals()[name] = value

@@ -12,22 +12,10 @@ from pathlib import Path
 
 import click
 
+from .cli_lint import CI_FORMATS, FAIL_LEVELS, FORMATS, exit_code, run as run_lint  # noqa: F401 - exit_code: API
 from .escaping import printable
-from .language.diagnostics import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_TOOL_ERROR, PolicyError, render_text
-from .language.lint import FORMATTERS, LintConfig, lint_paths
+from .language.diagnostics import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_TOOL_ERROR, PolicyError, render_text
 from .language.source import policy_files, read_policy_text
-
-CI_FORMATS = ("github", "junit")  # in ci_output, imported only when asked for
-FAIL_LEVELS = ("error", "warning")
-_FAILING = {"error": ("error",), "warning": ("error", "warning")}
-
-
-def exit_code(levels, fail_level: str = "warning", no_fail: bool = False) -> int:
-    """The exit code for a run that found items at ``levels`` (the table in README.md):
-    1 when one is at ``fail_level`` or above, unless ``no_fail``; else 0."""
-    if no_fail:
-        return EXIT_OK
-    return EXIT_FINDINGS if any(level in _FAILING[fail_level] for level in levels) else EXIT_OK
 
 
 class _LazyGroup(click.Group):
@@ -101,7 +89,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS) + list(CI_FORMATS)),
+@click.option("--format", "output_format", type=click.Choice(FORMATS),
               default="text", show_default=True,
               help="sarif: SARIF 2.1.0; github: annotations; junit: JUnit XML.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
@@ -118,20 +106,7 @@ def lint(files: tuple[str, ...], output_format: str, config_path: str | None, fa
     Silence one finding with a comment `# lint-ignore: PE212` on its line (or
     alone on the line above). Exit 0 clean, 1 findings, 2 the tool failed.
     """
-    config = LintConfig.load(Path(config_path)) if config_path else None  # None: each file's own
-    result = lint_paths(policy_files(files), config)
-    if result.files or not result.unreadable:  # nothing read at all: only the errors
-        if output_format in CI_FORMATS:
-            from .ci_output import LINT_FORMATTERS
-
-            click.echo(LINT_FORMATTERS[output_format](result), nl=False)
-        else:
-            click.echo(FORMATTERS[output_format](result), nl=False)
-    for message in result.unreadable:
-        click.echo(f"Error: {message}", err=True)
-    if result.unreadable:
-        sys.exit(EXIT_TOOL_ERROR)
-    sys.exit(exit_code([d.level for d in result.diagnostics], fail_level, no_fail))
+    sys.exit(run_lint(files, output_format, config_path, fail_level, no_fail, click.echo))
 
 
 def _write_atomically(path: Path, text: str) -> None:

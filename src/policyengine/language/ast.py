@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
 from operator import attrgetter
-from typing import Iterator, Union
+from collections.abc import Iterator
 
 from .kinds import Bound, CategoryKind, RecipientRole, Unit  # noqa: F401 - part of the AST's vocabulary
 
@@ -243,8 +243,8 @@ class Security:
     span: Span = _span()
 
 
-ControllerStatement = Union[Contact, Dpo, Authority, Jurisdiction, FinancialYearEnd,
-                            Address, Representative, DpoContact, AutomatedDecisions, Security]
+ControllerStatement = (Contact | Dpo | Authority | Jurisdiction | FinancialYearEnd
+                       | Address | Representative | DpoContact | AutomatedDecisions | Security)
 
 
 @node
@@ -304,7 +304,7 @@ class Transfer:
     span: Span = _span()
 
 
-RecipientStatement = Union[Country, Transfer]
+RecipientStatement = (Country | Transfer)
 
 
 @node
@@ -434,7 +434,7 @@ class LogTruncate:
     ipv6_span: Span = _span()
 
 
-LogStatement = Union[LogKeep, LogTruncate]
+LogStatement = (LogKeep | LogTruncate)
 
 
 @node
@@ -463,10 +463,8 @@ class Logs:
         return next((s for s in self.body if isinstance(s, LogTruncate)), None)
 
 
-PurposeStatement = Union[
-    Subjects, Categories, Recipients, Basis, SpecialCondition, Retain,
-    RetainUntilWithdrawn, LegalHold, OnWithdrawal, OnHoldEnd, Logs, Provision,
-]
+PurposeStatement = (Subjects | Categories | Recipients | Basis | SpecialCondition | Retain
+                    | RetainUntilWithdrawn | LegalHold | OnWithdrawal | OnHoldEnd | Logs | Provision)
 
 
 @node
@@ -569,7 +567,7 @@ class Requests:
         return next((s for s in self.body if isinstance(s, ExtendableBy)), None)
 
 
-Declaration = Union[Controller, Category, Subject, Recipient, Purpose, Requests]
+Declaration = (Controller | Category | Subject | Recipient | Purpose | Requests)
 
 
 @node

@@ -1,7 +1,8 @@
-"""Text -> lark's concrete syntax tree (``text_to_cst``), and the PE001 syntax errors.
+"""Text -> the concrete syntax tree (``text_to_cst``), and the PE001 syntax errors.
 
-The grammar is grammar/policy.lark, parsed LALR. A syntax error is reported with what
-was expected (and "did you mean" for a misspelled keyword); after one, parsing resumes
+The grammar is grammar/policy.lark, parsed LALR by lalr_runtime from the tables lark
+made of it (lalr.py); the tree is lark's shape (``Tree``/``Token`` of lalr_runtime).
+A syntax error is reported with what was expected (and "did you mean" for a misspelled keyword); after one, parsing resumes
 at the next declaration keyword that starts a line, so every syntax error is reported.
 """
 
@@ -9,14 +10,12 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import os
 import re
-from importlib import resources
-
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast
 from .diagnostics import Diagnostic, did_you_mean
+from .lalr_runtime import Token, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 GRAMMAR_FILE = "policy.lark"
 
@@ -33,8 +32,12 @@ class ParseFailed(Exception):
 
 @functools.lru_cache(maxsize=1)
 def grammar_text() -> str:
-    """The grammar (grammar/policy.lark, shipped as policyengine.grammar)."""
-    return resources.files("policyengine.grammar").joinpath(GRAMMAR_FILE).read_text("utf-8")
+    """The grammar (grammar/policy.lark, shipped as the data package policyengine.grammar;
+    read beside its __init__, as importlib.resources would cost lint's start-up more)."""
+    from .. import grammar
+
+    with open(os.path.join(os.path.dirname(grammar.__file__), GRAMMAR_FILE), encoding="utf-8") as f:
+        return f.read()
 
 
 class _GluedWord(Exception):
@@ -62,20 +65,39 @@ def _keyword_terminals() -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def get_parser() -> Lark:
-    """The LALR parser of the grammar, from the tables shipped with it (lalr.py): start-up
-    matters because pre-commit runs lint per commit."""
+def get_parser():
+    """The LALR parser of the grammar: lalr_runtime reading the tables shipped with it
+    (start-up matters because pre-commit runs lint per commit, and lark is not imported);
+    lark analysing the grammar when the tables are not this grammar's (a checkout whose
+    grammar was edited and `python -m policyengine.language.lalr` not yet run)."""
+    callbacks = {name: _word_boundary for name in _keyword_terminals()}
+    tables = shipped_tables(grammar_text())
+    if tables is not None:
+        from .lalr_runtime import Parser
+
+        return Parser(tables, callbacks)
     from . import lalr
 
-    return lalr.load(grammar_text(), {name: _word_boundary for name in _keyword_terminals()})
+    return lalr.reference(grammar_text(), callbacks)
+
+
+def shipped_tables(grammar: str):
+    """The module ``_lalr_tables`` when it was made from this very ``grammar`` in the
+    format lalr_runtime reads; else None."""
+    from .lalr_runtime import FORMAT
+
+    try:
+        from . import _lalr_tables as tables
+    except ImportError:  # not generated (a checkout mid-edit)
+        return None
+    if getattr(tables, "FORMAT", None) != FORMAT or getattr(tables, "GRAMMAR", None) != grammar:
+        return None
+    return tables
 
 
 @functools.lru_cache(maxsize=1)
 def _terminal_display() -> dict[str, str]:
-    shown = {}
-    for term in get_parser().terminals:
-        if term.pattern.type == "str":
-            shown[term.name] = f"'{term.pattern.value}'"
+    shown = {name: f"'{value}'" for name, value in get_parser().terminal_strings().items()}
     shown.update({
         "NAME": "a name", "STRING": 'a "quoted string"', "INT": "a number",
         "UNIT": "a unit (days, weeks, months, years)", "MONTH_DAY": "a month-day like 12-31",
@@ -94,12 +116,6 @@ _WORD_RUN = re.compile(r"[A-Za-z0-9_]+")
 
 def _syntax_error(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
     line, column = err.line, err.column
-    if isinstance(err, UnexpectedEOF) or line in (None, -1):
-        lines = text.splitlines() or [""]
-        line, column = len(lines), len(lines[-1]) + 1
-        expected = _expected(getattr(err, "expected", ()))
-        return Diagnostic("PE001", "unexpected end of file, expected " + " or ".join(expected[:8]),
-                          ast.Span(file, line, column, line, column + 1))
     if isinstance(err, UnexpectedToken):
         token = err.token
         expected = _expected(err.accepts or err.expected)
@@ -129,10 +145,11 @@ def _syntax_error(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
                       ast.Span(file, line, column, line, column + 1), hint)
 
 
-def text_to_cst(text: str, file: str = "<string>") -> Tree:
-    """Text to lark's concrete syntax tree; raises ParseFailed with every PE001 found."""
+def text_to_cst(text: str, file: str = "<string>", *, parser=None) -> Tree:
+    """Text to the concrete syntax tree; raises ParseFailed with every PE001 found.
+    (``parser``: get_parser()'s by default; the tests give lark's, lalr.reference.)"""
     try:
-        return _parse_once(text)
+        return _parse_once(text, parser)
     except _SyntaxError as err:
         errors, at = [err.diagnostic(text, file)], err.offset
     start = -1
@@ -141,7 +158,7 @@ def text_to_cst(text: str, file: str = "<string>") -> Tree:
         if start is None:
             break
         try:  # the rest of the file, with what came before blanked out: positions stay
-            _parse_once(_BLANK.sub(" ", text[:start]) + text[start:])
+            _parse_once(_BLANK.sub(" ", text[:start]) + text[start:], parser)
             break
         except _SyntaxError as err:
             errors.append(err.diagnostic(text, file))
@@ -169,7 +186,7 @@ def _resume_at(text: str, error_at: int, after: int) -> int | None:
 
 
 class _SyntaxError(Exception):
-    """One syntax error of one parse: the lark error (or glued word) and its offset."""
+    """One syntax error of one parse: the parser's error (or glued word) and its offset."""
 
     def __init__(self, err):
         self.err = err
@@ -188,10 +205,10 @@ class _SyntaxError(Exception):
         return _syntax_error(self.err, text, file)
 
 
-def _parse_once(text: str) -> Tree:
+def _parse_once(text: str, parser=None) -> Tree:
     reset = _current_text.set(text)
     try:
-        return get_parser().parse(text)
+        return (parser or get_parser()).parse(text)
     except (UnexpectedInput, _GluedWord) as err:
         raise _SyntaxError(err) from None
     finally:
@@ -199,7 +216,9 @@ def _parse_once(text: str) -> Tree:
 
 
 def _glued_error(token: Token, text: str, file: str) -> Diagnostic:
-    word = _WORD_RUN.match(text, token.start_pos).group()
+    # the token and the word characters glued to it (a token of non-ASCII digits, which
+    # INT's \d matches, is no [A-Za-z0-9_] run itself)
+    word = token.value + _WORD_RUN.match(text, token.end_pos).group()
     span = ast.Span(file, token.line, token.column, token.line, token.column + len(word))
     keywords = [k.lower() for k in _keyword_terminals() if k not in ("UNIT", "INT")]
     if token.type == "INT":

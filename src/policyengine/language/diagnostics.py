@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
-
-import click
+from collections.abc import Iterable
 
 from ..escaping import printable, printable_lines, width_of
 from .ast import Span
@@ -134,22 +132,42 @@ EXIT_TOOL_ERROR = 2
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 
-class PolicyError(click.ClickException):
-    """The tool could not do its job (unreadable file, bad option, bad config)."""
+def _define_errors() -> None:
+    """PolicyError and PolicyInvalid subclass click.ClickException (click prints them and
+    sets the exit code, for the CLI and for the scrubber's), so defining them imports
+    click: done on their first use (the module's ``__getattr__``), which `policyengine
+    lint` makes only when something fails -- click's import was a seventh of its start-up.
+    Named as module-level classes are, so that pickle finds them (check's workers)."""
+    if "PolicyError" in globals():
+        return
+    import click
 
-    exit_code = EXIT_TOOL_ERROR
+    class PolicyError(click.ClickException):
+        """The tool could not do its job (unreadable file, bad option, bad config)."""
 
-    def format_message(self) -> str:
-        # Messages quote file names, binding keys and record values: nothing in them may
-        # drive the terminal. Our own line breaks stay.
-        return printable_lines(super().format_message())
+        exit_code = EXIT_TOOL_ERROR
+
+        def format_message(self) -> str:
+            # Messages quote file names, binding keys and record values: nothing in them may
+            # drive the terminal. Our own line breaks stay.
+            return printable_lines(super().format_message())
+
+    class PolicyInvalid(PolicyError):
+        """A policy has errors and cannot be used for checking."""
+
+        def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str]):
+            self.diagnostics = diagnostics
+            lines = {file: source_lines(text) for file, text in sources.items()}
+            shown = "\n".join(render_text(d, lines.get(d.span.file)) for d in diagnostics)
+            super().__init__(f"the policy has errors:\n{shown}")
+
+    for cls in (PolicyError, PolicyInvalid):
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__
+        globals()[cls.__name__] = cls
 
 
-class PolicyInvalid(PolicyError):
-    """A policy has errors and cannot be used for checking."""
-
-    def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str]):
-        self.diagnostics = diagnostics
-        lines = {file: source_lines(text) for file, text in sources.items()}
-        shown = "\n".join(render_text(d, lines.get(d.span.file)) for d in diagnostics)
-        super().__init__(f"the policy has errors:\n{shown}")
+def __getattr__(name: str):
+    if name in ("PolicyError", "PolicyInvalid"):
+        _define_errors()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

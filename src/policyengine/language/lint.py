@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from . import ast
-from .diagnostics import (CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, PolicyError, did_you_mean,
-                          render_text, source_lines)
+from . import diagnostics as diag  # diag.PolicyError: defined on first use (see there)
+from .diagnostics import CODES, ERROR, INFO, LEVELS, WARNING, Diagnostic, did_you_mean, render_text, source_lines
 from .parser import ParseFailed, parse
 from .source import STDIN, parse_ignores, read_policy_text, silenced_line, statement_lines
 from .validate import validate
@@ -25,56 +25,82 @@ class LintConfig:
         return self.levels.get(code, CODES[code][0])
 
     @classmethod
-    def load(cls, path: Path) -> "LintConfig":
+    def load(cls, path) -> "LintConfig":
+        """The config in the file ``path`` (a Path, or a str as pathlib would print it)."""
         from .. import safe_yaml  # only when a config exists: start-up counts under pre-commit
 
         try:
-            data = safe_yaml.load(path.read_text("utf-8"), str(path)) or {}
+            with open(os.fspath(path), encoding="utf-8") as f:
+                data = safe_yaml.load(f.read(), str(path)) or {}
         except OSError as err:
-            raise PolicyError(f"cannot read config {path}: {err.strerror}") from None
+            raise diag.PolicyError(f"cannot read config {path}: {err.strerror}") from None
         except UnicodeDecodeError:
-            raise PolicyError(f"{path}: not valid YAML: the file is not UTF-8") from None
+            raise diag.PolicyError(f"{path}: not valid YAML: the file is not UTF-8") from None
         except safe_yaml.YamlRefused as err:
-            raise PolicyError(str(err)) from None
+            raise diag.PolicyError(str(err)) from None
         if isinstance(data, dict):
             for key in data:
                 if key not in CONFIG_KEYS:
                     hint = did_you_mean(str(key), CONFIG_KEYS)
-                    raise PolicyError(f"{path}: unknown key {str(key)!r}"
+                    raise diag.PolicyError(f"{path}: unknown key {str(key)!r}"
                                       + (f"; {hint}" if hint else f" (known: {', '.join(CONFIG_KEYS)})"))
         rules = data.get("rules", {}) if isinstance(data, dict) else None
         if not isinstance(rules, dict):
-            raise PolicyError(f"{path}: expected a mapping 'rules: {{PE212: off, ...}}'")
+            raise diag.PolicyError(f"{path}: expected a mapping 'rules: {{PE212: off, ...}}'")
         levels = {}
         for code, level in rules.items():
             if not isinstance(code, str):
-                raise PolicyError(f"{path}: unknown code {code!r} (known: {', '.join(CODES)})")
+                raise diag.PolicyError(f"{path}: unknown code {code!r} (known: {', '.join(CODES)})")
             if code in UNSILENCEABLE and level != ERROR:
-                raise PolicyError(f"{path}: {code} cannot be set to {level!r}: a file that cannot be "
+                raise diag.PolicyError(f"{path}: {code} cannot be set to {level!r}: a file that cannot be "
                                   "read or parsed is never clean")
             level = OFF if level is False else str(level).lower()
             if code not in CODES:
-                raise PolicyError(f"{path}: unknown code {code!r} (known: {', '.join(CODES)})")
+                raise diag.PolicyError(f"{path}: unknown code {code!r} (known: {', '.join(CODES)})")
             if level not in LEVELS + (OFF,):
-                raise PolicyError(f"{path}: {code}: level must be one of error, warning, info, off")
+                raise diag.PolicyError(f"{path}: {code}: level must be one of error, warning, info, off")
             levels[code] = level
         return cls(levels)
 
     @classmethod
-    def discover(cls, start: Path) -> "LintConfig":
+    def discover(cls, start) -> "LintConfig":
         """The config of the nearest folder from ``start`` upwards that has one (as Regal
         finds its config): a policy is linted by the rules of its own tree, wherever lint
-        runs from."""
-        start = start.absolute()
-        for folder in (start, *start.parents):
+        runs from. (Folders as pathlib's ``start.absolute()`` and its parents, by os.path:
+        pathlib's import was a twentieth of lint's start-up.)"""
+        folder = _absolute(os.fspath(start))
+        while True:
             for name in CONFIG_NAMES:
-                if (folder / name).is_file():
-                    return cls.load(folder / name)
-        return cls()
+                candidate = _join(folder, name)
+                if os.path.isfile(candidate):
+                    return cls.load(candidate)
+            parent = _parent(folder)
+            if parent == folder:
+                return cls()
+            folder = parent
 
     @classmethod
     def for_file(cls, path: str) -> "LintConfig":
-        return cls.discover(Path.cwd() if path == "-" else Path(path).absolute().parent)
+        return cls.discover(os.getcwd() if path == "-" else _parent(_absolute(path)))
+
+
+def _absolute(path: str) -> str:
+    """As ``str(pathlib.Path(path).absolute())``: a relative path joined to the working
+    folder; empty and '.' parts dropped, '..' kept (lexical: no link is resolved)."""
+    if not path.startswith("/"):
+        path = os.getcwd() + "/" + path
+    root = "//" if path.startswith("//") and not path.startswith("///") else "/"
+    return root + "/".join(part for part in path.split("/") if part and part != ".")
+
+
+def _parent(path: str) -> str:
+    """As ``pathlib``'s ``.parent`` of an absolute path from ``_absolute``."""
+    head = path.rpartition("/")[0]
+    return head if head.strip("/") else path[:len(path) - len(path.lstrip("/"))] or "/"
+
+
+def _join(folder: str, name: str) -> str:
+    return folder + name if folder.endswith("/") else f"{folder}/{name}"
 
 
 @dataclass
@@ -106,7 +132,7 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
     sources: dict[str, str] = {}
     for path in paths:
         if given is None:
-            folder = str(Path(path).absolute().parent) if path != "-" else "-"
+            folder = _parent(_absolute(path)) if path != "-" else "-"
             if folder not in configs:
                 configs[folder] = LintConfig.for_file(path)
             config = configs[folder]
@@ -116,7 +142,7 @@ def lint_paths(paths: list[str], config: LintConfig | None = None) -> LintResult
         except ParseFailed as failed:
             found.append(failed.diagnostic)
             continue
-        except PolicyError as err:  # unreadable: said, and the other files are still linted
+        except diag.PolicyError as err:  # unreadable: said, and the other files are still linted
             unreadable.append(err.format_message())
             continue
         sources[name] = text
@@ -169,6 +195,8 @@ def format_json(result: LintResult) -> str:
 
 def _artifact(file: str) -> dict:
     """A SARIF artifactLocation: relative URIs against %SRCROOT%, absolute as file: URIs."""
+    from pathlib import Path  # SARIF only: lint's start-up does not load it
+
     path = Path(file)
     if path.is_absolute():
         try:

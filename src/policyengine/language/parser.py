@@ -1,24 +1,26 @@
-"""Parsing in two steps: text -> lark tree (``text_to_cst``, in ``cst``) -> AST (``cst_to_ast``)."""
+"""Parsing in two steps: text -> concrete tree (``text_to_cst``, in ``cst``) -> AST (``cst_to_ast``).
+
+The tree is lark's shape, made by lalr_runtime (or by lark itself, cst's fallback): nodes
+with ``data``, ``children`` and ``meta``; tokens are strings with ``type`` and positions.
+"""
 
 from __future__ import annotations
 
 import re
 
-from lark import Token, Transformer, Tree, v_args
-from lark.exceptions import VisitError
-
 from . import ast
 from .cst import ParseFailed, text_to_cst
 from .diagnostics import Diagnostic
+from .lalr_runtime import Tree
 
 __all__ = ["MAX_POLICY_CHARS", "ParseFailed", "cst_to_ast", "decode", "parse", "scan_comments", "text_to_cst"]
 
 
-def _tok_span(file: str, tok: Token) -> ast.Span:
+def _tok_span(file: str, tok) -> ast.Span:
     return ast.Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
 
 
-def _unquote(tok: Token) -> str:
+def _unquote(tok) -> str:
     body = tok[1:-1]
     return re.sub(r'\\([\\"])', r"\1", body)  # only \\ and \" are escapes; keep others as written
 
@@ -29,7 +31,7 @@ def _unquote(tok: Token) -> str:
 MAX_DIGITS = 9
 
 
-def _number(tok: Token, file: str) -> int:
+def _number(tok, file: str) -> int:
     digits = str(tok).lstrip("0") or "0"
     if len(digits) > MAX_DIGITS:
         span = _tok_span(file, tok)
@@ -44,22 +46,32 @@ _BOUNDS = {("at", "most"): ast.Bound.AT_MOST, ("up", "to"): ast.Bound.AT_MOST,
            ("at", "least"): ast.Bound.AT_LEAST}
 
 
-@v_args(meta=True, inline=True)
-class _ToAst(Transformer):
+class _ToAst:
+    """One method per node name, called with the node's meta and its children, already
+    made into AST values (tokens stay tokens), bottom-up (``transform``)."""
+
     def __init__(self, file: str):
-        super().__init__()
         self.file = file
+
+    def transform(self, node):
+        if isinstance(node, str):  # a token
+            return node
+        children = [c if isinstance(c, str) else self.transform(c) for c in node.children]
+        method = getattr(type(self), node.data, None) if not node.data.startswith("_") else None
+        if method is None:  # no rule of the grammar lacks one; kept as a tree like lark's
+            return Tree(node.data, children, node.meta)
+        return method(self, node.meta, *children)
 
     def _span(self, meta) -> ast.Span:
         if getattr(meta, "empty", True):
             return ast.NO_SPAN
         return ast.Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
-    def _name(self, tok: Token) -> ast.Name:
+    def _name(self, tok) -> ast.Name:
         return ast.Name(str(tok), _tok_span(self.file, tok))
 
     def _strings(self, items) -> list[str]:
-        return [_unquote(t) for t in items if isinstance(t, Token) and t.type == "STRING"]
+        return [_unquote(t) for t in items if isinstance(t, str) and t.type == "STRING"]
 
     # -- shared
     def name_list(self, meta, *names):
@@ -140,7 +152,7 @@ class _ToAst(Transformer):
 
     def recipient(self, meta, role, name, *rest):
         label = next(iter(self._strings(rest)), None)
-        body = tuple(r for r in rest if not isinstance(r, Token))
+        body = tuple(r for r in rest if not isinstance(r, str))
         return ast.Recipient(ast.RecipientRole(str(role)), self._name(name), label, body, self._span(meta))
 
     def country(self, meta, code):
@@ -152,7 +164,7 @@ class _ToAst(Transformer):
     # -- purposes
     def purpose(self, meta, name, *rest):
         label = next(iter(self._strings(rest)), None)
-        body = tuple(r for r in rest if not isinstance(r, Token))
+        body = tuple(r for r in rest if not isinstance(r, str))
         return ast.Purpose(self._name(name), label, body, self._span(meta))
 
     def subjects(self, meta, names):
@@ -237,11 +249,8 @@ def scan_comments(text: str) -> tuple[ast.Comment, ...]:
 
 
 def cst_to_ast(tree: Tree, file: str = "<string>", text: str = "") -> ast.PolicyFile:
-    """Lark's tree to the AST (``text`` gives the comments and the source it keeps)."""
-    try:
-        declarations = _ToAst(file).transform(tree)
-    except VisitError as err:  # an error inside a callback: unwrap it
-        raise err.orig_exc from None
+    """The concrete tree to the AST (``text`` gives the comments and the source it keeps)."""
+    declarations = _ToAst(file).transform(tree)
     return ast.PolicyFile(file, declarations, scan_comments(text), text)
 
 

@@ -11,10 +11,10 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import ast
-from .diagnostics import CODES, Diagnostic, PolicyError, did_you_mean
+from . import diagnostics as diag  # diag.PolicyError: defined on first use (see there)
+from .diagnostics import CODES, Diagnostic, did_you_mean
 from .parser import decode
 
 STDIN = "-"
@@ -26,9 +26,10 @@ def read_policy_text(path: str) -> str:
     try:
         if path == STDIN:
             return decode(sys.stdin.buffer.read(), "<stdin>")
-        data = Path(path).read_bytes()
+        with open(path or ".", "rb") as f:  # '': the folder '.', as pathlib read it
+            data = f.read()
     except OSError as err:
-        raise PolicyError(f"cannot read {path}: {err.strerror or err}") from None
+        raise diag.PolicyError(f"cannot read {path}: {err.strerror or err}") from None
     return decode(data, path)
 
 

@@ -7,7 +7,6 @@ same tables will later write the Art. 30 record and the notice text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 
 @dataclass(frozen=True)
@@ -107,13 +106,26 @@ SAFEGUARDS = _table(
     Term("derogation", "Derogation for a specific situation", "GDPR Art. 49"),
 )
 
-# The closed sets a policy names, as types (tests check they match the tables below).
-Basis = Literal["consent", "contract", "legal_obligation", "vital_interests", "public_task",
-                "legitimate_interests"]
-ClockAnchor = Literal["collected", "last_activity", "contract_end", "consent_withdrawn", "deleted",
-                      "financial_year_end", "calendar_year_end_of_financial_year", "erasure_requested"]
-# A rule's anchor: a clock start, or the day a data-subject request was made.
-RuleAnchor = Literal[ClockAnchor, "request_received"]
+# The closed sets a policy names, as types (tests check they match the tables below):
+# Basis, ClockAnchor and RuleAnchor (a clock start, or the day a data-subject request was
+# made), defined on first use by ``__getattr__`` below, as they import typing, which
+# nothing else `policyengine lint` runs needs.
+def _literal_types() -> dict:
+    from typing import Literal
+
+    clock = Literal["collected", "last_activity", "contract_end", "consent_withdrawn", "deleted",
+                    "financial_year_end", "calendar_year_end_of_financial_year", "erasure_requested"]
+    return {"Basis": Literal["consent", "contract", "legal_obligation", "vital_interests", "public_task",
+                             "legitimate_interests"],
+            "ClockAnchor": clock, "RuleAnchor": Literal[clock, "request_received"]}
+
+
+def __getattr__(name: str):
+    if name in ("Basis", "ClockAnchor", "RuleAnchor"):
+        globals().update(_literal_types())
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # What a retention clock can start from.
 CLOCK_ANCHORS = _table(
@@ -145,6 +157,8 @@ DURATION_UNITS = ("day", "week", "month", "year")
 
 def literal_names(kind) -> tuple[str, ...]:
     """The strings of a Literal type above (nested Literals flattened)."""
+    from typing import get_args
+
     out: list[str] = []
     for arg in get_args(kind):
         out.extend(literal_names(arg) if get_args(arg) else [arg])

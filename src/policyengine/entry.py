@@ -1,0 +1,65 @@
+"""The `policyengine` entry point. `lint` with simple arguments (cli_lint.simple_arguments)
+runs here without importing click: pre-commit starts lint per commit, and click's import
+was a seventh of its start-up. Everything else -- the other commands, --help, options
+written any other way, a value click would refuse, shell completion -- goes to the click
+group (cli.main), which reads and runs it as it always did. Both run lint through
+cli_lint.run; tests/test_lint_entry.py holds them to the same output and exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
+    if not completing and _text_streams_are_utf8():
+        from . import cli_lint
+
+        given = cli_lint.simple_arguments(args)
+        if given is not None:
+            sys.exit(_lint(cli_lint, given))
+    from .cli import main as command
+
+    command(args=None if argv is None else args)
+
+
+def _text_streams_are_utf8() -> bool:
+    """click re-wraps a stream whose encoding cannot write all text; such a stream is
+    left to it."""
+    import codecs
+
+    try:
+        return all(codecs.lookup(s.encoding).name == "utf-8" for s in (sys.stdout, sys.stderr))
+    except (AttributeError, LookupError, TypeError):
+        return False
+
+
+def _lint(cli_lint, given: dict) -> int:
+    from .language import diagnostics as diag
+
+    try:
+        return cli_lint.run(**given, echo=cli_lint.echo)
+    except KeyboardInterrupt:  # as the click group: 130, no traceback
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        cli_lint.echo("policyengine: interrupted", err=True)
+        return diag.EXIT_INTERRUPTED
+    except BrokenPipeError:  # as click: the reader went away; exit 1, quietly
+        _silence(sys.stdout)
+        return 1
+    except diag.PolicyError as err:  # defined (and click imported) only now
+        err.show()
+        return err.exit_code
+
+
+def _silence(stream) -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
