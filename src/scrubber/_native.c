@@ -607,10 +607,12 @@ static const unsigned char *csi_end(const unsigned char *q, const unsigned char 
         q += 6;
     else return NULL;
     if (q >= end || *q != '[') return NULL;
-    /* ECMA-48's parameter bytes 0x30-0x3F, then a final byte (as addresses.py _CSI) */
-    for (q++; q < end && *q >= 0x30 && *q <= 0x3F; q++) {
-    }
-    return (q < end && *q >= 0x40 && *q <= 0x7E) ? q + 1 : NULL;
+    /* ECMA-48's parameter bytes 0x30-0x3F, then a final byte; ':' only before 'm'
+     * (as addresses.py _CSI: "\x1b[::ffff:0:1]" is ESC and an address) */
+    int colon = 0;
+    for (q++; q < end && *q >= 0x30 && *q <= 0x3F; q++) colon |= *q == ':';
+    if (q >= end || *q < 0x40 || *q > 0x7E || (colon && *q != 'm')) return NULL;
+    return q + 1;
 }
 
 /* A byte array goes to the Python rules uncached (it may be 4 KiB, and is rare). */

@@ -90,10 +90,12 @@ _BYTE_ARRAY = rb"\[(?:[0-9]{1,3},){6,}[0-9]{1,3}\]"
 # its final byte, which would else glue to the address ("\x1b[1m2001:db8:85a3:8d3::7" kept
 # 8d3 as the address "db8:85a3:8d3::7" after a word "1m2001").  ECMA-48's parameter bytes
 # are 0x30-0x3F (digits and ":;<=>?": "\x1b[38:5:196m", "\x1b[>4;2m"), its final byte
-# 0x40-0x7E (intermediate bytes, which colours never use, are not read: the sequence
-# then stays a word and its token is read as one).  In TOKEN_RE it takes the
+# 0x40-0x7E; ':' only before an 'm' (colours' sub-parameters), so that ESC before a
+# bracketed address ("\x1b[::ffff:0:1]") is not read as a sequence ending in its 'f'.
+# (Intermediate bytes, which colours never use, are not read: the sequence then stays a
+# word and its token is read as one.)  In TOKEN_RE it takes the
 # token after it along (group "after"), as a look-behind cannot have its variable width.
-_CSI = rb"(?:\x1b|\\x1[bB]|\\u001[bB])\[[0-?]*[@-~]"
+_CSI = rb"(?:\x1b|\\x1[bB]|\\u001[bB])\[(?:[0-9;<=>?]*[@-~]|[0-?]*m)"
 _BODY = _UNIT + rb"*(?:[.:-]|" + _PCT_COLON + rb"|" + _BS_SEP + rb")" + _UNIT + rb"*"
 TOKEN_RE = lazy(
     globals(),

@@ -227,7 +227,7 @@ _CUT_HEAD = lazy(
     globals(),
     "_CUT_HEAD",
     rb"(?:[.-]|:(?!:)|" + _ENC + rb"|5?(?:25)*3?[Aa](?=(?:[0-9A-Fa-f.:-]|" + _ENC + rb")*%(?:25)*3[Aa])"
-    rb"|[G-Zg-z](?=(?:[0-9A-Fa-f]|" + _ENC + rb")*(?:[.:-]|%[0-9A-Fa-f]{2})))(?:[0-9A-Fa-f.:-]|" + _ENC + rb")*"
+    rb"|[G-Zg-z](?=(?:[0-9A-Fa-f]|" + _ENC + rb")*(?:[.:-]|%[0-9A-Fa-f]{2}|\\+[.:])))(?:[0-9A-Fa-f.:-]|" + _ENC + rb")*"
 )
 # The first field of a digit-led run that may be an address's rest: an IPv6 group (at
 # most four hex digits) or an IPv4 number (at most three digits before a '.').
