@@ -133,6 +133,9 @@ CASES = [
     (b"\x1b[>4;2m2001:db8:85a3:8d3::7", b"\x1b[>4;2m2001:db8:85a3::"),
     (b"\\x1B[38:5:196m2001:db8:85a3:8d3::7", b"\\x1B[38:5:196m2001:db8:85a3::"),
     (b"\x1b[38:2::255:0:0m198.51.100.77", b"\x1b[38:2::255:0:0m198.51.100.0"),  # the colour itself untouched
+    # neighbours: ESC right before a bracketed address is not a sequence (':' only before 'm')
+    (b"x \x1b[::ffff:192.0.2.33] y", b"x \x1b[::ffff:192.0.2.0] y"),
+    (b"x \x1b[2001:db8:85a3::7]:443 y", b"x \x1b[2001:db8:85a3::]:443 y"),
 ]
 
 # (v4 prefix, v6 prefix, input, expected): embedded IPv4 above the IPv6 prefix
@@ -193,6 +196,8 @@ CUT_CASES = [
     (b"x \x1b[1m0-1-0-1-300-0-1-0s4.ipv6-literal.net\n", b"x \x1b", [b"300"]),
     (b"x \x1b[1m0-1-0-1-300-0-1-0s4.ipv6-literal.net\n", b"x \x1b[", [b"300"]),
     (b"x \x1b[38:5:196m2001:db8:85a3:8d3::7\n", b"x \x1b[38:5", [b"8d3", b"::7"]),
+    # an escape cut after its backslash, before an address whose colons are all escaped
+    (b"q \\r2002\\:c000\\:1\\:\\:7 x\n", b"q \\", [b"c000", b"1\\:\\:7"]),
 ]
 
 
