@@ -50,3 +50,14 @@ def test_check_vs_jq_prints_the_same_table():
         assert _ratio(out, "jq (one filter)") == "1.00x" and check != "-"
     else:
         assert check == "-"
+
+
+def test_check_duckdb_profile_smoke():
+    """The stage profile runs, its stages add up to its total, and its findings are check's
+    (the script exits 1 otherwise)."""
+    out = _run(str(HERE / "check_duckdb_profile.py"), "3000", "--cprofile", "3")
+    stages = dict(re.findall(r"^\| (\S[^|]*?) +\| +(\d+\.\d{3}) \|", out, re.M))
+    assert {"imports", "DuckDB: the screen", "render JSON Lines", "total"} <= set(stages), out
+    assert abs(sum(float(v) for k, v in stages.items() if k != "total") - float(stages["total"])) < 0.01
+    assert re.search(r"^3,000 records, [\d,]+ selected by the screen .*, [\d,]+ findings", out, re.M)
+    assert "cProfile of the evaluator stage" in out

@@ -107,6 +107,34 @@ def test_engine_python_over_postgres_is_the_same(pg_server, readme_table, monkey
     assert screened.output == every.output and screened.output.count("\n") > 5
 
 
+@pytest.mark.parametrize("fmt", FORMATS_TESTED)
+def test_readme_example_from_sqlite_and_postgres_is_one_output(pg_server, readme_table, monkeypatch, tmp_path, fmt):
+    """The README's main command over a SQLite and a PostgreSQL copy of its records (the
+    screen run inside each): the same output in every format, byte for byte, once each
+    source's name is written the same (both number the records by row)."""
+    command, csv_spec = readme_table
+    sys.path.insert(0, str(ROOT / "examples"))
+    import make_sqlite
+
+    db = tmp_path / "records.db"
+    make_sqlite.write_table(db, "records", _rows(ROOT / csv_spec))
+    monkeypatch.chdir(ROOT)
+    shown = pg_server.url_no_password.replace("policyengine@", "policyengine:***@") + "#records"
+
+    def output(spec, label):
+        result = _invoke([a if a != csv_spec else spec for a in command] + ["--format", fmt])
+        assert result.exit_code == 1, result.output
+        text = result.output
+        for form in (label, label.replace(":", "%3A"), json.dumps(label)[1:-1]):
+            text = text.replace(form, "SOURCE")
+        assert label not in text
+        return text
+
+    sqlite_out = output(f"{db}#records", f"{db}#records")
+    assert sqlite_out.count("SOURCE") > 5 and "PC1" in sqlite_out
+    assert output(pg_server.url + "#records", shown) == sqlite_out
+
+
 def test_query_source_and_typed_columns_match_iso_text(pg_server, tmp_path):
     """date, timestamp, timestamptz and numeric columns: the findings of the same values as text."""
     from pg_support import load_csv_rows

@@ -19,6 +19,7 @@ finding PC901 for that record, not an error for the run.
 from __future__ import annotations
 
 import json
+import operator
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -34,6 +35,7 @@ from .screens import native_plan, python_screen
 
 # Values only SQL engines give (JSON has none of them): evaluated as their ISO text.
 _SQL_TYPES = frozenset({date, datetime, time, Decimal})
+_TEXT_TYPES = frozenset({str, type(None)})  # key, purpose, subject as they mostly come
 
 def _named(purpose):
     """A purpose value as a finding's ``purpose``: no value ('' from a CSV, null, NULL) is None."""
@@ -52,6 +54,9 @@ class LoweredPolicy(PythonLowering):
         self.screens = {name: python_screen(self, lp) for name, lp in self.purposes.items()}
         self.native = None  # the native screen's compiled plan, made on first use
         self._native_tried = False
+        bound = [i for i in self.identity if i is not None]
+        # the bound identity values of a record, as a tuple (itemgetter of one gives the value)
+        self._identity_of = (operator.itemgetter(*bound, bound[0]) if bound else (lambda values: ()))
 
     def native_plan(self):
         """The native screen's compiled plan (``screens.native_plan``), made once, or None."""
@@ -65,7 +70,7 @@ class LoweredPolicy(PythonLowering):
         """The findings of one record. A record whose dates cannot take the arithmetic
         (a period ending after 9999-12-31, a day outside the calendar in the zone) gets
         PC903 alone: nothing is reported as erasable from a computation that failed."""
-        if any(type(v) in _SQL_TYPES for v in values):  # typed values from a SQL engine
+        if not _SQL_TYPES.isdisjoint(map(type, values)):  # typed values from a SQL engine
             values = tuple(sql_text(v) if type(v) in _SQL_TYPES else v for v in values)
         try:
             return self._evaluate(where, number, values)
@@ -78,7 +83,9 @@ class LoweredPolicy(PythonLowering):
                                   "reported erasable for it; check its dates")]
 
     def _evaluate(self, where: str, number: int, values: tuple) -> list[Finding] | None:
-        if any(i is not None and not isinstance(values[i], (str, type(None))) for i in self.identity):
+        # Key, purpose or subject not text (JSON and SQLite hold numbers, lists there):
+        # made text by ``_as_text`` (a str subclass passes through it unchanged).
+        if not _TEXT_TYPES.issuperset(map(type, self._identity_of(values))):
             values = self._as_text(values)
         lp = self.fixed
         if lp is None:

@@ -191,20 +191,26 @@ class DuckdbSource(Source):
             whole, fraction = "'%Y-%m-%dT%H:%M:%S'", "'%Y-%m-%dT%H:%M:%S.%f'"
             zone = " || '+00:00'" if kind == "timestamptz" else ""
 
+        # An instant is written from its microseconds as a plain TIMESTAMP (UTC): strftime and
+        # date_trunc of a TIMESTAMPTZ go through ICU's calendar (on the benchmark's 104,790
+        # selected rows: the projection 0.53 -> 0.22 s in EXPLAIN ANALYZE, the screen's CPU
+        # time 0.37 -> 0.31 s).
+        t = f"make_timestamp(epoch_us({c}))" if kind == "timestamptz" else c
+
         def iso(fmt: str) -> str:
-            return f"strftime({c}, {fmt}){zone}"
+            return f"strftime({t}, {fmt}){zone}"
 
         def bc(fmt: str) -> str:
-            rest = f"substr(strftime({c}, {fmt}), 2)"
+            rest = f"substr(strftime({t}, {fmt}), 2)"
             year = f"split_part({rest}, '-', 1)"
             padded = f"'-' || format('{{:0>4}}', {year}) || substr({rest}, length({year}) + 1)"
-            return f"(CASE WHEN starts_with(strftime({c}, {fmt}), '-') THEN {padded} ELSE strftime({c}, {fmt}) END){zone}"
+            return f"(CASE WHEN starts_with(strftime({t}, {fmt}), '-') THEN {padded} ELSE strftime({t}, {fmt}) END){zone}"
 
         if fraction is None:
             text = (f"CASE WHEN NOT isfinite({c}) THEN CAST({c} AS VARCHAR) "
                     f"WHEN {c} < {first} THEN {bc(whole)} ELSE {iso(whole)} END")
         else:
-            exact = f"date_trunc('second', {c}) = {c}"
+            exact = f"epoch_us({c}) % 1000000 = 0"  # whole seconds
             text = (f"CASE WHEN NOT isfinite({c}) THEN CAST({c} AS VARCHAR) "
                     f"WHEN {c} < {first} THEN (CASE WHEN {exact} THEN {bc(whole)} ELSE {bc(fraction)} END) "
                     f"WHEN {exact} THEN {iso(whole)} ELSE {iso(fraction)} END")
@@ -215,6 +221,9 @@ class DuckdbSource(Source):
 
     def _rows(self, source: str, select: list[str], screen: Screen | None) -> Iterator[tuple[int, tuple]]:
         relation = f"({source}) AS records"
+        # The screen's rows hold only text (dates and timestamps made text by ``_as_text``)
+        # unless a bound column is of another type (numbers): only then ``sql_values``.
+        text = screen is not None and all(self.kinds.get(c, "text") != "other" for c in screen.lowering.columns)
         if screen is not None:
             sql = screen.query(source, select).sql(dialect="duckdb")
         else:
@@ -233,8 +242,12 @@ class DuckdbSource(Source):
             rows = cursor.fetchmany(4096)
             if not rows:
                 break
-            for row in rows:
-                yield row[0], sql_values(row[1:])
+            if text:
+                for row in rows:
+                    yield row[0], row[1:]
+            else:
+                for row in rows:
+                    yield row[0], sql_values(row[1:])
             self.rows_done = rows[-1][0]
         self.rows_done = self.count
         self.con.execute("DROP TABLE screened")

@@ -28,6 +28,7 @@ from .lower import DATE, OTHER, TEXT, TIMESTAMP, TIMESTAMPTZ, Screen
 ROW = "__policyengine_row"
 MID = "__policyengine_mid"
 DEFAULT_MASTER = "local[*]"
+_INT32_MAX, _INT64_MAX = 2**31 - 1, 2**63 - 1  # DuckDB's infinite DATE and TIMESTAMP in Parquet
 
 
 def _quoted(name: str) -> str:
@@ -111,14 +112,30 @@ class SparkSource(Source):
         return f"SELECT row_number() OVER (ORDER BY {MID}) AS {ROW}, {cols} FROM {self.view}"
 
     def _as_text(self, name: str) -> str:
+        """A typed date or timestamp column as the text ``records.sql_text`` gives it, made
+        by Spark. Values beyond Python's calendar come as the text DuckDB's engine gives the
+        same Parquet (``engines.DuckdbSource._as_text``): DuckDB's infinities (the largest
+        day or microsecond count and its negation) as 'infinity' and '-infinity' (Spark's
+        ``date_format`` overflows on them), other years past 9999 without Spark's '+',
+        years before 1 as ISO 8601's astronomical year ('-0043-03-15'). ``CAST AS STRING``
+        writes every finite value (``date_format`` does not), its fraction trimmed: the six
+        digits come from the microseconds."""
         kind, c = self.kinds.get(name), f"records.{_quoted(name)}"
         if kind == DATE:
-            return f"date_format({c}, 'yyyy-MM-dd') AS {_quoted(name)}"
+            days = f"datediff({c}, DATE '1970-01-01')"  # not unix_date: sqlglot writes it with micros
+            return (f"CASE WHEN {days} = {_INT32_MAX} THEN 'infinity' WHEN {days} = -{_INT32_MAX} "
+                    f"THEN '-infinity' ELSE regexp_replace(CAST({c} AS STRING), '^[+]', '') END "
+                    f"AS {_quoted(name)}")
         if kind in (TIMESTAMP, TIMESTAMPTZ):
-            zone = " || '+00:00'" if kind == TIMESTAMPTZ else ""
-            return (f"CASE WHEN {c} IS NULL THEN NULL WHEN date_format({c}, 'SSSSSS') = '000000' "
-                    f"THEN date_format({c}, \"yyyy-MM-dd'T'HH:mm:ss\"){zone} "
-                    f"ELSE date_format({c}, \"yyyy-MM-dd'T'HH:mm:ss.SSSSSS\"){zone} END AS {_quoted(name)}")
+            zone = ", '+00:00'" if kind == TIMESTAMPTZ else ""
+            micros = f"unix_micros(CAST({c} AS TIMESTAMP))"  # a TIMESTAMP_NTZ read in UTC: as written
+            whole = (f"regexp_replace(substring_index(CAST({c} AS STRING), '.', 1), "
+                     f"'^[+]?(-?[0-9]+-[0-9]+-[0-9]+) ', '$1T')")
+            fraction = (f"CASE WHEN pmod({micros}, 1000000) = 0 THEN '' "
+                        f"ELSE concat('.', lpad(CAST(pmod({micros}, 1000000) AS STRING), 6, '0')) END")
+            return (f"CASE WHEN {c} IS NULL THEN NULL WHEN {micros} = {_INT64_MAX} THEN 'infinity' "
+                    f"WHEN {micros} = -{_INT64_MAX} THEN '-infinity' "
+                    f"ELSE concat({whole}, {fraction}{zone}) END AS {_quoted(name)}")
         return f"records.{_quoted(name)}"
 
     def _query(self, lowered) -> str:
