@@ -196,6 +196,11 @@ CUT_CASES = [
     (b"x \x1b[1m0-1-0-1-300-0-1-0s4.ipv6-literal.net\n", b"x \x1b", [b"300"]),
     (b"x \x1b[1m0-1-0-1-300-0-1-0s4.ipv6-literal.net\n", b"x \x1b[", [b"300"]),
     (b"x \x1b[38:5:196m2001:db8:85a3:8d3::7\n", b"x \x1b[38:5", [b"8d3", b"::7"]),
+    # the rest of a cut address with its port reads as an address of its own, with other
+    # host bits (it kept 8d3, 33 and 8d3 when truncated on its own)
+    (b"[client 2001:db8:85a3:8d3::7:443] AH01630\n", b"[client 2001:", [b"8d3", b"85a3"]),
+    (b"IP 192.0.2.33.80 > x\n", b"IP 192.", [b"33"]),
+    (b"x 2001:db8:85a3:8d3:1:2:3:4:443 y\n", b"x 2001:", [b"8d3", b"85a3"]),
     # an escape cut after its backslash, before an address whose colons are all escaped
     (b"q \\r2002\\:c000\\:1\\:\\:7 x\n", b"q \\", [b"c000", b"1\\:\\:7"]),
 ]

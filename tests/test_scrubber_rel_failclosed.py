@@ -172,7 +172,9 @@ def v6_form(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, bytes, bytes, bytes
         before, after = b"[", b"]:" + draw(port)
     elif wrap == "apache":  # Apache 2.4: [client 2001:db8::1:51234], port glued with ':'
         text = text + b":" + draw(port)
-    elif wrap == "dot-port" and b"." not in text:  # tcpdump, BSD netstat: 2001:db8::7.443
+    elif wrap == "dot-port" and b"." not in text and a.ipv4_mapped is None:  # tcpdump, BSD netstat: 2001:db8::7.443
+        # (not a mapped address: written back dotted, "::ffff:0:a.1" -> "::ffff:0.0.0.0.1",
+        # its port reads as an octet of a quad; the dotted form there is all 'x')
         text = text + b"." + draw(port)
     elif wrap == "label" and not text.startswith(b":"):  # "ipv6:2001:db8::7", "remote:...", "[IPv6:...]": labels ending in hex
         text = draw(hostile_word) + b":" + text
@@ -447,11 +449,14 @@ def leaks(out: bytes, secret: set[tuple[int, int]], policy: AddressPolicy | None
     if b"\\" in text:  # backslash-escaped dots and colons, as a regular expression reads them
         readings |= {BS_SEP.sub(rb"\1", r) for r in readings}
     if b"-" in text:  # host names: "host-10-105-160-179", "2001-db8--7.ipv6-literal.net"
-        readings |= {r.replace(b"-", b".") for r in readings} | {r.replace(b"-", b":") for r in readings}
-    # An ip6.arpa name is 32 one-digit labels: read in its own (reversed) order below, not
-    # forward as IPv4 windows, which its kept network nibbles would spell by chance
-    # ("...0.0.0.8.b.d.0..." is not the address 0.0.0.8 of another field).
-    found = [leak for r in readings for leak in _leaks_in(IP6ARPA.sub(b" ", r), secret, policy)]
+        # (not in a reverse name's "in-addr": read below in its own order)
+        dashed = [ARPA.sub(b" ", r) for r in readings]
+        readings |= {r.replace(b"-", b".") for r in dashed} | {r.replace(b"-", b":") for r in dashed}
+    # A reverse name is read in its own (reversed) order below, not forward as IPv4
+    # windows, which its kept network labels would spell by chance ("...0.0.0.8.b.d.0..."
+    # is not the address 0.0.0.8 of another field, nor "0.0.0.192.in-addr.arpa", the
+    # name of 192.0.0.0, the address 0.0.0.192).
+    found = [leak for r in readings for leak in _leaks_in(ARPA.sub(b" ", r), secret, policy)]
     for m in (m for r in readings for m in ARPA.finditer(r)):  # reverse names, in their own order
         labels = m.group(1)[:-1].split(b".")[::-1]
         if m.group(2).lower() == b"ip6.arpa":

@@ -74,7 +74,8 @@ def test_address_split_by_sigterm_never_passes_whole(
         assert text not in joined, (text, joined)
     # The line's words and the line count survive: only the cut address's digits go.
     assert joined.count(b"\n") == 2
-    assert joined.startswith(b"10.1.2.0 - - first line\n")
+    # (a pipe's first address, with no timestamp before it, may be a cut one's rest)
+    assert joined.startswith(b"xx.x.x.x - - first line\n")
     assert joined.endswith(line[line.rindex(b" ") :])
     # Same bytes as the library's own account of both ends.
     old = Streamer(Settings(), pure=pure, cut_start=True)
@@ -86,8 +87,13 @@ def test_address_split_by_sigterm_never_passes_whole(
 
 @pytest.mark.parametrize("pure", [False, True], ids=["native", "pure"])
 def test_a_file_and_a_whole_line_lose_nothing(tmp_path: Path, pure: bool) -> None:
-    """The precision cost is only at a cut: a pipe whose first line starts at a line start,
-    and a stream ended by EOF, are scrubbed as before."""
+    """The precision cost is only at a cut: a stream ended by EOF is scrubbed as before,
+    and so is a file, read from its start; a pipe's first address, if its first line has
+    no timestamp at its start, is blanked (it may be the rest of a cut one)."""
     data = b"2001:db8:85a3::7 - - x\nGET 198.51.100.7 end"
     r = subprocess.run(SCRIPT, input=data, capture_output=True, env=_env(pure), timeout=60)
+    assert r.stdout == b"xxxx:xxx:xxxx::x - - x\nGET 198.51.100.0 end"
+    f = tmp_path / "access.log"
+    f.write_bytes(data)
+    r = subprocess.run(SCRIPT + [str(f)], capture_output=True, env=_env(pure), timeout=60)
     assert r.stdout == b"2001:db8:85a3:: - - x\nGET 198.51.100.0 end"

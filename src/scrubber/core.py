@@ -262,8 +262,9 @@ def blank_cut_head(data: bytes) -> bytes:
     the rest of a cut "%3A" ("3A", "A") and holds another "%3A", or with the rest of a cut
     escape (a letter g-z: "x" of "\\x", "u" of "\\u") followed by a run that holds a
     separator ("x10.0.0.1", not "Received"), or with at most four hex digits (three
-    decimal before a '.') and holding '.' or ':' ("198." + "51.100.7") but not itself a
-    token the scrub below reads as an address ("198.51.100.7 - -" is truncated as one)."""
+    decimal before a '.') and holding '.' or ':' ("198." + "51.100.7"), even where it is
+    itself an address ("198.51.100.7 - -" at a line's start then loses its digits too:
+    it may be the rest of a longer one)."""
     if (_native.starts_with_timestamp if _native is not None else starts_with_timestamp)(data):
         return data
     a = _CUT_ARRAY_HEAD.match(data)
@@ -278,10 +279,13 @@ def blank_cut_head(data: bytes) -> bytes:
     m = _CUT_HEAD.match(data)
     if m is None:
         # A run led by a digit may be the rest of an address cut after a separator
-        # ("198." + "51.100.7"): if it holds '.' or ':' and is not an address the scrub
-        # below truncates on its own (whose tail, the host part, then goes), its digits go.
+        # ("198." + "51.100.7"): if it holds '.' or ':', its digits go.  So they do where
+        # the rest reads as an address of its own, with other host bits than the cut
+        # one's ("2001:0000:" + "0000:...:0001:1", the last group a port; "198." +
+        # "51.100.7.80"): a stream's first address, if the stream starts at a line's start
+        # with no timestamp, is then blanked rather than truncated (one per restart).
         m = _LEAD_RUN.match(data)
-        if m is None or not _LEAD_SEP.search(m.group()) or token_needs_check(m.group()):
+        if m is None or not _LEAD_SEP.search(m.group()):
             return data
         if _LEAD_FIELD.match(m.group()) is None:
             return data  # "1704189600.123": no address's rest starts with so many digits
