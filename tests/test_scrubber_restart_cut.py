@@ -74,8 +74,8 @@ def test_address_split_by_sigterm_never_passes_whole(
         assert text not in joined, (text, joined)
     # The line's words and the line count survive: only the cut address's digits go.
     assert joined.count(b"\n") == 2
-    # (a pipe's first address, with no timestamp before it, may be a cut one's rest)
-    assert joined.startswith(b"xx.x.x.x - - first line\n")
+    # (a whole dotted quad starting an access log line is an address, not a cut one's rest)
+    assert joined.startswith(b"10.1.2.0 - - first line\n")
     assert joined.endswith(line[line.rindex(b" ") :])
     # Same bytes as the library's own account of both ends.
     old = Streamer(Settings(), pure=pure, cut_start=True)
@@ -89,10 +89,13 @@ def test_address_split_by_sigterm_never_passes_whole(
 def test_a_file_and_a_whole_line_lose_nothing(tmp_path: Path, pure: bool) -> None:
     """The precision cost is only at a cut: a stream ended by EOF is scrubbed as before,
     and so is a file, read from its start; a pipe's first address, if its first line has
-    no timestamp at its start, is blanked (it may be the rest of a cut one)."""
+    no timestamp at its start, is blanked if it is IPv6 (it may be the rest of a cut one),
+    and truncated if it is a dotted quad starting an access log line."""
     data = b"2001:db8:85a3::7 - - x\nGET 198.51.100.7 end"
     r = subprocess.run(SCRIPT, input=data, capture_output=True, env=_env(pure), timeout=60)
     assert r.stdout == b"xxxx:xxx:xxxx::x - - x\nGET 198.51.100.0 end"
+    r = subprocess.run(SCRIPT, input=b"198.51.100.7 - - x\n", capture_output=True, env=_env(pure), timeout=60)
+    assert r.stdout == b"198.51.100.0 - - x\n"
     f = tmp_path / "access.log"
     f.write_bytes(data)
     r = subprocess.run(SCRIPT + [str(f)], capture_output=True, env=_env(pure), timeout=60)

@@ -234,6 +234,9 @@ _CUT_HEAD = lazy(
 _LEAD_FIELD = lazy(globals(), "_LEAD_FIELD", rb"[0-9]{1,3}(?:[.:-]|" + _ENC + rb")|[0-9A-Fa-f]{1,4}(?:[:-]|%(?:25)*3[Aa]|\\+:)")
 _LEAD_RUN = lazy(globals(), "_LEAD_RUN", rb"(?:[0-9A-Fa-f.:-]|" + _ENC + rb")+")
 _LEAD_SEP = lazy(globals(), "_LEAD_SEP", rb"[.:]|%(?:25)*3[Aa]")
+_OCTET = rb"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_WHOLE_QUAD = lazy(globals(), "_WHOLE_QUAD", _OCTET + rb"(?:\." + _OCTET + rb"){3}")
+_QUAD_GOES_ON = frozenset([b"", *(bytes([c]) for c in b".:0123456789%-\\")]) - {b""}
 # After the rest of a cut ANSI sequence a token starts, glued to its 'm' (no longer a
 # separator without its ESC): every form the scrub reads there counts, dashed names too
 # ("1m" + "2001-db8--7.ipv6-literal.net").
@@ -263,8 +266,9 @@ def blank_cut_head(data: bytes) -> bytes:
     escape (a letter g-z: "x" of "\\x", "u" of "\\u") followed by a run that holds a
     separator ("x10.0.0.1", not "Received"), or with at most four hex digits (three
     decimal before a '.') and holding '.' or ':' ("198." + "51.100.7"), even where it is
-    itself an address ("198.51.100.7 - -" at a line's start then loses its digits too:
-    it may be the rest of a longer one)."""
+    itself an IPv6 address ("2001:db8::7 - -" at a line's start then loses its digits
+    too: it may be the rest of a longer one), but not a whole dotted quad
+    ("198.51.100.7 - -" is truncated as any address)."""
     if (_native.starts_with_timestamp if _native is not None else starts_with_timestamp)(data):
         return data
     a = _CUT_ARRAY_HEAD.match(data)
@@ -281,12 +285,18 @@ def blank_cut_head(data: bytes) -> bytes:
         # A run led by a digit may be the rest of an address cut after a separator
         # ("198." + "51.100.7"): if it holds '.' or ':', its digits go.  So they do where
         # the rest reads as an address of its own, with other host bits than the cut
-        # one's ("2001:0000:" + "0000:...:0001:1", the last group a port; "198." +
-        # "51.100.7.80"): a stream's first address, if the stream starts at a line's start
-        # with no timestamp, is then blanked rather than truncated (one per restart).
+        # one's ("[client 2001:" + "db8:85a3:8d3::7:443]": any IPv6 address's rest may),
+        # but for a whole dotted quad (an access log's "%h"): the rest of a cut IPv4
+        # address holds three numbers, or four with a dotted port, which only tcpdump
+        # and BSD netstat write ("IP 192." + "0.2.33.80 > ": blanked; netstat's
+        # "0.2.33.80 198.51.100.7.443" is not: README).
         m = _LEAD_RUN.match(data)
         if m is None or not _LEAD_SEP.search(m.group()):
             return data
+        q = _WHOLE_QUAD.match(data)
+        after = bytes(data[q.end() : q.end() + 2]) if q is not None else b""
+        if q is not None and after[:1] not in _QUAD_GOES_ON and after not in (b" >", b" <"):
+            return data  # a line's first field: "198.51.100.7 - - [", "10.0.0.1 2001::1"
         if _LEAD_FIELD.match(m.group()) is None:
             return data  # "1704189600.123": no address's rest starts with so many digits
     if _blank_digits(m.group()) == m.group():
