@@ -153,6 +153,54 @@ def test_a_range_scrubbed_both_ways_agrees_with_the_streamer_from_either_state(d
     assert (r.tail or head).keep == streamer._state.keep
 
 
+def run_fds(w: Workers, datas: list[bytes], s: Settings) -> tuple[bytes, list[Stats]]:
+    """Each of ``datas`` as a plain file, pumped one after the other into one real output
+    file as ``files.scrub_file_to`` does it: the workers pread their ranges and write their
+    output themselves (bytes the caller wrote before each file sit in the sink's buffer)."""
+    import tempfile
+
+    stats = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out_path = os.path.join(tmp, "out")
+        with open(out_path, "wb") as sink:
+            for i, data in enumerate(datas):
+                path = os.path.join(tmp, f"{i}.log")
+                with open(path, "wb") as f:
+                    f.write(data)
+                sink.write(b"#%d\n" % i)  # not flushed: must come before the workers' bytes
+                streamer = Streamer(s)
+                with open(path, "rb", buffering=0) as raw:
+                    w.pump(Chunks(raw, fd=raw.fileno()), streamer, sink.write, sink=sink)
+                stats.append(streamer.stats)
+        with open(out_path, "rb") as f:
+            return f.read(), stats
+
+
+def one_process(datas: list[bytes], s: Settings) -> tuple[bytes, list[Stats]]:
+    outs, stats = [], []
+    for i, data in enumerate(datas):
+        got, st_ = run(_pump, data, s, 1 << 20)
+        outs.append(b"#%d\n" % i + got)
+        stats.append(st_)
+    return b"".join(outs), stats
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    datas=st.lists(logs, min_size=1, max_size=3),
+    jobs=st.integers(1, 3),
+    range_size=st.integers(1, 3000),
+    which=st.integers(0, len(SETTINGS) - 1),
+)
+def test_workers_that_read_and_write_the_files_themselves_give_the_bytes_and_counts_of_one_process(
+    datas: list[bytes], jobs: int, range_size: int, which: int
+) -> None:
+    s = SETTINGS[which]
+    w = workers(jobs)
+    w.range_size = range_size
+    assert run_fds(w, datas, s) == one_process(datas, s)
+
+
 def _scrubber(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "scrubber", *args], cwd=cwd, capture_output=True, timeout=120, check=False
@@ -208,5 +256,19 @@ def test_long_lines_and_big_reads_take_the_cut_and_giant_line_paths_with_the_sam
     want, want_stats = run(_pump, data, s, read)
     with Workers(2, range_size=1 << 20) as w:
         got, got_stats = run(w.pump, data, s, read, readinto)
-    assert got == want
-    assert got_stats == want_stats
+        assert got == want
+        assert got_stats == want_stats
+
+
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_a_line_longer_than_a_workers_buffer_is_scrubbed_on_by_the_parent_with_the_same_bytes(where: int) -> None:
+    """Workers reading the file themselves: a 4 MB line, past the buffer of a 1 MiB range."""
+    t = NOW.strftime("%d/%b/%Y:%H:%M:%S +0000").encode()
+    old = (NOW - dt.timedelta(days=40)).strftime("%d/%b/%Y:%H:%M:%S +0000").encode()
+    lines = [b"198.51.100.%d - - [%s] GET /x 2001:db8::%x\n" % (i % 250, t if i % 3 else old, i) for i in range(30_000)]
+    giant = b"203.0.113.9 - - [" + old + b"] " + b"a=192.0.2.1 " * 350_000 + b"\n" + b"  continued 10.0.0.1\n" * 5
+    cut = [1, 9_000, 29_999][where]
+    data = b"".join(lines[:cut]) + giant + b"".join(lines[cut:])
+    datas = [data, giant + data, data + giant.rstrip(b"\n")]
+    with Workers(2, range_size=1 << 20) as w:
+        assert run_fds(w, datas, SETTINGS[0]) == one_process(datas, SETTINGS[0])

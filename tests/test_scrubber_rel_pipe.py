@@ -27,7 +27,11 @@ PURE = {**os.environ, "SCRUBBER_PURE": "1"}
 
 
 # ------------------------------------------------------------------ SIGPIPE
-@pytest.mark.parametrize("args", [[], ["--line-buffered"], ["FILE"]], ids=["stdin", "line-buffered", "file"])
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--line-buffered"], ["FILE"], ["--jobs", "2", "FILE"]],
+    ids=["stdin", "line-buffered", "file", "jobs-2"],  # jobs-2: the workers write to the pipe
+)
 def test_reader_goes_away(tmp_path: Path, args: list[str]) -> None:
     """``scrubber | head -1``: exit 141 (or 0 if it had finished), no traceback, no hang."""
     data = make_log(100_000)

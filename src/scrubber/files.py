@@ -95,10 +95,21 @@ def clean_stale_temp_files(directory: str | int) -> list[str]:
 # ----------------------------------------------------------------- streams
 class Chunks:
     """A file's bytes: iterated in blocks, or ``readinto`` a buffer (``--jobs`` reads
-    straight into the memory its workers share).  ``check`` runs after every read."""
+    straight into the memory its workers share).  ``check`` runs after every read.
 
-    def __init__(self, f: BinaryIO, check: Callable[[], None] | None = None, size: int = BLOCK_SIZE) -> None:
-        self._f, self._check, self._size = f, check, size
+    ``fd``: the open file's descriptor when ``f`` reads it as it is (not decompressed), so
+    that ``--jobs`` workers may read their byte ranges from it with ``pread`` themselves
+    (the descriptor opened here, never a name opened again); None otherwise."""
+
+    def __init__(
+        self, f: BinaryIO, check: Callable[[], None] | None = None, size: int = BLOCK_SIZE, fd: int | None = None
+    ) -> None:
+        self._f, self._check, self._size, self.fd = f, check, size, fd
+
+    def check(self) -> None:
+        """What runs after every read (the lease of an in-place rewrite), for readers elsewhere."""
+        if self._check is not None:
+            self._check()
 
     def __iter__(self) -> Iterator[bytes]:
         while chunk := self._f.read(self._size):
@@ -174,7 +185,8 @@ def scrub_file_to(
 ) -> Stats:
     """Scrub one file (gzip, xz, bzip2 or plain, told by its magic bytes) to ``out``.
 
-    ``pump``: what runs the chunks through the core (``parallel.Workers.pump`` for --jobs).
+    ``pump``: what runs the chunks through the core (``parallel.Workers.pump`` for --jobs);
+    it is given ``out`` as the sink its workers may write to themselves, in order.
     """
     target, own_dir = _as_target(path)
     try:
@@ -183,7 +195,11 @@ def scrub_file_to(
         streamer = Streamer(settings, pure=pure)
         try:
             with open(fd, "rb", buffering=0) as raw, fmt.reader(raw) as f:  # type: ignore[arg-type]
-                (pump or _pump)(Chunks(f), streamer, out.write)
+                chunks = Chunks(f, fd=fd if fmt is PLAIN else None)
+                if pump is None:
+                    _pump(chunks, streamer, out.write)
+                else:
+                    pump(chunks, streamer, out.write, sink=out)
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise
@@ -322,7 +338,11 @@ def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_l
             with open(tfd, "wb", buffering=BLOCK_SIZE) as raw:
                 with fmt.writer(raw, name, st.st_mtime) as w, open(fd, "rb", buffering=0, closefd=False) as src:  # type: ignore[attr-defined]
                     with fmt.reader(src) as f:  # type: ignore[arg-type]
-                        (pump or _pump)(Chunks(f, lease.check), streamer, w.write)
+                        chunks = Chunks(f, lease.check, fd=fd if fmt is PLAIN else None)
+                        if pump is None:
+                            _pump(chunks, streamer, w.write)
+                        else:  # plain: the workers write the temporary file themselves, in order
+                            pump(chunks, streamer, w.write, sink=raw if fmt is PLAIN else None)
                 raw.flush()
                 if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
                     os.fchown(raw.fileno(), st.st_uid, st.st_gid)

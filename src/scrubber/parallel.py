@@ -1,16 +1,25 @@
 """``--jobs N``: one input's lines scrubbed in worker processes, written in order.
 
-The reader (the parent: it opens every file the safe way, see ``paths`` and
-``files``) cuts what it reads into ranges of about ``RANGE_SIZE`` bytes at line
-ends; a worker scrubs a range with the same pure core as ``--jobs 1``; the
-parent writes the results in input order.  So the bytes and the counts are
-those of one process.
+Every file is opened by the parent, the safe way (see ``paths`` and ``files``), and
+cut into ranges of about ``RANGE_SIZE`` bytes at line ends; a worker scrubs a range
+with the same pure core as ``--jobs 1``, and the results are written in input order.
+So the bytes and the counts are those of one process.  Two ways:
+
+* A plain file whose output goes to a descriptor (stdout, an in-place rewrite's
+  temporary file): the parent reads and writes none of it (``Workers._pump_fds``).
+  Each worker is sent the two descriptors (SCM_RIGHTS: the files the parent opened,
+  no name opened again), reads the lines that start in its byte range with ``pread``
+  (``line_span``: where two neighbours, each reading for itself, agree to cut), and
+  writes its output once the range before it is written: a baton passed from worker
+  to worker through pipes says so, and which expiry decision the range ended with.
+* Anything else (a compressed file, a stream in memory): the parent reads into memory
+  shared with the workers, cuts there and writes what they return (``Workers._pump``).
 
 What a worker cannot know is the expiry decision of the line before its range:
 lines without a timestamp (continuation lines, stack traces) follow it.  So it
 scrubs the range's first lines both ways, as if the line before was kept and as
 if it was dropped, until a line with a timestamp makes the two agree, and then
-the rest once (``scrub_range``).  The parent picks the variant that the previous
+the rest once (``scrub_range``).  The writer picks the variant that the previous
 range's last decision selects.
 """
 
@@ -21,6 +30,8 @@ import itertools
 import os
 import re
 import signal
+import socket
+import struct
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
@@ -158,20 +169,224 @@ def _work(slot: int, n: int, told: Settings | None, pure: bool | None) -> tuple[
     return result.heads, tail
 
 
-def _serve(conn: Any, shm: Any, slot: int, cap: int, parent_ends: list[Any]) -> None:
-    """A worker's loop: one task at a time, answered in the order given."""
-    _worker_init(shm, slot, cap)
-    for end in parent_ends:  # inherited: held here, the parent's death would not end the recv
-        end.close()
+# ------------------------------------------------------- workers that read and write
+# A plain file whose output goes to a descriptor (stdout, the temporary file of an
+# in-place rewrite) is not read by the parent at all: each worker gets the descriptors
+# the parent opened (SCM_RIGHTS: the same open files, never a name opened again), reads
+# its byte range with pread and, once the range before it is written, writes its own
+# output.  What orders the writes is a baton: worker i hands "range s is written, and
+# the decision after its last line" to worker i+1 through a pipe, range s going to
+# worker s % jobs.  The parent only hands out ranges and adds up the counts.
+
+_FILE: list[Any] = [None, None, None, None, None]  # in a worker: input fd, output fd, pure, its buffer, an error
+_BATON: list[Any] = [-1, -1, None]  # in a worker: the pipe it is told through, the one it tells through, a poll of the first
+AHEAD = 2  # ranges a worker scrubs before the one waiting for its turn is written
+_TOKEN = struct.Struct("<qB")  # range number; bit 0 the decision after it, bit 1 stop (write no more)
+
+
+def line_span(buf: Any, n: int, base: int, a: int, b: int | None, eof: bool) -> tuple[int, int] | None:
+    """Where the lines that start in the byte range [a, b) lie in ``buf[:n]`` (the file's
+    bytes from offset ``base``: ``a - 1``, or 0 for a range at the file's start), as
+    offsets into ``buf``; None while more bytes are needed (``eof``: there are none).
+
+    A line belongs to the range its first byte lies in, so two neighbours, each
+    reading for itself, agree on the cut: a range ends after the first newline at or
+    after offset ``b - 1`` (``b`` None: at the end of the file), where the next begins.
+    """
+    start = 0
+    if a > base:  # the byte before the range: after the first newline from there
+        nl = buf.find(b"\n", 0, min(n, b - 1 - base) if b is not None else n)
+        if nl < 0:
+            if b is not None and n >= b - 1 - base or eof:
+                return (0, 0)  # no line starts in the range: all of it the end of one before
+            return None
+        start = nl + 1
+    if b is None:
+        return (start, n) if eof else None
+    nl = buf.find(b"\n", max(start, b - 1 - base), n)
+    if nl >= 0:
+        return (start, nl + 1)
+    return (start, n) if eof else None
+
+
+def _read_lines(fd: int, a: int, b: int | None) -> tuple[memoryview, int | None]:
+    """The lines that start in [a, b) of the file (read with pread into the worker's
+    buffer), and where the parent goes on alone when they do not fit in it (a line longer
+    than the buffer: the lines before it are returned), else None."""
+    buf = _FILE[3]
+    base = a - 1 if a > 0 else 0
+    n = 0
+    cap = len(buf)
+    view = memoryview(buf)
+    want = cap if b is None else min(cap, b - base + (64 << 10))
     while True:
+        got = os.preadv(fd, [view[n:want]], base + n) if n < want else 0
+        n += got
+        span = line_span(buf, n, base, a, b, eof=not got and n < want)
+        if span is not None:
+            return view[span[0] : span[1]], None
+        if n >= cap:  # the range's last line (or the file's growth) does not fit: lines before it
+            start = 0
+            if a > base:
+                nl = buf.find(b"\n", 0, n if b is None else b - 1 - base)
+                if nl < 0:  # all of it the end of a line before, whose range went on alone
+                    return view[0:0], None
+                start = nl + 1
+            end = buf.rfind(b"\n", start, n) + 1 or start
+            return view[start:end], base + end
+        want = min(cap, n + BLOCK_SIZE)
+
+
+def _baton(seq: int) -> tuple[bool, bool] | None:
+    """In a worker: (the decision after range ``seq``, stop) once it is written, None while
+    it is not (never waits).  Batons of ranges before it (a file the parent stopped
+    handing out) are left behind."""
+    while _BATON[2].poll(0):
+        got = b""
+        while len(got) < _TOKEN.size:  # written whole (less than PIPE_BUF): read whole
+            more = os.read(_BATON[0], _TOKEN.size - len(got))
+            if not more:  # the worker before is gone: so is the run
+                return True, True
+            got += more
+        done, flags = _TOKEN.unpack(got)
+        if done == seq:
+            return bool(flags & 1), bool(flags & 2)
+        if done > seq:
+            raise RuntimeError(f"range {done} written before range {seq}")
+    return None
+
+
+def _pass_baton(seq: int, keep: bool, stop: bool) -> None:
+    os.write(_BATON[1], _TOKEN.pack(seq, int(keep) | int(stop) << 1))
+
+
+def _write_all(fd: int, parts: Iterable[bytes]) -> None:
+    for part in parts:
+        with memoryview(part) as view:
+            while view:
+                view = view[os.write(fd, view) :]
+
+
+class _Scrubbed(NamedTuple):
+    """In a worker: a range read and scrubbed, waiting for its turn to be written."""
+
+    seq: int
+    keep0: bool | None  # the first range of a file: no baton to wait for, this decision
+    last: bool  # the last range of a file: no baton to pass
+    result: RangeResult | None  # None: no line starts in the range
+    rest: int | None  # where the parent goes on alone (a line longer than the buffer)
+    error: Exception | None
+
+
+def _scrub_lines(seq: int, a: int, b: int | None, keep0: bool | None, last: bool) -> _Scrubbed:
+    """In a worker: read and scrub the lines that start in [a, b) of the file it was given."""
+    try:
+        if _FILE[4] is not None:  # taking the file failed
+            raise _FILE[4]
+        data, rest = _read_lines(_FILE[0], a, b)
+        result = scrub_range(data, _TOLD[0], _FILE[2]) if data else None
+        return _Scrubbed(seq, keep0, last, result, rest, None)
+    except Exception as exc:  # noqa: BLE001 - answered in its turn
+        return _Scrubbed(seq, keep0, last, None, None, exc)
+
+
+def _write_lines(done: _Scrubbed, keep: bool, stop: bool) -> tuple[str, Any]:
+    """In a worker, once the range before is written (its decision ``keep``; ``stop``: it
+    failed or went on alone): write the range, pass the baton on, and the answer: the
+    counts, the decision after the range and where the parent goes on alone."""
+    stats = Stats()
+    if done.error is None and not stop:
+        try:
+            result = done.result
+            if result is not None:
+                parts = [p for p in (result.heads[keep], result.tail) if p is not None]
+                for part in parts:
+                    stats.add(part.stats)
+                    keep = part.keep
+                _write_all(_FILE[1], [part.out for part in parts])
+        except Exception as exc:  # noqa: BLE001 - a write that failed (EPIPE, ENOSPC)
+            done = done._replace(error=exc)
+    if not done.last:
+        _pass_baton(done.seq, keep, stop or done.error is not None or done.rest is not None)
+    if done.error is not None:
+        return ("error", done.error)
+    if stop:  # a range before failed or went on alone: nothing more is written
+        return ("ok", ("skipped",))
+    return ("ok", (stats, keep, done.rest))
+
+
+def _take_file(conn: Any, told: Settings | None, pure: bool | None, cap: int) -> None:
+    """In a worker: the descriptors of the next file and its output, sent after this message."""
+    if told is not None:
+        _TOLD[0] = told
+    fds = conn.recv_fds(2)
+    _FILE[0], _FILE[1], _FILE[2] = fds[0], fds[1], pure
+    if _FILE[3] is None or len(_FILE[3]) != cap:
+        _FILE[3] = bytearray(cap)
+
+
+def _drop_file() -> None:
+    for i in (0, 1):
+        if _FILE[i] is not None:
+            os.close(_FILE[i])
+            _FILE[i] = None
+
+
+def _serve(conn: Any, shm: Any, slot: int, cap: int, batons: tuple[int, int], others: list[int]) -> None:
+    """A worker's loop: one task at a time, answered in the order given (a file's opening
+    and closing are not answered).  A range scrubbed waits for its turn to be written
+    while the next ones are read and scrubbed (up to ``AHEAD``): a worker that is late
+    (descheduled on a busy machine) holds up the other only for the range it writes."""
+    import select
+
+    _worker_init(shm, slot, cap)
+    for fd in others:  # the other workers' batons: held here, a worker's death would not end a wait
+        os.close(fd)
+    baton = select.poll()
+    baton.register(batons[0], select.POLLIN)
+    both = select.poll()
+    both.register(batons[0], select.POLLIN)
+    both.register(conn.fileno(), select.POLLIN)
+    _BATON[:] = [batons[0], batons[1], baton]
+    ready: deque[_Scrubbed] = deque()
+    while True:
+        if ready:
+            done = ready[0]
+            try:
+                turn = (done.keep0, False) if done.keep0 is not None else _baton(done.seq - 1)
+            except Exception as exc:  # noqa: BLE001 - a bug: the batons are out of order
+                turn, done = (True, True), done._replace(error=exc)
+            if turn is not None:
+                ready.popleft()
+                conn.send(_write_lines(done, *turn))
+                continue
+            if len(ready) >= AHEAD:
+                baton.poll()
+                continue
+            if not any(fd == conn.fileno() for fd, _ in both.poll()):
+                continue  # the baton came
         try:
             task = conn.recv()
         except (EOFError, OSError):  # the parent is gone (killed): so is the work
             return
         if task is None:
             return
+        kind, args = task[0], task[1:]
+        if kind == "range":
+            ready.append(_scrub_lines(*args))
+            continue
+        if kind == "file":
+            try:
+                _FILE[4] = None
+                _take_file(conn, *args)
+            except Exception as exc:  # noqa: BLE001 - answered to the file's ranges
+                _FILE[4] = exc
+            continue
+        if kind == "close":
+            _drop_file()
+            continue
         try:
-            answer: Any = ("ok", _work(*task))
+            answer: Any = ("ok", _work(*args))
         except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
             answer = ("error", exc)
         conn.send(answer)
@@ -233,6 +448,80 @@ def _next_or_none(it: Iterator[bytes]) -> bytes | None:
     return next(it, None)
 
 
+def _fileno(sink: Any) -> int | None:
+    """The descriptor under ``sink`` (a stream), or None: a stream in memory, a harness's."""
+    try:
+        return None if sink is None else int(sink.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _wait_for(conn: Any) -> None:
+    """Until ``conn`` has an answer; SIGINT and SIGTERM are let in meanwhile only."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP)
+    try:
+        conn.poll()
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
+
+
+class _Channel:
+    """One end of a socket pair to a worker: whole pickled messages, and descriptors
+    (SCM_RIGHTS) between them.  Not multiprocessing's Connection: importing
+    multiprocessing (and what it imports) was a tenth of a --jobs run's start-up."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._poll: Any = None
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def send(self, obj: Any) -> None:
+        import pickle
+
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        self.sock.sendall(_LENGTH.pack(len(data)) + data)
+
+    def _exactly(self, n: int) -> bytearray:
+        buf = bytearray(n)
+        with memoryview(buf) as view:
+            got = 0
+            while got < n:
+                k = self.sock.recv_into(view[got:])
+                if not k:
+                    raise EOFError("the other end is gone")
+                got += k
+        return buf
+
+    def recv(self) -> Any:
+        import pickle
+
+        (n,) = _LENGTH.unpack(self._exactly(_LENGTH.size))
+        return pickle.loads(self._exactly(n))
+
+    def poll(self) -> None:
+        """Until a message (or the end) can be read."""
+        if self._poll is None:
+            import select
+
+            self._poll = select.poll()
+            self._poll.register(self.sock.fileno(), select.POLLIN)
+        self._poll.poll()
+
+    def send_fds(self, fds: list[int]) -> None:
+        socket.send_fds(self.sock, [b"F"], fds)
+
+    def recv_fds(self, n: int) -> list[int]:
+        return socket.recv_fds(self.sock, 1, n)[1]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+_LENGTH = struct.Struct("<Q")
+
+
 class Workers:
     """A pool of ``jobs`` processes, started when a file first needs it; ``pump`` is
     what ``files.scrub_file_to``/``scrub_file_in_place`` take to use it."""
@@ -241,8 +530,9 @@ class Workers:
         self.jobs = jobs
         self.pure = pure
         self.range_size = range_size
-        self._procs: list[Any] = []
-        self._conns: list[Any] = []
+        self._procs: list[int] = []  # the workers' process ids
+        self._conns: list[_Channel] = []
+        self._seq = 0  # ranges handed out by _pump_fds: range s goes to worker s % jobs
         self._told: list[Any] = []  # the settings each worker was last sent
         self._next = 0
         self._shm: Any = None
@@ -258,18 +548,22 @@ class Workers:
     def close(self, terminate: bool = False) -> None:
         """End the workers (again after a signal cut a first call short: killing and
         joining an ended one does nothing)."""
-        for conn, proc in zip(self._conns, self._procs):
+        for conn, pid in zip(self._conns, self._procs):
             try:
                 if terminate:
-                    proc.kill()  # they ignore SIGTERM: only the parent ends them
+                    os.kill(pid, signal.SIGKILL)  # they ignore SIGTERM: only the parent ends them
                 else:
                     conn.send(None)
             except OSError:
                 pass
-        for conn, proc in zip(self._conns, self._procs):
-            proc.join()
+        for conn, pid in zip(self._conns, self._procs):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:  # reaped already (a caller's own waiting)
+                pass
             conn.close()
         self._procs, self._conns, self._told = [], [], []
+        self._seq = 0
         if self._shm is not None:
             try:
                 self._shm.close()
@@ -289,32 +583,54 @@ class Workers:
         self._shm = mmap.mmap(-1, self._slot * SLOTS_PER_JOB * self.jobs)
 
     def _start(self) -> None:
-        # Own processes and pipes, no multiprocessing.Pool: its feeder and result
-        # threads fought the reading thread for the GIL, and a range waited for its
-        # turn up to a switch interval each way (--jobs 2 was slower than --jobs 1).
-        import multiprocessing  # here: a pipe run does not pay for it
+        """Fork the workers (with SIGINT and SIGTERM blocked: ``pump``).
 
-        ctx = multiprocessing.get_context("fork")
+        Own processes and socket pairs, no multiprocessing.Pool: its feeder and result
+        threads fought the reading thread for the GIL, and a range waited for its turn
+        up to a switch interval each way (--jobs 2 was slower than --jobs 1)."""
         # What the workers inherit stays out of their collections: a collection visiting the
         # parent's objects wrote to every page it shares with them (copied, faulted in both).
         gc.freeze()
+        pipes = [os.pipe() for _ in range(self.jobs)]  # worker i is told through pipes[i], tells through i + 1
+        batons = [(pipes[i][0], pipes[(i + 1) % self.jobs][1]) for i in range(self.jobs)]
         try:
-            for _ in range(self.jobs):
-                parent, child = ctx.Pipe()
-                ends = [*self._conns, parent]
-                proc = ctx.Process(target=_serve, args=(child, self._shm, self._slot, self._in, ends), daemon=True)
-                self._conns.append(parent)
-                self._told.append(None)
-                proc.start()
+            for i in range(self.jobs):
+                parent, child = socket.socketpair()
+                others = [fd for pair in pipes for fd in pair if fd not in batons[i]]
+                pid = os.fork()
+                if pid == 0:  # the worker: never back into the caller's code (nor its exit)
+                    code = 1
+                    try:
+                        parent.close()
+                        for conn in self._conns:  # held here, the parent's death would not end a recv
+                            conn.close()
+                        _serve(_Channel(child), self._shm, self._slot, self._in, batons[i], others)
+                        code = 0
+                    except BaseException:  # a bug: shown, and the parent's next answer is an EOFError
+                        import traceback
+
+                        traceback.print_exc()
+                    finally:
+                        os._exit(code)
                 child.close()
-                self._procs.append(proc)
+                self._conns.append(_Channel(parent))
+                self._told.append(None)
+                self._procs.append(pid)
         finally:
+            for pair in pipes:  # the workers hold them now: one that dies ends its neighbour's wait
+                for fd in pair:
+                    os.close(fd)
             gc.unfreeze()  # here only: the parent collects as before (a library caller's cycles too)
 
-    def pump(self, chunks: Iterable[bytes], streamer: Streamer, write: Callable[[bytes], Any]) -> None:
+    def pump(
+        self, chunks: Iterable[bytes], streamer: Streamer, write: Callable[[bytes], Any], sink: Any = None
+    ) -> None:
         """Like ``files._pump``: feed every chunk, write the scrubbed bytes, in order.
         ``chunks`` with a ``readinto`` (``files.Chunks``) is read straight into the
-        memory the workers share.
+        memory the workers share; ``chunks`` with an ``fd`` (a plain file) larger than a
+        range, whose bytes go to ``sink``, a stream over a descriptor, is read and written
+        by the workers themselves (``_pump_fds``), ``write`` then used for none of it
+        but the part after a line too long for a worker.
 
         SIGINT and SIGTERM are blocked but while the input is being read, so the handler's
         exception lands only there: never inside a worker's fork, a pipe message, or
@@ -323,9 +639,109 @@ class Workers:
         """
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
         try:
+            in_fd, out_fd = getattr(chunks, "fd", None), _fileno(sink)
+            if in_fd is not None and out_fd is not None and self.jobs > 0:
+                size = os.fstat(in_fd).st_size - os.lseek(in_fd, 0, os.SEEK_CUR)
+                if size > max(self.range_size, 1):  # smaller: never starts a worker
+                    self._pump_fds(chunks, streamer, write, in_fd, sink)
+                    return
             self._pump(_Source(chunks), streamer, write)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal held back is raised here
+
+    def _pump_fds(self, chunks: Any, streamer: Streamer, write: Callable[[bytes], Any], in_fd: int, sink: Any) -> None:
+        """``pump`` for a plain file, with the signals blocked: the workers read its ranges of
+        ``range_size`` bytes from ``in_fd`` and write their output to ``sink``'s descriptor
+        in order (see ``_serve``, ``_write_lines``); the parent hands the ranges out, at most
+        ``SLOTS_PER_JOB`` per worker ahead, and adds up the counts as they come back.
+
+        A signal (let in only while waiting for a worker) stops the handing out: the
+        ranges handed out are written, in order and whole, and it is raised then.  So is
+        the first error of a worker or of the input's ``check``, once the rest have
+        stopped.  After a line too long for a worker the parent goes on alone, as one
+        process would.
+        """
+        settings, pure, stats = streamer.settings, self.pure, streamer.stats
+        if self._shm is None:
+            self._map()  # before the fork: a compressed file later needs it
+        if not self._procs:
+            self._start()
+        sink.flush()  # what was written before, before what the workers write
+        fds = [in_fd, sink.fileno()]
+        cap = max(self.range_size, 1) + 1 + 2 * BLOCK_SIZE
+        for worker, conn in enumerate(self._conns):
+            told = None if self._told[worker] is settings else settings
+            conn.send(("file", told, pure, cap))
+            conn.send_fds(fds)
+            self._told[worker] = settings
+        size = max(self.range_size, 1)
+        start = os.lseek(in_fd, 0, os.SEEK_CUR)
+        count = -(-(os.fstat(in_fd).st_size - start) // size)
+        pending: deque[tuple[int, int | None]] = deque()  # (worker, where its range ends)
+        stopped: BaseException | None = None  # a signal
+        failed: BaseException | None = None  # the first error
+        alone: int | None = None  # where the parent goes on by itself
+        keep, k = True, 0
+        try:
+            while True:
+                while k < count and len(pending) < SLOTS_PER_JOB * self.jobs and not (stopped or failed) and alone is None:
+                    seq = self._seq
+                    self._seq += 1
+                    worker = seq % self.jobs
+                    a = start + k * size
+                    b = a + size if k < count - 1 else None  # the last: to the end, however far
+                    self._conns[worker].send(("range", seq, a, b, True if k == 0 else None, k == count - 1))
+                    pending.append((worker, b))
+                    k += 1
+                if not pending:
+                    break
+                worker, end = pending[0]
+                if not stopped:
+                    try:
+                        _wait_for(self._conns[worker])
+                    except BaseException as exc:  # noqa: BLE001 - SIGINT, SIGTERM: raised once written
+                        stopped = exc
+                        continue
+                status, got = self._conns[worker].recv()
+                pending.popleft()
+                if status != "ok":
+                    failed = failed or got
+                    continue
+                if len(got) == 1:  # skipped: a range before failed or went on alone
+                    continue
+                part, keep, rest = got
+                stats.add(part)
+                if rest is not None:
+                    alone = rest
+                os.lseek(in_fd, *((end, os.SEEK_SET) if end is not None else (0, os.SEEK_END)))  # the progress line's
+                if not failed and not stopped:
+                    try:
+                        chunks.check()
+                    except Exception as exc:  # noqa: BLE001 - raised once the rest have stopped
+                        failed = exc
+        finally:
+            for conn in self._conns:
+                try:
+                    conn.send(("close",))
+                except OSError:
+                    pass
+        if stopped is not None:
+            raise stopped
+        if failed is not None:
+            raise failed
+        if alone is None:
+            return
+        # A line longer than a worker's buffer: the rest in this process, as --jobs 1 would.
+        os.lseek(in_fd, alone, os.SEEK_SET)
+        rest = Streamer(settings, pure=pure, stats=stats)
+        rest._state = State(keep, False)
+        for data in _Source(chunks).rest():
+            out = rest.feed(data)
+            if out:
+                write(out)
+        out = rest.finish()
+        if out:
+            write(out)
 
     def _pump(self, source: _Source, streamer: Streamer, write: Callable[[bytes], Any]) -> None:
         """``pump``'s work, with the signals blocked.
@@ -392,7 +808,7 @@ class Workers:
             worker = self._next
             self._next = (worker + 1) % self.jobs
             told = None if self._told[worker] is settings else settings
-            self._conns[worker].send((slot, cut, told, pure))
+            self._conns[worker].send(("slot", slot, cut, told, pure))
             self._told[worker] = settings
             pending.append((slot, worker))
             new = take()
