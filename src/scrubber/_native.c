@@ -288,7 +288,7 @@ static const char *const JSON_TIME_KEYS[] = {
     "\"ts\":", "\"time\":", "\"time_local\":", "\"time_iso8601\":", "\"timestamp\":", "\"@timestamp\":", NULL};
 
 /* The format's own time field (timestamps.py _format_time, in the same order):
- * CLF's `[time] "`, at the line's start, a JSON time key.  1: found. */
+ * a JSON line's time key, CLF's `[time] "`, at the line's start.  1: found. */
 /* After an optional syslog <PRI> (and RFC 5424 "1 ") and an optional '[' (timestamps.py
  * _LEAD_RE): where a line's own timestamp starts. */
 static const unsigned char *lead_end(const unsigned char *p, const unsigned char *end) {
@@ -308,14 +308,7 @@ static const unsigned char *lead_end(const unsigned char *p, const unsigned char
 
 static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
     const unsigned char *q, *r;
-    for (r = p; end - r >= 30; r++) {
-        r = memchr(r, '[', (size_t)(end - r - 29)); /* the next '[' that has 29 bytes after it */
-        if (!r) break;
-        if (r[27] == ']' && r[28] == ' ' && r[29] == '"' && clf_at(r + 1, end, zoned, secs)) return 1;
-    }
-    q = lead_end(p, end);
-    if (q < end && ts_at(q, end, cut, zoned, secs)) return 1;
-    if (p < end && *p == '{') {
+    if (p < end && *p == '{') { /* a JSON line's time key first: a value may end in "] " */
         for (r = p; r < end; r++) {
             int k;
             if (*r != '"') continue;
@@ -336,7 +329,13 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
             }
         }
     }
-    return 0;
+    for (r = p; end - r >= 30; r++) {
+        r = memchr(r, '[', (size_t)(end - r - 29)); /* the next '[' that has 29 bytes after it */
+        if (!r) break;
+        if (r[27] == ']' && r[28] == ' ' && r[29] == '"' && clf_at(r + 1, end, zoned, secs)) return 1;
+    }
+    q = lead_end(p, end);
+    return q < end && ts_at(q, end, cut, zoned, secs);
 }
 
 /* -1: no timestamp; 0: fresh; 1: expired */

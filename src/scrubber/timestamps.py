@@ -230,19 +230,20 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
     """The format's own time field, so that a field a client writes (CLF's
     ``remote_user``, a JSON value, a request) never decides expiry:
 
-    1. common/combined ``[time] "``: the server quotes the request after it and
+    1. in a line starting with ``{``, the first time key (``ts``, ``time``,
+       ``time_local``, ``time_iso8601``, ``timestamp``, ``@timestamp``) whose value
+       is a timestamp (keys cannot be forged inside JSON string values, whose quotes
+       are escaped, and a value may end in ``] `` before its closing quote);
+    2. common/combined ``[time] "``: the server quotes the request after it and
        escapes quotes in every field a client writes (``remote_user``, the request,
        referer, user agent, an ``X-Forwarded-For`` first field), so a forged
-       ``[time]`` is never followed by `` "``; it comes first because a format may put
-       a client's field at the line's start (Apache's ``%{X-Forwarded-For}i %l %u %t``,
-       nginx's ``$http_x_forwarded_for - ...``), and a line relayed by syslog keeps
-       its record's own time;
-    2. a timestamp at the line's start, after an optional syslog ``<PRI>`` (and
+       ``[time]`` is never followed by `` "``; it comes before the line's start because
+       a format may start with a client's field (Apache's ``%{X-Forwarded-For}i %l %u
+       %t``, nginx's ``$http_x_forwarded_for - ...``), and a line relayed by syslog
+       keeps its record's own time;
+    3. a timestamp at the line's start, after an optional syslog ``<PRI>`` (and
        RFC 5424 ``1 ``) and an optional ``[`` (syslog, Apache and nginx error logs,
        ISO-prefixed lines);
-    3. in a line starting with ``{``, the first time key (``ts``, ``time``,
-       ``time_local``, ``time_iso8601``, ``timestamp``, ``@timestamp``) whose value
-       is a timestamp (keys cannot be forged inside JSON string values);
     4. only where none of these matches, the leftmost timestamp anywhere.
     """
     m = _format_field(line)
@@ -251,14 +252,7 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
 
 def _format_field(line: bytes) -> re.Match[bytes] | None:
     """Rules 1-3 of :func:`_format_time`: the time field of a known format, or None."""
-    c = _CLF_FIELD_RE.search(line)
-    if c is not None:
-        return TS_RE.match(line, c.end())
-    pos = _LEAD_RE.match(line).end()  # type: ignore[union-attr]
-    m = TS_RE.match(line, pos)
-    if m is not None:
-        return m
-    if line[:1] == b"{":
+    if line[:1] == b"{":  # a JSON line's time key first: a client's value may end in "] "
         for k in _JSON_TIME_KEY_RE.finditer(line):
             if k.group(1) == b"ts":
                 m = TS_RE.match(line, k.start())
@@ -269,7 +263,10 @@ def _format_field(line: bytes) -> re.Match[bytes] | None:
                 m = TS_RE.match(line, v)
             if m is not None:
                 return m
-    return None
+    c = _CLF_FIELD_RE.search(line)
+    if c is not None:
+        return TS_RE.match(line, c.end())
+    return TS_RE.match(line, _LEAD_RE.match(line).end())  # type: ignore[union-attr]
 
 
 def find_timestamp(line: bytes, cutoff: Cutoff) -> tuple[bool, int] | None:
