@@ -236,7 +236,7 @@ _LEAD_RUN = lazy(globals(), "_LEAD_RUN", rb"(?:[0-9A-Fa-f.:-]|" + _ENC + rb")+")
 _LEAD_SEP = lazy(globals(), "_LEAD_SEP", rb"[.:]|%(?:25)*3[Aa]")
 _OCTET = rb"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _WHOLE_QUAD = lazy(globals(), "_WHOLE_QUAD", _OCTET + rb"(?:\." + _OCTET + rb"){3}")
-_QUAD_GOES_ON = frozenset([b"", *(bytes([c]) for c in b".:0123456789%-\\")]) - {b""}
+_QUAD_GOES_ON = frozenset(bytes([c]) for c in b".:0123456789%-\\")  # a quad that goes on: a longer run
 # After the rest of a cut ANSI sequence a token starts, glued to its 'm' (no longer a
 # separator without its ESC): every form the scrub reads there counts, dashed names too
 # ("1m" + "2001-db8--7.ipv6-literal.net").

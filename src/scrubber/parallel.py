@@ -522,6 +522,19 @@ class _Channel:
 _LENGTH = struct.Struct("<Q")
 
 
+
+def _finish_alone(rest: Streamer, keep: bool, pieces: Any, write: Callable[[bytes], Any]) -> None:
+    """The rest of a line too long for a worker, in this process as --jobs 1 would: it
+    follows the decision (keep) of the line before it."""
+    rest._state = State(keep, False)
+    for data in pieces:
+        out = rest.feed(data)
+        if out:
+            write(out)
+    out = rest.finish()
+    if out:
+        write(out)
+
 class Workers:
     """A pool of ``jobs`` processes, started when a file first needs it; ``pump`` is
     what ``files.scrub_file_to``/``scrub_file_in_place`` take to use it."""
@@ -733,15 +746,7 @@ class Workers:
             return
         # A line longer than a worker's buffer: the rest in this process, as --jobs 1 would.
         os.lseek(in_fd, alone, os.SEEK_SET)
-        rest = Streamer(settings, pure=pure, stats=stats)
-        rest._state = State(keep, False)
-        for data in _Source(chunks).rest():
-            out = rest.feed(data)
-            if out:
-                write(out)
-        out = rest.finish()
-        if out:
-            write(out)
+        _finish_alone(Streamer(settings, pure=pure, stats=stats), keep, _Source(chunks).rest(), write)
 
     def _pump(self, source: _Source, streamer: Streamer, write: Callable[[bytes], Any]) -> None:
         """``pump``'s work, with the signals blocked.
@@ -859,13 +864,6 @@ class Workers:
             raise
         # One giant line: the rest in this process, as --jobs 1 would (it splits between tokens).
         drain()
-        rest = Streamer(settings, pure=pure, stats=stats)
-        rest._state = State(keep, False)
         base = slot * self._slot
-        for data in itertools.chain((shm[base : base + pos],), source.rest()):  # one at a time: memory flat
-            out = rest.feed(data)
-            if out:
-                write(out)
-        out = rest.finish()
-        if out:
-            write(out)
+        # (one piece at a time: memory flat)
+        _finish_alone(Streamer(settings, pure=pure, stats=stats), keep, itertools.chain((shm[base : base + pos],), source.rest()), write)

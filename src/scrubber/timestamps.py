@@ -246,12 +246,6 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
        ISO-prefixed lines);
     4. only where none of these matches, the leftmost timestamp anywhere.
     """
-    m = _format_field(line)
-    return m if m is not None else TS_RE.search(line)
-
-
-def _format_field(line: bytes) -> re.Match[bytes] | None:
-    """Rules 1-3 of :func:`_format_time`: the time field of a known format, or None."""
     if line[:1] == b"{":  # a JSON line's time key first: a client's value may end in "] "
         for k in _JSON_TIME_KEY_RE.finditer(line):
             if k.group(1) == b"ts":
@@ -266,7 +260,8 @@ def _format_field(line: bytes) -> re.Match[bytes] | None:
     c = _CLF_FIELD_RE.search(line)
     if c is not None:
         return TS_RE.match(line, c.end())
-    return TS_RE.match(line, _LEAD_RE.match(line).end())  # type: ignore[union-attr]
+    m = TS_RE.match(line, _LEAD_RE.match(line).end())  # type: ignore[union-attr]
+    return m if m is not None else TS_RE.search(line)
 
 
 def find_timestamp(line: bytes, cutoff: Cutoff) -> tuple[bool, int] | None:
