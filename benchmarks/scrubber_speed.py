@@ -10,7 +10,9 @@
   root) on the 2M-line log, and vs ``cat`` on it; each reads stdin, writes a file;
 * scrubber vs anonip 1.1.0 (its own venv, benchmarks/.venv-anonip) on 200k lines;
 * --jobs: 4 files in one run, --jobs 2 vs --jobs 1, interleaved round by round (medians
-  of --jobs-rounds, with the CPU seconds of all processes and the load average);
+  of --jobs-rounds, with the CPU seconds of all processes and the load average), and in
+  the same rounds the machine's ceiling: two --jobs 1 processes at once on two files
+  each, and a loop of pure Python once and twice at once (what two cores give at all);
 * a 1 GB pipe: peak RSS of the scrubber process;
 * start-up: ``scrubber --version`` and ``policyengine lint FILE`` vs ``python3 -c pass``,
   both for a wheel of this checkout installed (not editable) into a venv made for the run,
@@ -98,24 +100,37 @@ def pipe_rss(mb: int, sample: Path) -> tuple[float, float]:
     return secs, rss / 1024
 
 
-def interleaved(cmds: dict[str, list[str]], rounds: int, out: Path) -> dict[str, tuple[float, float]]:
-    """Median wall and CPU seconds (user + system, the workers included) of each command,
-    run in turn within each round, so that a change in the machine's load falls on all."""
+def interleaved(cmds: dict[str, list[list[str]]], rounds: int, out: Path) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds (user + system, the workers included) of each entry, run
+    in turn within each round, so that a change in the machine's load falls on all.  An
+    entry is one command or several started together (each writing its own file), timed
+    until the last ends."""
     import resource
 
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}
     for _ in range(rounds):
-        for name, cmd in cmds.items():
+        for name, group in cmds.items():
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            with open(out.with_suffix(f".{name}"), "wb") as fout:
+            outs = [open(out.with_suffix(f".{name}" + (f"-{i}" if i else "")), "wb") for i in range(len(group))]
+            try:
                 t0 = time.perf_counter()
-                p = subprocess.run(cmd, stdout=fout, stderr=subprocess.PIPE, check=False)
+                procs = [subprocess.Popen(cmd, stdout=f, stderr=subprocess.PIPE) for cmd, f in zip(group, outs)]
+                errs = [p.communicate()[1] for p in procs]
                 wall = time.perf_counter() - t0
+            finally:
+                for f in outs:
+                    f.close()
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if p.returncode != 0:
-                raise SystemExit(f"{cmd[0]} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-500:]}")
+            for cmd, p, err in zip(group, procs, errs):
+                if p.returncode != 0:
+                    raise SystemExit(f"{cmd[0]} failed ({p.returncode}): {err.decode(errors='replace')[-500:]}")
             runs[name].append((wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime))
     return {n: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for n, r in runs.items()}
+
+
+# A loop of pure Python, no I/O: what two processes at once get from this machine's cores
+# when nothing else (memory, the page cache, one output written in order) is shared.
+_SPIN = ["-c", "x = 0\nfor i in range(4_000_000): x += i"]
 
 
 def install_wheel(tmp: Path) -> Path:
@@ -242,13 +257,29 @@ def main() -> None:
         jscrub = [str(installed / "scrubber")] if installed else scrub
         where = "installed" if installed else "checkout"
         load_before = os.getloadavg()[0]
-        got = interleaved({f"j{n}": jscrub + EXPIRY + ["--jobs", str(n), *names] for n in (1, 2)}, args.jobs_rounds, out)
-        (j1, c1), (j2, c2) = got["j1"], got["j2"]
+        # The ceiling: two independent --jobs 1 processes, two files each, started together.
+        # Their output is two files, not one written in order; no --jobs can beat it.
+        got = interleaved(
+            {
+                "j1": [jscrub + EXPIRY + ["--jobs", "1", *names]],
+                "j2": [jscrub + EXPIRY + ["--jobs", "2", *names]],
+                "two": [jscrub + EXPIRY + ["--jobs", "1", *names[:2]], jscrub + EXPIRY + ["--jobs", "1", *names[2:]]],
+                "spin1": [[sys.executable, *_SPIN]],
+                "spin2": [[sys.executable, *_SPIN], [sys.executable, *_SPIN]],
+            },
+            args.jobs_rounds,
+            out,
+        )
+        (j1, c1), (j2, c2), two = got["j1"], got["j2"], got["two"][0]
         same = out.with_suffix(".j1").read_bytes() == out.with_suffix(".j2").read_bytes()
         rounds = f"median of {args.jobs_rounds}"
         row(f"4 files, --jobs 1 ({where}, {rounds})", f"{j1:.3f} s", "", "")
         row(f"4 files, --jobs 2 (same bytes: {'yes' if same else 'NO'})", f"{j2:.3f} s", f"{j1 / j2:.2f}x", ">= 1.8x")
         row("  CPU seconds, all processes: --jobs 1 / --jobs 2", f"{c1:.2f}/{c2:.2f}", f"{c2 / c1:.2f}x", "")
+        row("  ceiling: 2 processes at once, 2 files each", f"{two:.3f} s", f"{j1 / two:.2f}x", "")
+        row("  --jobs 2 against it (its time / --jobs 2's)", "", f"{two / j2:.2f}x", "")
+        s1, s2 = got["spin1"][0], got["spin2"][0]
+        row("  Python loop: 1 process / 2 at once (2x the work)", f"{s1:.3f}/{s2:.3f} s", f"{2 * s1 / s2:.2f}x", "")
         row("  load average (1 min) before/after those rounds", f"{load_before:.2f}/{os.getloadavg()[0]:.2f}", "", "")
 
         secs, rss = pipe_rss(args.pipe_mb, small)

@@ -6,6 +6,7 @@ would change, records that need action), 2 the tool could not run.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -42,6 +43,14 @@ class _LazyGroup(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             _interrupted()
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own: their message and exit code
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # click's: the reader went away
+            _internal_error(exc)
+        except Exception as exc:  # noqa: BLE001 - see _internal_error
+            _internal_error(exc)
 
     def get_command(self, ctx, name):
         if name in self.lazy:
@@ -50,6 +59,17 @@ class _LazyGroup(click.Group):
             module, attr = self.lazy[name].split(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
+
+
+def _internal_error(exc: BaseException) -> None:
+    """An exception no command expected (a bug): exit 2, "the tool could not run", never
+    the interpreter's 1, which reads as "findings"; one line, not a traceback
+    (POLICYENGINE_TRACEBACK=1 shows it)."""
+    if os.environ.get("POLICYENGINE_TRACEBACK"):
+        raise exc
+    click.echo(f"policyengine: internal error: {printable(type(exc).__name__)}: {printable(str(exc))} "
+               "(a bug: please report it; POLICYENGINE_TRACEBACK=1 shows where)", err=True)
+    sys.exit(EXIT_TOOL_ERROR)
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

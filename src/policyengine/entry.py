@@ -54,6 +54,11 @@ def _lint(cli_lint, given: dict) -> int:
     except diag.PolicyError as err:  # defined (and click imported) only now
         err.show()
         return err.exit_code
+    except Exception as exc:  # noqa: BLE001 - a bug: exit 2, as the click group does
+        from .cli import _internal_error
+
+        _internal_error(exc)
+        raise  # not reached: _internal_error exits
 
 
 def _silence(stream) -> None:

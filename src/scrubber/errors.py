@@ -7,7 +7,7 @@ import re
 
 import click
 
-__all__ = ["ScrubberError", "ConfigError", "FileError", "Terminated", "printable"]
+__all__ = ["ScrubberError", "ConfigError", "FileError", "Terminated", "WorkerGone", "printable"]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -39,6 +39,21 @@ class FileError(ScrubberError):
     """One input could not be processed; the others were (exit 1)."""
 
     exit_code = 1
+
+
+class WorkerGone(Exception):
+    """A worker process ended (killed, out of memory) or stopped answering during a run.
+
+    The file it was scrubbing is incomplete: ``files`` reports it as that file's error
+    (an in-place rewrite leaves the file unchanged); the pool is ended, and the next file
+    starts new workers.  Raised by ``parallel._Channel``, whose every failure to send or receive
+    is this, never an ``OSError`` that could pass for the output's own (a closed stdout
+    is EPIPE too)."""
+
+    def __init__(self, pid: int | None, how: str = "ended") -> None:
+        self.pid, self.how = pid, how
+        who = "the main process" if pid is None else f"worker process {pid}"
+        super().__init__(f"{who} {how} during the run")
 
 
 from .stream import Terminated  # noqa: E402,F401 (one class: the pipe path has it without click)

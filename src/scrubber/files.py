@@ -20,7 +20,7 @@ import click
 
 from .compression import PLAIN, Format, Unsupported, decode_errors, detect
 from .core import BLOCK_SIZE, Settings, Stats, Streamer
-from .errors import ConfigError, FileError, ScrubberError, Terminated, printable  # noqa: F401 - re-exported
+from .errors import ConfigError, FileError, ScrubberError, Terminated, WorkerGone, printable  # noqa: F401 - re-exported
 from .paths import TMP_RE, NotOpened, Target, iter_targets, open_regular, target_for
 from .stream import scrub_stream
 
@@ -200,6 +200,8 @@ def scrub_file_to(
                     _pump(chunks, streamer, out.write)
                 else:
                     pump(chunks, streamer, out.write, sink=out)
+        except WorkerGone as exc:  # --jobs: what was written stops at a line end before its range
+            raise FileError(f"{target.display}: {exc}: its output is incomplete") from exc
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise
@@ -356,6 +358,8 @@ def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_l
             os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             ok = True
             _fsync_dir(dir_fd)
+        except WorkerGone as exc:
+            raise FileError(f"{display}: {exc}; left unchanged") from exc
         except decode_errors() as exc:
             raise FileError(f"{display}: corrupt or truncated {fmt.name} data ({_describe(exc)}); left unchanged") from exc
         except OSError as exc:

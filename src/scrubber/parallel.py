@@ -37,12 +37,40 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from .core import BLOCK_SIZE, Settings, State, Stats, Streamer, native_available, scrub_block
+from .errors import WorkerGone
 
-__all__ = ["RANGE_SIZE", "Part", "RangeResult", "Workers", "default_jobs", "scrub_range"]
+__all__ = ["RANGE_SIZE", "Part", "RangeResult", "WorkerGone", "Workers", "default_jobs", "scrub_range"]
 
 RANGE_SIZE = 2 << 20  # big enough that handing it to a worker costs little next to scrubbing
 HEAD_LINES = 64  # undecided after this many lines: scrub the rest of the range both ways
 SLOTS_PER_JOB = 4  # ranges in flight per worker: room for one that comes back late
+
+
+def _how_it_ended(pid: int) -> str:
+    """What became of worker ``pid``, whose socket was found closed: it is reaped here
+    (given half a second to finish dying), else killed (it stopped answering)."""
+    import time
+
+    deadline = time.monotonic() + 0.5
+    while True:
+        try:
+            got, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return "ended"
+        if got:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            return "stopped answering (killed)"
+        time.sleep(0.01)
+    if os.WIFSIGNALED(status):
+        num = os.WTERMSIG(status)
+        try:
+            name = f" ({signal.Signals(num).name})"
+        except ValueError:
+            name = ""
+        return f"was killed by signal {num}{name}"
+    return f"exited with status {os.WEXITSTATUS(status)}"
 
 
 class Part(NamedTuple):
@@ -257,7 +285,10 @@ def _baton(seq: int) -> tuple[bool, bool] | None:
 
 
 def _pass_baton(seq: int, keep: bool, stop: bool) -> None:
-    os.write(_BATON[1], _TOKEN.pack(seq, int(keep) | int(stop) << 1))
+    try:
+        os.write(_BATON[1], _TOKEN.pack(seq, int(keep) | int(stop) << 1))
+    except BrokenPipeError:  # the next worker is gone (killed): the parent hears of it from its socket
+        pass
 
 
 def _write_all(fd: int, parts: Iterable[bytes]) -> None:
@@ -295,6 +326,7 @@ def _write_lines(done: _Scrubbed, keep: bool, stop: bool) -> tuple[str, Any]:
     failed or went on alone): write the range, pass the baton on, and the answer: the
     counts, the decision after the range and where the parent goes on alone."""
     stats = Stats()
+    written = 0
     if done.error is None and not stop:
         try:
             result = done.result
@@ -303,6 +335,7 @@ def _write_lines(done: _Scrubbed, keep: bool, stop: bool) -> tuple[str, Any]:
                 for part in parts:
                     stats.add(part.stats)
                     keep = part.keep
+                    written += len(part.out)
                 _write_all(_FILE[1], [part.out for part in parts])
         except Exception as exc:  # noqa: BLE001 - a write that failed (EPIPE, ENOSPC)
             done = done._replace(error=exc)
@@ -312,7 +345,7 @@ def _write_lines(done: _Scrubbed, keep: bool, stop: bool) -> tuple[str, Any]:
         return ("error", done.error)
     if stop:  # a range before failed or went on alone: nothing more is written
         return ("ok", ("skipped",))
-    return ("ok", (stats, keep, done.rest))
+    return ("ok", (stats, keep, done.rest, written))
 
 
 def _take_file(conn: Any, told: Settings | None, pure: bool | None, cap: int) -> None:
@@ -365,10 +398,7 @@ def _serve(conn: Any, shm: Any, slot: int, cap: int, batons: tuple[int, int], ot
                 continue
             if not any(fd == conn.fileno() for fd, _ in both.poll()):
                 continue  # the baton came
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):  # the parent is gone (killed): so is the work
-            return
+        task = conn.recv()  # WorkerGone when the parent is gone (killed): so is the work
         if task is None:
             return
         kind, args = task[0], task[1:]
@@ -448,6 +478,33 @@ def _next_or_none(it: Iterator[bytes]) -> bytes | None:
     return next(it, None)
 
 
+def _file_offset(fd: int) -> int | None:
+    """Where ``fd``, a regular file not opened to append, is written next; None for anything
+    else (a pipe, a terminal; a file opened with O_APPEND, ``>>``, whose offset says nothing
+    of where its end is, and which others may write too)."""
+    import fcntl
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode) or fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
+            return None
+        return os.lseek(fd, 0, os.SEEK_CUR)
+    except OSError:
+        return None
+
+
+def _cut_back(fd: int, end: int) -> None:
+    """Truncate the output file to ``end``, where the last range written whole ends, if
+    nothing but this run wrote past it: the file ends where this run's writes did."""
+    try:
+        here = os.lseek(fd, 0, os.SEEK_CUR)
+        if end <= here == os.fstat(fd).st_size:
+            os.ftruncate(fd, end)
+            os.lseek(fd, end, os.SEEK_SET)
+    except OSError:
+        pass
+
+
 def _fileno(sink: Any) -> int | None:
     """The descriptor under ``sink`` (a stream), or None: a stream in memory, a harness's."""
     try:
@@ -470,9 +527,16 @@ class _Channel:
     (SCM_RIGHTS) between them.  Not multiprocessing's Connection: importing
     multiprocessing (and what it imports) was a tenth of a --jobs run's start-up."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, pid: int | None = None) -> None:
         self.sock = sock
+        self.pid = pid  # the worker at the other end; None in a worker (the other end: the parent)
         self._poll: Any = None
+
+    def _gone(self, exc: BaseException) -> WorkerGone:
+        how = _how_it_ended(self.pid) if self.pid is not None else "ended"
+        gone = WorkerGone(self.pid, how)
+        gone.__cause__ = exc
+        return gone
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -481,7 +545,10 @@ class _Channel:
         import pickle
 
         data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-        self.sock.sendall(_LENGTH.pack(len(data)) + data)
+        try:
+            self.sock.sendall(_LENGTH.pack(len(data)) + data)
+        except OSError as exc:
+            raise self._gone(exc) from exc
 
     def _exactly(self, n: int) -> bytearray:
         buf = bytearray(n)
@@ -497,8 +564,12 @@ class _Channel:
     def recv(self) -> Any:
         import pickle
 
-        (n,) = _LENGTH.unpack(self._exactly(_LENGTH.size))
-        return pickle.loads(self._exactly(n))
+        try:
+            (n,) = _LENGTH.unpack(self._exactly(_LENGTH.size))
+            data = self._exactly(n)
+        except (OSError, EOFError) as exc:
+            raise self._gone(exc) from exc
+        return pickle.loads(data)
 
     def poll(self) -> None:
         """Until a message (or the end) can be read."""
@@ -510,10 +581,19 @@ class _Channel:
         self._poll.poll()
 
     def send_fds(self, fds: list[int]) -> None:
-        socket.send_fds(self.sock, [b"F"], fds)
+        try:
+            socket.send_fds(self.sock, [b"F"], fds)
+        except OSError as exc:
+            raise self._gone(exc) from exc
 
     def recv_fds(self, n: int) -> list[int]:
-        return socket.recv_fds(self.sock, 1, n)[1]
+        try:
+            got = socket.recv_fds(self.sock, 1, n)
+        except OSError as exc:
+            raise self._gone(exc) from exc
+        if not got[0]:
+            raise self._gone(EOFError("the other end is gone"))
+        return got[1]
 
     def close(self) -> None:
         self.sock.close()
@@ -567,7 +647,7 @@ class Workers:
                     os.kill(pid, signal.SIGKILL)  # they ignore SIGTERM: only the parent ends them
                 else:
                     conn.send(None)
-            except OSError:
+            except (OSError, WorkerGone):  # ended already (WorkerGone has reaped it)
                 pass
         for conn, pid in zip(self._conns, self._procs):
             try:
@@ -619,14 +699,16 @@ class Workers:
                             conn.close()
                         _serve(_Channel(child), self._shm, self._slot, self._in, batons[i], others)
                         code = 0
-                    except BaseException:  # a bug: shown, and the parent's next answer is an EOFError
+                    except WorkerGone:  # the parent is gone: nobody to answer
+                        code = 0
+                    except BaseException:  # a bug: shown, and the parent's next answer is WorkerGone
                         import traceback
 
                         traceback.print_exc()
                     finally:
                         os._exit(code)
                 child.close()
-                self._conns.append(_Channel(parent))
+                self._conns.append(_Channel(parent, pid))
                 self._told.append(None)
                 self._procs.append(pid)
         finally:
@@ -659,6 +741,11 @@ class Workers:
                     self._pump_fds(chunks, streamer, write, in_fd, sink)
                     return
             self._pump(_Source(chunks), streamer, write)
+        except WorkerGone:
+            # The file is incomplete (the caller reports it); the other workers may be
+            # mid-range or waiting for a baton that never comes: the next file gets new ones.
+            self.close(terminate=True)
+            raise
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal held back is raised here
 
@@ -681,6 +768,7 @@ class Workers:
             self._start()
         sink.flush()  # what was written before, before what the workers write
         fds = [in_fd, sink.fileno()]
+        out_end = _file_offset(fds[1])  # where the ranges written whole end (None: not a file)
         cap = max(self.range_size, 1) + 1 + 2 * BLOCK_SIZE
         for worker, conn in enumerate(self._conns):
             told = None if self._told[worker] is settings else settings
@@ -722,8 +810,10 @@ class Workers:
                     continue
                 if len(got) == 1:  # skipped: a range before failed or went on alone
                     continue
-                part, keep, rest = got
+                part, keep, rest, written = got
                 stats.add(part)
+                if out_end is not None:
+                    out_end += written
                 if rest is not None:
                     alone = rest
                 os.lseek(in_fd, *((end, os.SEEK_SET) if end is not None else (0, os.SEEK_END)))  # the progress line's
@@ -732,11 +822,19 @@ class Workers:
                         chunks.check()
                     except Exception as exc:  # noqa: BLE001 - raised once the rest have stopped
                         failed = exc
+        except WorkerGone:
+            # A worker killed while writing (SIGKILL cuts a write short) leaves part of a
+            # range: once every worker has stopped, a file is cut back to the last range
+            # written whole, so its output ends at a line end (a pipe's reader has it already).
+            self.close(terminate=True)
+            if out_end is not None:
+                _cut_back(fds[1], out_end)
+            raise
         finally:
             for conn in self._conns:
                 try:
                     conn.send(("close",))
-                except OSError:
+                except WorkerGone:  # raised from here or below; the pool is ended in pump
                     pass
         if stopped is not None:
             raise stopped

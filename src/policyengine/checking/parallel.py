@@ -93,6 +93,30 @@ def _check_chunk(path: str, label: str, start: int, end: int, base: int, render:
     return render(out), counts, records, error
 
 
+def _how_it_ended(proc) -> str:
+    """What became of a worker whose pipe broke: reaped here (given half a second to
+    finish dying), else killed (it stopped answering)."""
+    proc.join(0.5)
+    code = proc.exitcode
+    if code is None:
+        proc.kill()
+        return "stopped answering (killed)"
+    if code < 0:
+        try:
+            name = f" ({signal.Signals(-code).name})"
+        except ValueError:
+            name = ""
+        return f"was killed by signal {-code}{name}"
+    return f"exited with status {code}"
+
+
+def _lost(label: str, proc) -> RecordError:
+    """A worker killed (the OOM killer, a kill -9) or dead of a bug: the check cannot be
+    finished; the findings before its range were reported (exit 2, not 1: not findings)."""
+    return RecordError(f"{label}: worker process {proc.pid} {_how_it_ended(proc)} during the check: "
+                       "the findings before its part of the file were reported, none after")
+
+
 def _context():
     import multiprocessing  # only when splitting a file: start-up matters for small runs
 
@@ -111,7 +135,7 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
     worker are in flight, so memory stays flat. A bad line raises its RecordError after
     the findings before it, as in one process."""
     size = os.path.getsize(path)
-    ranges = iter(line_ranges(path, chunk_bytes(size, jobs)))
+    ranges = line_ranges(path, chunk_bytes(size, jobs))  # a generator holding the file open
     # Own processes and pipes, not multiprocessing.Pool: Pool.terminate() after a Ctrl-C
     # could hang for good (a worker killed mid-result, or holding the queue locks its
     # threads and terminate() wait for). Here nothing is shared but one pipe per worker,
@@ -137,7 +161,10 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
         def submit() -> None:
             nonlocal turn
             for start, end, base in ranges:
-                conns[turn].send((path, label, start, end, base, render))
+                try:
+                    conns[turn].send((path, label, start, end, base, render))
+                except OSError:  # EPIPE: the worker is gone
+                    raise _lost(label, procs[turn]) from None
                 window.append(turn)
                 turn = (turn + 1) % jobs
                 return
@@ -148,9 +175,8 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
             worker = window.popleft()
             try:
                 status, answer = conns[worker].recv()
-            except EOFError:
-                raise RecordError(f"{label}: a worker process ended unexpectedly "
-                                  f"(exit {procs[worker].exitcode})") from None
+            except (EOFError, OSError):  # ECONNRESET: killed with an answer half sent
+                raise _lost(label, procs[worker]) from None
             if status != "ok":
                 raise answer
             payload, counts, records, error = answer
@@ -161,6 +187,7 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
                 raise RecordError(error)
         failed = False
     finally:
+        ranges.close()  # the file it reads, now, not when collected (an error, a caller that stopped)
         with _no_interrupt():  # a Ctrl-C now waits until the workers are reaped
             for conn, proc in zip(conns, procs):
                 try:
