@@ -270,7 +270,7 @@ def main() -> None:
             args.jobs_rounds,
             out,
         )
-        (j1, c1), (j2, c2), two = got["j1"], got["j2"], got["two"][0]
+        (j1, c1), (j2, c2), (two, c_two) = got["j1"], got["j2"], got["two"]
         same = out.with_suffix(".j1").read_bytes() == out.with_suffix(".j2").read_bytes()
         rounds = f"median of {args.jobs_rounds}"
         row(f"4 files, --jobs 1 ({where}, {rounds})", f"{j1:.3f} s", "", "")
@@ -278,6 +278,7 @@ def main() -> None:
         row("  CPU seconds, all processes: --jobs 1 / --jobs 2", f"{c1:.2f}/{c2:.2f}", f"{c2 / c1:.2f}x", "")
         row("  ceiling: 2 processes at once, 2 files each", f"{two:.3f} s", f"{j1 / two:.2f}x", "")
         row("  --jobs 2 against it (its time / --jobs 2's)", "", f"{two / j2:.2f}x", "")
+        row("  CPU seconds: --jobs 1 / those 2 processes", f"{c1:.2f}/{c_two:.2f}", f"{c_two / c1:.2f}x", "")
         s1, s2 = got["spin1"][0], got["spin2"][0]
         row("  Python loop: 1 process / 2 at once (2x the work)", f"{s1:.3f}/{s2:.3f} s", f"{2 * s1 / s2:.2f}x", "")
         row("  load average (1 min) before/after those rounds", f"{load_before:.2f}/{os.getloadavg()[0]:.2f}", "", "")

@@ -81,6 +81,22 @@ def caddy(t: dt.datetime, tz: str) -> str:
     return f'{{"level":"info","ts":{int(t.timestamp())}.0000001,"request":{{"remote_ip":"192.0.2.1"}}}}'
 
 
+def unix(key: str, digits: int, fraction: str = "") -> Callable[[dt.datetime, str], str]:
+    """Unix time in a unit of ``digits`` digits (10: s, 13: ms, 16: us, 19: ns), with the
+    unit's last second-fraction filled in (999 ms ...): still the whole second it is in."""
+
+    def make(t: dt.datetime, tz: str) -> str:
+        scale = 10 ** (digits - 10)
+        value = int(t.timestamp()) * scale + scale - 1
+        return f'{{"level":30,"{key}":{value}{fraction},"msg":"from 192.0.2.1"}}'
+
+    return make
+
+
+def zap_iso(t: dt.datetime, tz: str) -> str:  # zap's ISO8601TimeEncoder: "ts" as text
+    return f'{{"level":"info","ts":"{t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")}","msg":"192.0.2.1"}}'
+
+
 FORMATS = {
     "clf+0000": clf("+0000"),
     "clf-0700": clf("-0700"),
@@ -95,6 +111,13 @@ FORMATS = {
     "syslog3164": syslog,
     "syslog5424": syslog5424,
     "caddy": caddy,
+    "zap_seconds": unix("ts", 10, ".123456"),
+    "zap_millis": unix("ts", 13, ".5"),
+    "zap_nanos": unix("ts", 19),
+    "zap_iso": zap_iso,
+    "pino_millis": unix("time", 13),
+    "structlog_seconds": unix("timestamp", 10, ".25"),
+    "micros": unix("timestamp", 16),
 }
 ZONES = ["UTC", "Europe/Stockholm", "America/New_York", "Asia/Kolkata"]
 
@@ -162,6 +185,84 @@ def test_not_a_timestamp_follows_previous(line: bytes, pure: bool) -> None:
     old = b"[01/Jan/2000:00:00:00 +0000] old\n"
     out, stats, _ = scrub_block(old + line + b"\n", settings, pure=pure)
     assert out == b"" and stats.lines_expired == 2
+
+
+# Numbers under a time key that are not a Unix time: a duration, a count of digits no unit
+# has (the first 12 never read as seconds), more digits than a 64-bit counter holds.
+NOT_UNIX = [
+    b'{"time":45,"msg":"x"}',
+    b'{"timestamp":0.123}',
+    b'{"time":123456789}',
+    b'{"ts":16000000001234}',
+    b'{"ts":160000000012345}',
+    b'{"timestamp":160000000012}',
+    b'{"time":17197000001234567}',
+    b'{"ts":12345678901234567890}',
+    b'{"ts":' + b"9" * 400 + b"}",
+    b'x "time":45 y',
+]
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+@pytest.mark.parametrize("line", NOT_UNIX)
+def test_a_number_that_is_no_unix_time_follows_the_line_before(line: bytes, pure: bool) -> None:
+    settings = Settings.create(max_age="30d", now=NOW, timezone="UTC")
+    for before, kept in ((b'{"ts":1000000000}', False), (b'{"ts":%d}' % int(NOW.timestamp()), True)):
+        out, stats, _ = scrub_block(before + b"\n" + line + b"\n", settings, pure=pure)
+        assert stats.lines_expired == (0 if kept else 2), (before, line)
+
+
+@pytest.mark.parametrize("pure", PATHS, ids=lambda p: "pure" if p else "native")
+def test_a_millisecond_before_the_cut_off_is_the_second_before(pure: bool) -> None:
+    """Whole seconds, as for every form: 1 ms before the cut-off is expired, the cut-off's
+    own millisecond and the last of its second kept."""
+    settings = Settings.create(max_age="30d", now=NOW, timezone="UTC")
+    ms = int(CUTOFF.timestamp()) * 1000
+    for value, expired in ((ms - 1, 1), (ms, 0), (ms + 999, 0), (ms - 1000, 1)):
+        line = b'{"time":%d,"msg":"x"}\n' % value
+        assert scrub_block(line, settings, pure=pure)[1].lines_expired == expired, value
+
+
+def _unix_oracle(key: str, digits: str) -> int | None:
+    """The seconds a Unix time under ``key`` stands for, or None (not a time): written
+    from the README's rule, not from the code."""
+    n = len(digits)
+    if n in (13, 16, 19):
+        return int(digits) // 10 ** (n - 10)
+    if key == "ts" and 1 <= n <= 12 or n == 10:
+        return int(digits)
+    return None
+
+
+around_cutoff = st.integers(-3, 3).map(lambda d: int(CUTOFF.timestamp()) + d)
+
+
+@given(
+    key=st.sampled_from(["ts", "time", "timestamp"]),
+    digits=st.one_of(
+        st.text("0123456789", min_size=1, max_size=25),
+        st.tuples(around_cutoff, st.sampled_from([0, 3, 6, 9]), st.integers(0, 10**9 - 1)).map(
+            lambda t: str(t[0] * 10 ** t[1] + t[2] % 10 ** t[1])
+        ),
+    ),
+    fraction=st.sampled_from(["", ".5", ".000001", ".", ".x"]),
+    space=st.booleans(),
+    json_first=st.booleans(),
+    fresh_before=st.booleans(),
+    pure=st.sampled_from(PATHS),
+)
+def test_unix_time_under_a_key_property(
+    key: str, digits: str, fraction: str, space: bool, json_first: bool, fresh_before: bool, pure: bool
+) -> None:
+    settings = Settings.create(max_age="30d", now=NOW, timezone="UTC")
+    value = f'"{key}":{" " if space else ""}{digits}{fraction}'
+    line = ("{" + value + ',"msg":"x"}' if json_first else "app " + value + " done").encode()
+    before = b'{"ts":%d}\n' % (int(NOW.timestamp()) if fresh_before else 1000000000)
+    secs = _unix_oracle(key, digits)
+    follows_expired = not fresh_before
+    want = follows_expired if secs is None else secs < int(CUTOFF.timestamp())
+    stats = scrub_block(before + line + b"\n", settings, pure=pure)[1]
+    assert stats.lines_expired - follows_expired == want, (line, secs)
 
 
 def test_one_month_is_a_calendar_month_and_durations_parse() -> None:

@@ -241,17 +241,32 @@ static int ts_at(const unsigned char *p, const unsigned char *end, const Cut *cu
         return 0;
     }
     if (c == '"') {
-        /* Caddy: "ts": ?digits{1,12} */
+        /* Unix time under a JSON key (timestamps.py TS_RE caddy, unix): "ts": seconds in
+         * 1-12 digits, or 13/16/19 digits (ms/us/ns); "time", "timestamp": 10 (seconds),
+         * 13, 16 or 19 digits.  Any other count: not a timestamp. */
         const unsigned char *q = p;
-        int64_t v = 0;
-        int nd = 0;
-        if (end - q < 6 || memcmp(q, "\"ts\":", 5) != 0) return 0;
-        q += 5;
+        uint64_t v = 0;
+        int nd = 0, ts;
+        if (end - q >= 5 && memcmp(q, "\"ts\":", 5) == 0) { ts = 1; q += 5; }
+        else if (end - q >= 7 && memcmp(q, "\"time\":", 7) == 0) { ts = 0; q += 7; }
+        else if (end - q >= 12 && memcmp(q, "\"timestamp\":", 12) == 0) { ts = 0; q += 12; }
+        else return 0;
         if (q < end && *q == ' ') q++;
-        while (q < end && DIG[*q] && nd < 12) { v = v * 10 + (*q - '0'); q++; nd++; }
-        if (nd == 0) return 0;
+        while (q < end && DIG[*q]) {
+            if (++nd > 19) return 0;
+            v = v * 10 + (uint64_t)(*q - '0');
+            q++;
+        }
+        if (end - q >= 2 && *q == '.' && DIG[q[1]]) {
+            q++;
+            while (q < end && DIG[*q]) q++;
+        }
+        if (nd == 13) v /= 1000u;
+        else if (nd == 16) v /= 1000000u;
+        else if (nd == 19) v /= 1000000000u;
+        else if (nd == 0 || (ts ? nd > 12 : nd != 10)) return 0;
         *zoned = 1;
-        *secs = v;
+        *secs = (int64_t)v;
         return 1;
     }
     if (c >= 'A' && c <= 'Z') {
@@ -316,13 +331,11 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
                 size_t len = strlen(JSON_TIME_KEYS[k]);
                 if ((size_t)(end - r) >= len && memcmp(r, JSON_TIME_KEYS[k], len) == 0) {
                     const unsigned char *v = r + len;
-                    if (k == 0) {
-                        if (ts_at(r, end, cut, zoned, secs)) return 1;
-                    } else {
-                        if (v < end && *v == ' ') v++;
-                        if (v < end && *v == '"') v++;
-                        if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
-                    }
+                    /* Unix time ("ts", "time", "timestamp"), else a time as text */
+                    if ((k == 0 || k == 1 || k == 4) && ts_at(r, end, cut, zoned, secs)) return 1;
+                    if (v < end && *v == ' ') v++;
+                    if (v < end && *v == '"') v++;
+                    if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
                     r += len - 1; /* like finditer: on after the key */
                     break;
                 }

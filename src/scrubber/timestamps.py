@@ -15,7 +15,12 @@ ISO    ``2024-01-02T03:04:05.123+01:00`` / ``Z`` / none     its own, else ``--ti
 SYSL   ``Jan  2 03:04:05`` (RFC 3164, no year)            ``--timezone``; the year is
                                                           now's, or the one before if
                                                           that would be > 1 day ahead
-CADDY  ``"ts":1646861401.524`` (Caddy JSON)               Unix seconds
+CADDY  ``"ts":1646861401.524`` (Caddy, zap JSON)          Unix time: seconds (1-12
+                                                          digits), ms (13), us (16), ns
+                                                          (19); other counts: none
+UNIX   ``"time":1646861401524`` (pino), ``"timestamp":``   Unix time: seconds (10
+                                                          digits), ms (13), us (16), ns
+                                                          (19); other counts: none
 =====  =================================================  ============================
 
 Fields are range-checked by the grammar (month 01-12, day 01-31, hour 00-23,
@@ -73,9 +78,18 @@ TS_RE = lazy(
     + rb"(?:[.,][0-9]+)?(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))?)"
     # RFC 3164 syslog: groups 35-39
     rb"|(?P<sysl>(" + _MON + rb") {1,2}" + _D12 + rb" " + _HMS + rb")"
-    # Caddy JSON: group 41
-    rb'|(?P<caddy>"ts": ?([0-9]{1,12})(?:\.[0-9]+)?)'
+    # Unix time under a JSON key, its unit told by its digits (see _UNIX_UNITS): "ts"
+    # (Caddy's and zap's seconds, 1-12 digits; zap's milli-, micro-, nanoseconds): groups
+    # 42-43; "time", "timestamp" (pino's milliseconds; structlog's seconds: only 10 digits,
+    # so a duration such as "time":45 is not a time): groups 44-45.  A number with any
+    # other count of digits is not a timestamp (never its first 12 digits read as seconds).
+    rb'|(?P<caddy>"ts": ?([0-9]{1,13}|[0-9]{16}|[0-9]{19})(?:\.[0-9]+)?(?![0-9]))'
+    rb'|(?P<unix>"time(?:stamp)?": ?([0-9]{10}|[0-9]{13}|[0-9]{16}|[0-9]{19})(?:\.[0-9]+)?(?![0-9]))'
 )
+
+# Unix time's unit by its count of digits: seconds up to 12 (9999-12-31 is 253402300799),
+# milliseconds 13 (2001-09-09 to 2286-11-20), microseconds 16, nanoseconds 19.
+_UNIX_UNITS = {13: 1_000, 16: 1_000_000, 19: 1_000_000_000}
 
 _DURATION_RE = re.compile(
     r"\s*(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?|mo|months?|y|years?)(?![a-z])\s*",
@@ -216,6 +230,7 @@ def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | N
 
 # Where a format keeps its own time field (see find_timestamp).
 _LEAD_RE = lazy(globals(), "_LEAD_RE", rb"(?:<[0-9]{1,3}>(?:1 )?)?\[?")
+_UNIX_KEYS = (b"ts", b"time", b"timestamp")  # whose value may be a Unix time (TS_RE's caddy, unix)
 _JSON_TIME_KEY_RE = lazy(globals(), "_JSON_TIME_KEY_RE", rb'"(ts|time|time_local|time_iso8601|timestamp|@timestamp)":')
 _CLF_FIELD_RE = lazy(globals(), "_CLF_FIELD_RE", rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
 
@@ -248,9 +263,8 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
     """
     if line[:1] == b"{":  # a JSON line's time key first: a client's value may end in "] "
         for k in _JSON_TIME_KEY_RE.finditer(line):
-            if k.group(1) == b"ts":
-                m = TS_RE.match(line, k.start())
-            else:
+            m = TS_RE.match(line, k.start()) if k.group(1) in _UNIX_KEYS else None  # Unix time
+            if m is None:  # a time as text (zap's ISO 8601 "ts" too)
                 v = k.end()
                 v += line[v : v + 1] == b" "
                 v += line[v : v + 1] == b'"'
@@ -302,8 +316,8 @@ def find_timestamp(line: bytes, cutoff: Cutoff) -> tuple[bool, int] | None:
         if secs > cutoff.now_naive + 86400:
             secs = days_from_civil(cutoff.now_year - 1, mon, day) * 86400 + sod
         return False, secs
-    # caddy
-    return True, int(g(43))
+    digits = g(43) if kind == "caddy" else g(45)
+    return True, int(digits) // _UNIX_UNITS.get(len(digits), 1)
 
 
 def line_is_expired_py(line: bytes, cutoff: Cutoff) -> bool | None:
