@@ -10,6 +10,14 @@ settings.register_profile("thorough", max_examples=20_000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")
 
+import os  # noqa: E402
+
+# policyengine turns an exception no command expected into exit 2 and one line (a user
+# sees no traceback); under test it must stay the exception, or every test that asserts
+# "no traceback" or an exit code would pass over a bug. Subprocesses inherit it.
+# tests/test_check_worker_killed.py unsets it where it tests that one line.
+os.environ["POLICYENGINE_TRACEBACK"] = "1"
+
 
 import pytest  # noqa: E402
 

@@ -81,9 +81,13 @@ def test_an_exception_no_command_expected_is_exit_2_in_one_line(tmp_path: Path, 
         "from policyengine.entry import main\n"
         f"main(['lint', {'' if path == 'entry' else repr('--') + ', '}'a.policy'])\n"  # '--': click reads it
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, check=False)
+    env = {k: v for k, v in os.environ.items() if k != "POLICYENGINE_TRACEBACK"}  # (conftest sets it)
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, check=False, env=env)
     assert done.returncode == 2, done.stderr
     assert done.stderr.decode() == (
         "policyengine: internal error: RuntimeError: a bug \\e[31m (a bug: please report it; "
         "POLICYENGINE_TRACEBACK=1 shows where)\n"
     )
+    traced = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, check=False,
+                            env={**env, "POLICYENGINE_TRACEBACK": "1"})
+    assert b"Traceback" in traced.stderr and b"RuntimeError: a bug" in traced.stderr

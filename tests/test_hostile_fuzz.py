@@ -144,7 +144,8 @@ def _alias_bomb(levels: int) -> str:
 
 yaml_documents = st.one_of(
     st.lists(st.tuples(st.sampled_from(["timezone", "separator", "columns", "purpose_is", "sources", "rules",
-                                        "rule", "x"]), _yaml_node(3)), max_size=5).map(
+                                        "rule", "x", "tests", "policy", "binding", "diff"]),
+                       _yaml_node(3)), max_size=5).map(
         lambda kv: "".join(f"{k}: {v}\n" for k, v in kv)),
     st.integers(1, 8).map(_alias_bomb),
     st.integers(30, 5000).map(lambda n: "columns: " + "[" * n + "]" * n + "\n"),
@@ -173,6 +174,40 @@ def test_fuzz_config_yaml(tmp_path_factory, text: str) -> None:
     (folder / ".policyengine.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
     (folder / "a.policy").write_text(POLICY, encoding="utf-8")
     result = timed(invoke, ["lint", str(folder / "a.policy")])
+    assert_no_traceback(result)
+    assert_clean_text(result.stderr)
+    assert_clean_text(result.stdout)
+
+
+# A policy test file and the diff config: every YAML policyengine reads goes through one
+# loader (safe_yaml); a command with its own once overflowed the stack on deep nesting.
+test_file_documents = st.one_of(
+    yaml_documents,
+    st.tuples(_yaml_node(3), _yaml_node(2), _yaml_node(2)).map(
+        lambda t: f"tests:\n  - name: {t[0]}\n    now: 2026-01-01\n    records: {t[1]}\n    expect: {t[2]}\n"),
+    st.integers(30, 5000).map(lambda n: "tests:\n  - " + "{a: " * n + "x" + "}" * n + "\n"),
+)
+
+
+@examples(20)
+@given(text=test_file_documents)
+def test_fuzz_policy_test_file_yaml(tmp_path_factory, text: str) -> None:
+    folder = tmp_path_factory.mktemp("suite")
+    (folder / "a.policy").write_text(POLICY, encoding="utf-8")
+    (folder / "a.tests.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+    result = timed(invoke, ["test", str(folder / "a.tests.yaml")])
+    assert_no_traceback(result)
+    assert_clean_text(result.stderr)
+    assert_clean_text(result.stdout)
+
+
+@examples(20)
+@given(text=yaml_documents.map(lambda t: t.replace("x: ", "diff: ", 1)))
+def test_fuzz_diff_config_yaml(tmp_path_factory, text: str) -> None:
+    folder = tmp_path_factory.mktemp("diff")
+    (folder / "a.policy").write_text(POLICY, encoding="utf-8")
+    (folder / "c.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+    result = timed(invoke, ["diff", str(folder / "a.policy"), str(folder / "a.policy"), "--config", str(folder / "c.yaml")])
     assert_no_traceback(result)
     assert_clean_text(result.stderr)
     assert_clean_text(result.stdout)

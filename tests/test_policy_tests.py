@@ -110,7 +110,11 @@ def test_formats(suite):
 
 
 @pytest.mark.parametrize("body, message", [
-    ("  - &a {name: x, now: 2026-01-01, records: [], expect: []}\n  - *a\n", ":4: YAML aliases (*a)"),
+    ("  - &a {name: x, now: 2026-01-01, records: [], expect: []}\n  - *a\n",
+     ":3: not valid YAML: anchors (&name) are not accepted"),
+    ("  - {name: x, now: 2026-01-01, records: [], expect: *a}\n", ":3: not valid YAML: aliases (*name) are not accepted"),
+    ("  - " + "[" * 40 + "]" * 40 + "\n", ":3: not valid YAML: nested deeper than 32 levels"),
+    ("  - {name: x, now: 2026-01-01, records: [], expect: []}\n  - \x1b[31m\n", "not valid YAML: character"),
     ("  - {name: x, now: 2026-01-01, records: [], expect: [], extra: 1}\n", ":3: unknown key 'extra'"),
     ("  - {name: x, records: [], expect: []}\n", "'now' is missing"),
     ("  - {name: x, now: 2026-01-01, records: [], expect: [{code: PC999, record: a}]}\n",

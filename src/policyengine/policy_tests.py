@@ -29,8 +29,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .checking.binding import Binding, find_binding, load_binding, parse_binding
 from .checking.compile import CompiledPolicy, Rule, compile_policy
 from .checking.dates import get_zone, parse_now
@@ -38,6 +36,7 @@ from .checking.findings import CODES, Finding
 from .checking.run import check
 from .language.diagnostics import PolicyError
 from .language.loading import load_policy
+from .safe_yaml import LineMap, YamlRefused, load as load_yaml
 
 SUFFIX = ".tests.yaml"
 _TOP_KEYS = ("policy", "binding", "timezone", "tests")
@@ -49,36 +48,6 @@ class TestFileError(PolicyError):
     """A test file that cannot be read or does not say what it should (exit 2)."""
 
     __test__ = False  # not a pytest class
-
-
-class _Map(dict):
-    line = 0
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML; dates stay text; aliases refused; every mapping knows its line."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise TestFileError(f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) "
-                                "are not allowed in a test file")
-        return super().compose_node(parent, index)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-
-
-def _construct_map(loader, node):
-    data = _Map()
-    data.line = node.start_mark.line + 1
-    yield data
-    data.update(loader.construct_mapping(node))
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 
 
 @dataclass(frozen=True)
@@ -156,7 +125,7 @@ def _err(file: str, line: int, message: str) -> TestFileError:
     return TestFileError(f"{file}:{line}: {message}")
 
 
-def _keys(file: str, data: _Map, allowed: tuple[str, ...], what: str) -> None:
+def _keys(file: str, data: LineMap, allowed: tuple[str, ...], what: str) -> None:
     unknown = [k for k in data if k not in allowed]
     if unknown:
         raise _err(file, data.line, f"unknown key {unknown[0]!r} in {what} (known: {', '.join(allowed)})")
@@ -169,15 +138,11 @@ def load_suite(file: str) -> TestSuite:
         raise TestFileError(f"{file}: cannot read: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise TestFileError(f"{file}: not UTF-8") from None
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-    except TestFileError as err:
-        raise TestFileError(f"{file}:{err.message.removeprefix('line ')}") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise TestFileError(f"{file}:{mark.line + 1 if mark else 1}: not valid YAML: "
-                            f"{getattr(err, 'problem', None) or err}") from None
-    if not isinstance(data, _Map):
+    try:  # aliases and anchors refused, nesting bounded, dates left as text
+        data = load_yaml(text, file, lines=True)
+    except YamlRefused as err:
+        raise TestFileError(str(err)) from None
+    if not isinstance(data, LineMap):
         raise _err(file, 1, "expected a mapping with 'tests: [...]'")
     _keys(file, data, _TOP_KEYS, "the test file")
     here = Path(file).parent
@@ -209,7 +174,7 @@ def _binding(file, data, here: Path, policy_path: str) -> Binding:
 
 
 def _test(file: str, t, n: int) -> PolicyTest:
-    if not isinstance(t, _Map):
+    if not isinstance(t, LineMap):
         raise _err(file, 1, f"test {n}: expected a mapping (name, now, records, expect)")
     _keys(file, t, _TEST_KEYS, f"test {n}")
     name = str(t.get("name") or f"test {n}")
@@ -223,7 +188,7 @@ def _test(file: str, t, n: int) -> PolicyTest:
         raise _err(file, t.line, f"test '{name}': 'expect' must be a list ([] for no findings)")
     expected = []
     for e in expect:
-        if not isinstance(e, _Map) or "code" not in e or "record" not in e:
+        if not isinstance(e, LineMap) or "code" not in e or "record" not in e:
             raise _err(file, getattr(e, "line", t.line), f"test '{name}': each expected finding needs "
                                                          "'code' and 'record'")
         _keys(file, e, _EXPECT_KEYS, f"an expected finding of '{name}'")

@@ -1,4 +1,5 @@
-"""The one YAML loader for everything policyengine reads (bindings, `.policyengine.yaml`).
+"""The one YAML loader for everything policyengine reads (bindings, `.policyengine.yaml`,
+policy test files, the diff config).
 
 Configuration comes from many hands and is reviewed in CI: it is untrusted. `yaml.safe_load`
 builds no objects, but it does expand aliases (a 400-byte "billion laughs" file takes
@@ -47,11 +48,33 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
-def load(text: str, origin: str):
-    """The data of one YAML document; ``YamlRefused`` naming ``origin:line`` otherwise."""
+class LineMap(dict):
+    """A mapping that knows the line it starts on (``load(..., lines=True)``), for messages
+    such as ``file:7: unknown key``."""
+
+    line = 0
+
+
+class _LineLoader(_Loader):
+    pass
+
+
+def _construct_line_map(loader, node):
+    data = LineMap()
+    data.line = node.start_mark.line + 1
+    yield data
+    data.update(loader.construct_mapping(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_line_map)
+
+
+def load(text: str, origin: str, *, lines: bool = False):
+    """The data of one YAML document; ``YamlRefused`` naming ``origin:line`` otherwise.
+    ``lines``: every mapping a ``LineMap``."""
     loader = None
     try:
-        loader = _Loader(text)  # the reader refuses control characters here already
+        loader = (_LineLoader if lines else _Loader)(text)  # the reader refuses control characters here already
         return loader.get_single_data()
     except yaml.reader.ReaderError as err:
         line = text[:err.position].count("\n") + 1

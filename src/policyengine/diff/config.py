@@ -20,22 +20,8 @@ from .kinds import KINDS
 CLASSES = {"material": True, "minor": False}
 
 
-def _loader():
-    import yaml
-
-    class NoAliases(yaml.SafeLoader):
-        def compose_node(self, parent, index):
-            if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()
-                raise yaml.constructor.ConstructorError(
-                    None, None, "aliases (*name) are not allowed in the config", event.start_mark)
-            return super().compose_node(parent, index)
-
-    return NoAliases
-
-
 def load_reclassify(path: Path) -> dict[str, bool]:
-    import yaml
+    from ..safe_yaml import YamlRefused, load as load_yaml  # (yaml only when a config is read)
 
     try:
         text = path.read_text("utf-8")
@@ -43,10 +29,10 @@ def load_reclassify(path: Path) -> dict[str, bool]:
         raise PolicyError(f"cannot read config {path}: {err.strerror}") from None
     except UnicodeDecodeError:
         raise PolicyError(f"{path}: the config is not valid UTF-8") from None
-    try:
-        data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as err:
-        raise PolicyError(f"{path}: not valid YAML: {err}") from None
+    try:  # aliases and anchors refused, nesting bounded
+        data = load_yaml(text, str(path))
+    except YamlRefused as err:
+        raise PolicyError(str(err)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
