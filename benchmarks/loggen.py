@@ -72,6 +72,10 @@ def write_log(path: str, n: int, seed: int = 42) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    import sys
+    import argparse
 
-    write_log(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 200_000)
+    ap = argparse.ArgumentParser(description="Write a combined-format access log (fixed seed).")
+    ap.add_argument("path", help="the file to write")
+    ap.add_argument("lines", nargs="?", type=int, default=200_000)
+    args = ap.parse_args()  # (`--help` is help, not a file name: a 43 MB "--help" was once committed)
+    write_log(args.path, args.lines)

@@ -200,6 +200,9 @@ NOT_UNIX = [
     b'{"ts":12345678901234567890}',
     b'{"ts":' + b"9" * 400 + b"}",
     b'x "time":45 y',
+    b'job done "time": 1500000000 ns',  # not a JSON line: "time" is read only in one
+    b'{"req":{"args":{"time":1500000000}},"msg":"x"}',  # nested: a client's, maybe
+    b'{"ids":[1],"time":1500000000}',
 ]
 
 
@@ -223,9 +226,12 @@ def test_a_millisecond_before_the_cut_off_is_the_second_before(pure: bool) -> No
         assert scrub_block(line, settings, pure=pure)[1].lines_expired == expired, value
 
 
-def _unix_oracle(key: str, digits: str) -> int | None:
+def _unix_oracle(key: str, digits: str, top_level_json: bool) -> int | None:
     """The seconds a Unix time under ``key`` stands for, or None (not a time): written
-    from the README's rule, not from the code."""
+    from the README's rule, not from the code. "time" and "timestamp" count only at the
+    top level of a JSON line (no '{' or '[' before the key)."""
+    if key != "ts" and not top_level_json:
+        return None
     n = len(digits)
     if n in (13, 16, 19):
         return int(digits) // 10 ** (n - 10)
@@ -248,17 +254,18 @@ around_cutoff = st.integers(-3, 3).map(lambda d: int(CUTOFF.timestamp()) + d)
     fraction=st.sampled_from(["", ".5", ".000001", ".", ".x"]),
     space=st.booleans(),
     json_first=st.booleans(),
+    nested=st.sampled_from(["", '"req":{"a":1},', '"ids":[1,2],', '"msg":"{x",']),
     fresh_before=st.booleans(),
     pure=st.sampled_from(PATHS),
 )
 def test_unix_time_under_a_key_property(
-    key: str, digits: str, fraction: str, space: bool, json_first: bool, fresh_before: bool, pure: bool
+    key: str, digits: str, fraction: str, space: bool, json_first: bool, nested: str, fresh_before: bool, pure: bool
 ) -> None:
     settings = Settings.create(max_age="30d", now=NOW, timezone="UTC")
     value = f'"{key}":{" " if space else ""}{digits}{fraction}'
-    line = ("{" + value + ',"msg":"x"}' if json_first else "app " + value + " done").encode()
+    line = ("{" + nested + value + ',"msg":"x"}' if json_first else "app " + value + " done").encode()
     before = b'{"ts":%d}\n' % (int(NOW.timestamp()) if fresh_before else 1000000000)
-    secs = _unix_oracle(key, digits)
+    secs = _unix_oracle(key, digits, json_first and not nested)
     follows_expired = not fresh_before
     want = follows_expired if secs is None else secs < int(CUTOFF.timestamp())
     stats = scrub_block(before + line + b"\n", settings, pure=pure)[1]

@@ -62,9 +62,14 @@ class _LazyGroup(click.Group):
 
 
 def _internal_error(exc: BaseException) -> None:
-    """An exception no command expected (a bug): exit 2, "the tool could not run", never
-    the interpreter's 1, which reads as "findings"; one line, not a traceback
-    (POLICYENGINE_TRACEBACK=1 shows it)."""
+    """An exception no command expected: exit 2, "the tool could not run", never the
+    interpreter's 1, which reads as "findings". An OSError (not EPIPE: the callers let click
+    have that) is the system's refusal, said as such; anything else is a bug, said in one
+    line, not a traceback (POLICYENGINE_TRACEBACK=1 shows it)."""
+    if isinstance(exc, OSError):  # not a bug: the system refused (a full disk under stdout, EIO)
+        where = f"{printable(str(exc.filename))}: " if exc.filename else ""
+        click.echo(f"policyengine: error: {where}{printable(exc.strerror or str(exc))}", err=True)
+        sys.exit(EXIT_TOOL_ERROR)
     if os.environ.get("POLICYENGINE_TRACEBACK"):
         raise exc
     click.echo(f"policyengine: internal error: {printable(type(exc).__name__)}: {printable(str(exc))} "

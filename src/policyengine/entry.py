@@ -54,7 +54,7 @@ def _lint(cli_lint, given: dict) -> int:
     except diag.PolicyError as err:  # defined (and click imported) only now
         err.show()
         return err.exit_code
-    except Exception as exc:  # noqa: BLE001 - a bug: exit 2, as the click group does
+    except Exception as exc:  # noqa: BLE001 - exit 2, as the click group does (cli._internal_error)
         from .cli import _internal_error
 
         _internal_error(exc)

@@ -191,6 +191,27 @@ static int clf_at(const unsigned char *p, const unsigned char *end, int *zoned, 
     return 0;
 }
 
+/* Unix time at p (after a key's ':'): an optional space, digits, an optional fraction.
+ * The unit by the count of digits: 13, 16, 19 are ms, us, ns; seconds in 1-12 digits
+ * under "ts" (ts_key), else in 10 only.  Any other count: not a timestamp (0). */
+static int unix_at(const unsigned char *q, const unsigned char *end, int ts_key, int *zoned, int64_t *secs) {
+    uint64_t v = 0;
+    int nd = 0;
+    if (q < end && *q == ' ') q++;
+    while (q < end && DIG[*q]) {
+        if (++nd > 19) return 0;
+        v = v * 10 + (uint64_t)(*q - '0');
+        q++;
+    }
+    if (nd == 13) v /= 1000u;
+    else if (nd == 16) v /= 1000000u;
+    else if (nd == 19) v /= 1000000000u;
+    else if (nd == 0 || (ts_key ? nd > 12 : nd != 10)) return 0;
+    *zoned = 1;
+    *secs = (int64_t)v;
+    return 1;
+}
+
 /* Try every format at p in grammar order.  1: found (*zoned, *secs set). */
 static int ts_at(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
     unsigned char c = *p;
@@ -240,35 +261,8 @@ static int ts_at(const unsigned char *p, const unsigned char *end, const Cut *cu
         }
         return 0;
     }
-    if (c == '"') {
-        /* Unix time under a JSON key (timestamps.py TS_RE caddy, unix): "ts": seconds in
-         * 1-12 digits, or 13/16/19 digits (ms/us/ns); "time", "timestamp": 10 (seconds),
-         * 13, 16 or 19 digits.  Any other count: not a timestamp. */
-        const unsigned char *q = p;
-        uint64_t v = 0;
-        int nd = 0, ts;
-        if (end - q >= 5 && memcmp(q, "\"ts\":", 5) == 0) { ts = 1; q += 5; }
-        else if (end - q >= 7 && memcmp(q, "\"time\":", 7) == 0) { ts = 0; q += 7; }
-        else if (end - q >= 12 && memcmp(q, "\"timestamp\":", 12) == 0) { ts = 0; q += 12; }
-        else return 0;
-        if (q < end && *q == ' ') q++;
-        while (q < end && DIG[*q]) {
-            if (++nd > 19) return 0;
-            v = v * 10 + (uint64_t)(*q - '0');
-            q++;
-        }
-        if (end - q >= 2 && *q == '.' && DIG[q[1]]) {
-            q++;
-            while (q < end && DIG[*q]) q++;
-        }
-        if (nd == 13) v /= 1000u;
-        else if (nd == 16) v /= 1000000u;
-        else if (nd == 19) v /= 1000000000u;
-        else if (nd == 0 || (ts ? nd > 12 : nd != 10)) return 0;
-        *zoned = 1;
-        *secs = (int64_t)v;
-        return 1;
-    }
+    if (c == '"') /* Caddy, zap: "ts": Unix time (timestamps.py TS_RE caddy) */
+        return end - p >= 5 && memcmp(p, "\"ts\":", 5) == 0 && unix_at(p + 5, end, 1, zoned, secs);
     if (c >= 'A' && c <= 'Z') {
         const unsigned char *q;
         int64_t d, sod, y;
@@ -323,6 +317,7 @@ static const unsigned char *lead_end(const unsigned char *p, const unsigned char
 
 static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
     const unsigned char *q, *r;
+    int nested = 0;
     if (p < end && *p == '{') { /* a JSON line's time key first: a value may end in "] " */
         for (r = p; r < end; r++) {
             int k;
@@ -331,12 +326,40 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
                 size_t len = strlen(JSON_TIME_KEYS[k]);
                 if ((size_t)(end - r) >= len && memcmp(r, JSON_TIME_KEYS[k], len) == 0) {
                     const unsigned char *v = r + len;
-                    /* Unix time ("ts", "time", "timestamp"), else a time as text */
-                    if ((k == 0 || k == 1 || k == 4) && ts_at(r, end, cut, zoned, secs)) return 1;
-                    if (v < end && *v == ' ') v++;
-                    if (v < end && *v == '"') v++;
-                    if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
+                    if (k == 0) { /* "ts": Unix time */
+                        if (ts_at(r, end, cut, zoned, secs)) return 1;
+                    } else { /* the others: a time as text */
+                        if (v < end && *v == ' ') v++;
+                        if (v < end && *v == '"') v++;
+                        if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
+                    }
                     r += len - 1; /* like finditer: on after the key */
+                    break;
+                }
+            }
+        }
+        /* Only where no key holds one: "ts" as text (zap's ISO 8601), and Unix time under
+         * a top-level "time" or "timestamp" (no '{' or '[' before the key: timestamps.py
+         * _format_time, _UNIX_RE). */
+        for (r = p; r < end; r++) {
+            int k;
+            if (*r == '{' || *r == '[') {
+                if (r > p) nested = 1;
+                continue;
+            }
+            if (*r != '"') continue;
+            for (k = 0; JSON_TIME_KEYS[k]; k++) {
+                size_t len = strlen(JSON_TIME_KEYS[k]);
+                if ((size_t)(end - r) >= len && memcmp(r, JSON_TIME_KEYS[k], len) == 0) {
+                    const unsigned char *v = r + len;
+                    if (k == 0) {
+                        if (v < end && *v == ' ') v++;
+                        if (v < end && *v == '"') v++;
+                        if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
+                    } else if ((k == 1 || k == 4) && !nested && unix_at(v, end, 0, zoned, secs)) {
+                        return 1;
+                    }
+                    r += len - 1;
                     break;
                 }
             }

@@ -9,6 +9,7 @@ what had been read; 141 the reader of stdout went away (SIGPIPE).
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
 import sys
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -285,7 +286,13 @@ def main(
                     with progress.message() if progress else contextlib.nullcontext():
                         exc.show()
                     total.files_failed += 1
-            out.flush()
+            try:
+                out.flush()
+            except OSError as exc:
+                if exc.errno == errno.EPIPE:
+                    raise
+                click.echo(f"scrubber: error: writing the output: {printable(exc.strerror or str(exc))}", err=True)
+                total.files_failed += 1
             if workers is not None:  # here, not only in finally: a signal meanwhile is handled below
                 workers.close(terminate=True)  # every result was written
         if total.files_failed:

@@ -493,16 +493,19 @@ def _file_offset(fd: int) -> int | None:
         return None
 
 
-def _cut_back(fd: int, end: int) -> None:
+def _cut_back(fd: int, end: int) -> bool:
     """Truncate the output file to ``end``, where the last range written whole ends, if
-    nothing but this run wrote past it: the file ends where this run's writes did."""
+    nothing but this run wrote past it (True: done, the file ends where this run's
+    whole ranges did)."""
     try:
         here = os.lseek(fd, 0, os.SEEK_CUR)
         if end <= here == os.fstat(fd).st_size:
             os.ftruncate(fd, end)
             os.lseek(fd, end, os.SEEK_SET)
+            return True
     except OSError:
         pass
+    return False
 
 
 def _fileno(sink: Any) -> int | None:
@@ -530,10 +533,14 @@ class _Channel:
     def __init__(self, sock: socket.socket, pid: int | None = None) -> None:
         self.sock = sock
         self.pid = pid  # the worker at the other end; None in a worker (the other end: the parent)
+        self.reaped = False  # the worker was reaped here (its pid may be another process's now)
         self._poll: Any = None
 
     def _gone(self, exc: BaseException) -> WorkerGone:
-        how = _how_it_ended(self.pid) if self.pid is not None else "ended"
+        how = "ended"
+        if self.pid is not None and not self.reaped:
+            how = _how_it_ended(self.pid)
+            self.reaped = True
         gone = WorkerGone(self.pid, how)
         gone.__cause__ = exc
         return gone
@@ -642,6 +649,8 @@ class Workers:
         """End the workers (again after a signal cut a first call short: killing and
         joining an ended one does nothing)."""
         for conn, pid in zip(self._conns, self._procs):
+            if conn.reaped:  # never signal a pid reaped here: it may be another process's now
+                continue
             try:
                 if terminate:
                     os.kill(pid, signal.SIGKILL)  # they ignore SIGTERM: only the parent ends them
@@ -651,7 +660,8 @@ class Workers:
                 pass
         for conn, pid in zip(self._conns, self._procs):
             try:
-                os.waitpid(pid, 0)
+                if not conn.reaped:
+                    os.waitpid(pid, 0)
             except ChildProcessError:  # reaped already (a caller's own waiting)
                 pass
             conn.close()
@@ -663,6 +673,24 @@ class Workers:
             except BufferError:  # a view still held (a traceback's frame): unmapped when freed
                 pass
             self._shm = None
+
+    def _end_if_one_died(self) -> None:
+        """A worker that ended while the pool was idle (between files: killed, out of
+        memory) had nothing of any file's: the pool is ended, and new workers are started
+        for this file rather than failing it."""
+        died = False
+        for conn, pid in zip(self._conns, self._procs):
+            if conn.reaped:
+                died = True
+                continue
+            try:
+                got, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                got = pid
+            if got:
+                conn.reaped = died = True
+        if died:
+            self.close(terminate=True)
 
     def _map(self) -> None:
         """The shared memory, mapped before any worker is forked (they inherit it);
@@ -690,7 +718,13 @@ class Workers:
             for i in range(self.jobs):
                 parent, child = socket.socketpair()
                 others = [fd for pair in pipes for fd in pair if fd not in batons[i]]
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except BaseException:  # EAGAIN, ENOMEM: no half pool (the next file starts anew)
+                    parent.close()
+                    child.close()
+                    self.close(terminate=True)
+                    raise
                 if pid == 0:  # the worker: never back into the caller's code (nor its exit)
                     code = 1
                     try:
@@ -733,6 +767,7 @@ class Workers:
         was handed out is then written, and the whole lines read after it, as --jobs 1.
         """
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP)
+        self._end_if_one_died()
         try:
             in_fd, out_fd = getattr(chunks, "fd", None), _fileno(sink)
             if in_fd is not None and out_fd is not None and self.jobs > 0:
@@ -827,8 +862,16 @@ class Workers:
             # range: once every worker has stopped, a file is cut back to the last range
             # written whole, so its output ends at a line end (a pipe's reader has it already).
             self.close(terminate=True)
-            if out_end is not None:
-                _cut_back(fds[1], out_end)
+            if out_end is None or not _cut_back(fds[1], out_end):
+                # A pipe (or >>) keeps what the killed worker wrote, maybe part of a line:
+                # the next file's output starts on a line of its own (an empty line where
+                # the fragment was none or ended at a line end).
+                try:
+                    os.write(fds[1], b"\n")
+                except OSError:
+                    pass
+            if stopped is not None:  # a signal came first: it ends the run, as it would have
+                raise stopped
             raise
         finally:
             for conn in self._conns:

@@ -134,10 +134,25 @@ def run_pipe(make_settings: Callable[[], Settings], *, line_buffered: bool, repo
         leave_broken_pipe(lambda: report(total))
     except Terminated as stop:
         leave_terminated(stop, previous, out, lambda: report(total))
+    except OSError as exc:  # stdin or stdout refused (a full disk, EIO): said, not a traceback
+        leave_failed(exc, lambda: report(total))
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     sys.exit(EXIT_OK)
+
+
+def leave_failed(exc: OSError, report: Callable[[], None]) -> NoReturn:
+    """Reading stdin or writing stdout failed: exit 1 with the system's reason."""
+    from .errors import printable
+
+    try:
+        report()
+    except OSError:
+        pass
+    sys.stderr.write(f"scrubber: error: {printable(exc.strerror or str(exc))} (stdin to stdout)\n")
+    sys.stderr.flush()
+    sys.exit(EXIT_FILES_FAILED)
 
 
 class PipeOptions(NamedTuple):

@@ -19,7 +19,7 @@ CADDY  ``"ts":1646861401.524`` (Caddy, zap JSON)          Unix time: seconds (1-
                                                           digits), ms (13), us (16), ns
                                                           (19); other counts: none
 UNIX   ``"time":1646861401524`` (pino), ``"timestamp":``   Unix time: seconds (10
-                                                          digits), ms (13), us (16), ns
+       (top level in a JSON line with no other time)      digits), ms (13), us (16), ns
                                                           (19); other counts: none
 =====  =================================================  ============================
 
@@ -78,13 +78,19 @@ TS_RE = lazy(
     + rb"(?:[.,][0-9]+)?(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))?)"
     # RFC 3164 syslog: groups 35-39
     rb"|(?P<sysl>(" + _MON + rb") {1,2}" + _D12 + rb" " + _HMS + rb")"
-    # Unix time under a JSON key, its unit told by its digits (see _UNIX_UNITS): "ts"
-    # (Caddy's and zap's seconds, 1-12 digits; zap's milli-, micro-, nanoseconds): groups
-    # 42-43; "time", "timestamp" (pino's milliseconds; structlog's seconds: only 10 digits,
-    # so a duration such as "time":45 is not a time): groups 44-45.  A number with any
-    # other count of digits is not a timestamp (never its first 12 digits read as seconds).
+    # Unix time under "ts", its unit told by its digits (see _UNIX_UNITS): Caddy's and
+    # zap's seconds (1-12 digits), zap's milli-, micro-, nanoseconds: groups 42-43.  A
+    # number with any other count of digits is not a timestamp (never its first 12
+    # digits read as seconds).
     rb'|(?P<caddy>"ts": ?([0-9]{1,13}|[0-9]{16}|[0-9]{19})(?:\.[0-9]+)?(?![0-9]))'
-    rb'|(?P<unix>"time(?:stamp)?": ?([0-9]{10}|[0-9]{13}|[0-9]{16}|[0-9]{19})(?:\.[0-9]+)?(?![0-9]))'
+)
+
+# Unix time under a top-level "time" or "timestamp" (pino's milliseconds, structlog's
+# seconds): 10, 13, 16 or 19 digits.  Read only in a JSON line where no other time key
+# holds a time (_format_time), never by the search anywhere: such a number may also be a
+# duration (Go's time.Duration, in nanoseconds) or a client's nested value.
+_UNIX_RE = lazy(
+    globals(), "_UNIX_RE", rb'(?P<unix>"time(?:stamp)?": ?([0-9]{10}|[0-9]{13}|[0-9]{16}|[0-9]{19})(?:\.[0-9]+)?(?![0-9]))'
 )
 
 # Unix time's unit by its count of digits: seconds up to 12 (9999-12-31 is 253402300799),
@@ -230,9 +236,17 @@ def make_cutoff(max_age: str, now: _dt.datetime | None = None, timezone: str | N
 
 # Where a format keeps its own time field (see find_timestamp).
 _LEAD_RE = lazy(globals(), "_LEAD_RE", rb"(?:<[0-9]{1,3}>(?:1 )?)?\[?")
-_UNIX_KEYS = (b"ts", b"time", b"timestamp")  # whose value may be a Unix time (TS_RE's caddy, unix)
 _JSON_TIME_KEY_RE = lazy(globals(), "_JSON_TIME_KEY_RE", rb'"(ts|time|time_local|time_iso8601|timestamp|@timestamp)":')
 _CLF_FIELD_RE = lazy(globals(), "_CLF_FIELD_RE", rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
+
+
+_NESTED_BEFORE = lazy(globals(), "_NESTED_BEFORE", rb"[\[{]")
+
+
+def _value_at(line: bytes, v: int) -> int:
+    """Where a key's value starts (after an optional space and an opening quote)."""
+    v += line[v : v + 1] == b" "
+    return v + (line[v : v + 1] == b'"')
 
 
 def starts_with_timestamp(line: bytes) -> bool:
@@ -262,13 +276,19 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
     4. only where none of these matches, the leftmost timestamp anywhere.
     """
     if line[:1] == b"{":  # a JSON line's time key first: a client's value may end in "] "
-        for k in _JSON_TIME_KEY_RE.finditer(line):
-            m = TS_RE.match(line, k.start()) if k.group(1) in _UNIX_KEYS else None  # Unix time
-            if m is None:  # a time as text (zap's ISO 8601 "ts" too)
-                v = k.end()
-                v += line[v : v + 1] == b" "
-                v += line[v : v + 1] == b'"'
-                m = TS_RE.match(line, v)
+        keys = list(_JSON_TIME_KEY_RE.finditer(line))
+        for k in keys:  # "ts" as Unix time, the others as text
+            m = TS_RE.match(line, k.start() if k.group(1) == b"ts" else _value_at(line, k.end()))
+            if m is not None:
+                return m
+        for k in keys:  # only where none holds one: "ts" as text (zap's ISO 8601), and
+            # Unix time under a top-level "time"/"timestamp" (no '{' or '[' before the key)
+            if k.group(1) == b"ts":
+                m = TS_RE.match(line, _value_at(line, k.end()))
+            elif k.group(1) in (b"time", b"timestamp") and not _NESTED_BEFORE.search(line, 1, k.start()):
+                m = _UNIX_RE.match(line, k.start())
+            else:
+                continue
             if m is not None:
                 return m
     c = _CLF_FIELD_RE.search(line)
@@ -316,7 +336,7 @@ def find_timestamp(line: bytes, cutoff: Cutoff) -> tuple[bool, int] | None:
         if secs > cutoff.now_naive + 86400:
             secs = days_from_civil(cutoff.now_year - 1, mon, day) * 86400 + sod
         return False, secs
-    digits = g(43) if kind == "caddy" else g(45)
+    digits = g(43) if kind == "caddy" else g(2)  # (unix: _UNIX_RE's own groups)
     return True, int(digits) // _UNIX_UNITS.get(len(digits), 1)
 
 

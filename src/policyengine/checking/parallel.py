@@ -47,8 +47,17 @@ def _start_worker(compiled: CompiledPolicy, binding: Binding, now: datetime) -> 
     _WORKER = lower_to_python(compiled, binding, now)
 
 
-def _serve(conn, compiled: CompiledPolicy, binding: Binding, now: datetime) -> None:
-    """A worker's loop: one range at a time, answered in the order given."""
+def _serve(conn, compiled: CompiledPolicy, binding: Binding, now: datetime, inherited: tuple = ()) -> None:
+    """A worker's loop: one range at a time, answered in the order given.
+
+    ``inherited``: the parent's ends of the pipes (its own and those of workers forked
+    before it), which a forked worker holds too: closed first, or a parent that is killed
+    never looks gone (no EOF, no EPIPE) and the worker outlives it, blocked for good."""
+    for fd in inherited:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
     _start_worker(compiled, binding, now)
     while True:
         try:
@@ -149,10 +158,12 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
     failed = True
     try:
         with _no_interrupt():
+            forked = ctx.get_start_method() == "fork"  # (spawn: a new process inherits no pipe)
             for _ in range(jobs):
                 parent, child = ctx.Pipe()
+                inherited = tuple(c.fileno() for c in [*conns, parent]) if forked else ()
                 proc = ctx.Process(target=_serve, daemon=True,
-                                   args=(child, lowered.compiled, lowered.binding, lowered.now))
+                                   args=(child, lowered.compiled, lowered.binding, lowered.now, inherited))
                 conns.append(parent)
                 proc.start()
                 procs.append(proc)
