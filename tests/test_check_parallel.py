@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import json
+import os
 import pickle
 import random
 
@@ -246,3 +247,24 @@ def test_default_jobs(setup, monkeypatch):
     csv_file.write_text("id,purpose\n1,cctv\n", encoding="utf-8")
     with open_source(str(csv_file)) as s:
         assert jobs_for(s, 0) == 1
+
+
+def test_workers_read_the_file_the_parent_opened_never_the_name_again(setup, monkeypatch):
+    """The file is opened once: renamed over by another one while the workers run, the
+    ranges still come from the file the run began with (forked workers pread the
+    parent's descriptor)."""
+    from policyengine.checking.parallel import check_file_parallel
+
+    tmp, policy, binding = setup
+    first, other = tmp / "records.jsonl", tmp / "other.jsonl"
+    write_jsonl(first, records(400))
+    write_jsonl(other, records(400, seed=99))
+    monkeypatch.setenv("POLICYENGINE_CHUNK_BYTES", "4000")
+    compiled, bound = compile_policy(load_policy(str(policy))), load_binding(str(binding))
+    lowered = lower_to_python(compiled, bound, NOW)
+    want = list(check_file_parallel(lowered, str(first), "r", 2, Stats()))
+    got, ranges = [], check_file_parallel(lowered, str(first), "r", 2, Stats())
+    got.append(next(ranges))
+    os.replace(other, first)  # the name now holds other records
+    got += list(ranges)
+    assert got == want and len(want) > 10

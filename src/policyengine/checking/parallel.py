@@ -84,7 +84,7 @@ def _no_interrupt():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _check_chunk(path: str, label: str, start: int, end: int, base: int, render: Callable) -> tuple:
+def _check_chunk(path: str | int, label: str, start: int, end: int, base: int, render: Callable) -> tuple:
     """In a worker: check the lines in ``[start, end)`` (line ``base + 1`` on), and return
     (findings rendered by ``render``, their counts, records, error message)."""
     lowered = _WORKER
@@ -143,8 +143,16 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
     ``add_chunk`` takes them), so the output is the single process's, byte for byte. At most two ranges per
     worker are in flight, so memory stays flat. A bad line raises its RecordError after
     the findings before it, as in one process."""
-    size = os.path.getsize(path)
-    ranges = line_ranges(path, chunk_bytes(size, jobs))  # a generator holding the file open
+    # Opened once: the parent reads the ranges' cuts from it, and forked workers read
+    # their ranges from the same open file (pread), never the name again (spawned ones,
+    # which inherit no descriptor, open the name).
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(fd).st_size
+        ranges = line_ranges(fd, chunk_bytes(size, jobs))
+    except BaseException:
+        os.close(fd)
+        raise
     # Own processes and pipes, not multiprocessing.Pool: Pool.terminate() after a Ctrl-C
     # could hang for good (a worker killed mid-result, or holding the queue locks its
     # threads and terminate() wait for). Here nothing is shared but one pipe per worker,
@@ -159,6 +167,7 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
     try:
         with _no_interrupt():
             forked = ctx.get_start_method() == "fork"  # (spawn: a new process inherits no pipe)
+            source = fd if forked else path
             for _ in range(jobs):
                 parent, child = ctx.Pipe()
                 inherited = tuple(c.fileno() for c in [*conns, parent]) if forked else ()
@@ -173,7 +182,7 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
             nonlocal turn
             for start, end, base in ranges:
                 try:
-                    conns[turn].send((path, label, start, end, base, render))
+                    conns[turn].send((source, label, start, end, base, render))
                 except OSError:  # EPIPE: the worker is gone
                     raise _lost(label, procs[turn]) from None
                 window.append(turn)
@@ -212,3 +221,4 @@ def check_file_parallel(lowered: LoweredPolicy, path: str, label: str, jobs: int
                 proc.join()
             for conn in conns:
                 conn.close()
+            os.close(fd)

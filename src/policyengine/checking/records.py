@@ -324,10 +324,11 @@ def json_error(line, restore: bool) -> str:
     return "not valid JSON"  # pragma: no cover - only called for lines that failed
 
 
-def line_ranges(path: str, chunk: int) -> Iterator[tuple[int, int, int]]:
-    """Byte ranges ``[start, end)`` of a file, about ``chunk`` bytes each, cut after a newline,
-    each with the number of lines before it (the file is read through once to count them)."""
-    with open(path, "rb") as f:
+def line_ranges(path: str | int, chunk: int) -> Iterator[tuple[int, int, int]]:
+    """Byte ranges ``[start, end)`` of a file (a name, or a descriptor read from its start
+    and left open), about ``chunk`` bytes each, cut after a newline, each with the number
+    of lines before it (the file is read through once to count them)."""
+    with open(path, "rb", closefd=not isinstance(path, int)) as f:
         size = f.seek(0, 2)
         f.seek(0)
         start = lines = 0
@@ -341,12 +342,23 @@ def line_ranges(path: str, chunk: int) -> Iterator[tuple[int, int, int]]:
             start = end
 
 
-def read_range(path: str, start: int, end: int) -> tuple[list[bytes], int]:
+def read_range(path: str | int, start: int, end: int) -> tuple[list[bytes], int]:
     """The lines in ``[start, end)`` of a file (cut at newlines by ``line_ranges``), and how
-    many of them had a newline (all, or all but a last line without one)."""
-    with open(path, "rb") as f:
-        f.seek(start)
-        data = f.read(end - start)
+    many of them had a newline (all, or all but a last line without one). ``path``: a
+    name, or a descriptor the parent opened (read with pread: its offset is shared)."""
+    if isinstance(path, int):
+        parts, at = [], start
+        while at < end:
+            got = os.pread(path, end - at, at)
+            if not got:
+                break
+            parts.append(got)
+            at += len(got)
+        data = b"".join(parts)
+    else:
+        with open(path, "rb") as f:
+            f.seek(start)
+            data = f.read(end - start)
     lines = data.split(b"\n")
     if lines[-1] == b"":
         lines.pop()
