@@ -46,8 +46,9 @@ class _LazyGroup(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: their message and exit code
         except OSError as exc:
-            if exc.errno == errno.EPIPE:
-                raise  # click's: the reader went away
+            if exc.errno == errno.EPIPE:  # the reader went away: 141, as a shell's SIGPIPE,
+                _silence(sys.stdout)  # never click's 1, which reads as "findings"
+                sys.exit(EXIT_SIGPIPE)
             _internal_error(exc)
         except Exception as exc:  # noqa: BLE001 - see _internal_error
             _internal_error(exc)
@@ -61,6 +62,19 @@ class _LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
+EXIT_SIGPIPE = 141  # 128 + SIGPIPE: the reader of stdout went away
+
+
+def _silence(stream) -> None:
+    """Point ``stream``'s descriptor at /dev/null: its buffer's last flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def _internal_error(exc: BaseException) -> None:
     """An exception no command expected: exit 2, "the tool could not run", never the
     interpreter's 1, which reads as "findings". An OSError (not EPIPE: the callers let click
@@ -68,7 +82,11 @@ def _internal_error(exc: BaseException) -> None:
     line, not a traceback (POLICYENGINE_TRACEBACK=1 shows it)."""
     if isinstance(exc, OSError):  # not a bug: the system refused (a full disk under stdout, EIO)
         where = f"{printable(str(exc.filename))}: " if exc.filename else ""
-        click.echo(f"policyengine: error: {where}{printable(exc.strerror or str(exc))}", err=True)
+        _silence(sys.stdout)  # what is still buffered would fail again at the interpreter's exit
+        try:
+            click.echo(f"policyengine: error: {where}{printable(exc.strerror or str(exc))}", err=True)
+        except OSError:  # stderr refuses too: the exit status still says it
+            _silence(sys.stderr)
         sys.exit(EXIT_TOOL_ERROR)
     if os.environ.get("POLICYENGINE_TRACEBACK"):
         raise exc

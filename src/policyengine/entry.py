@@ -13,6 +13,42 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The ``policyengine`` command; stdout that refuses what was written outside a
+    command (``--help``, ``--version``, click's usage errors: flushed here, not by the
+    interpreter, whose failure would be a traceback and exit 120): exit 141 quietly for
+    a reader gone, else one line and 2."""
+    try:
+        _main(argv)
+    except SystemExit as done:
+        _flush_or_leave(done.code if isinstance(done.code, int) else 2)
+        raise
+    except OSError as exc:
+        _leave(exc)
+    _flush_or_leave(0)
+
+
+def _flush_or_leave(code: int) -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if code:
+            from .cli import _silence
+
+            _silence(sys.stdout)
+            sys.exit(code)
+        _leave(exc)
+
+
+def _leave(exc: OSError) -> None:
+    from .cli import EXIT_SIGPIPE, _internal_error, _silence
+
+    if isinstance(exc, BrokenPipeError):
+        _silence(sys.stdout)
+        sys.exit(EXIT_SIGPIPE)
+    _internal_error(exc)
+
+
+def _main(argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
     if not completing and _text_streams_are_utf8():
@@ -48,9 +84,9 @@ def _lint(cli_lint, given: dict) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         cli_lint.echo("policyengine: interrupted", err=True)
         return diag.EXIT_INTERRUPTED
-    except BrokenPipeError:  # as click: the reader went away; exit 1, quietly
+    except BrokenPipeError:  # the reader went away: 141 quietly, as the click group
         _silence(sys.stdout)
-        return 1
+        return 141
     except diag.PolicyError as err:  # defined (and click imported) only now
         err.show()
         return err.exit_code

@@ -317,7 +317,6 @@ static const unsigned char *lead_end(const unsigned char *p, const unsigned char
 
 static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
     const unsigned char *q, *r;
-    int nested = 0;
     if (p < end && *p == '{') { /* a JSON line's time key first: a value may end in "] " */
         for (r = p; r < end; r++) {
             int k;
@@ -339,29 +338,43 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
             }
         }
         /* Only where no key holds one: "ts" as text (zap's ISO 8601), and Unix time under
-         * a top-level "time" or "timestamp" (no '{' or '[' before the key: timestamps.py
-         * _format_time, _UNIX_RE). */
-        for (r = p; r < end; r++) {
-            int k;
-            if (*r == '{' || *r == '[') {
-                if (r > p) nested = 1;
-                continue;
-            }
-            if (*r != '"') continue;
-            for (k = 0; JSON_TIME_KEYS[k]; k++) {
-                size_t len = strlen(JSON_TIME_KEYS[k]);
-                if ((size_t)(end - r) >= len && memcmp(r, JSON_TIME_KEYS[k], len) == 0) {
-                    const unsigned char *v = r + len;
-                    if (k == 0) {
-                        if (v < end && *v == ' ') v++;
-                        if (v < end && *v == '"') v++;
-                        if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
-                    } else if ((k == 1 || k == 4) && !nested && unix_at(v, end, 0, zoned, secs)) {
-                        return 1;
+         * "time" or "timestamp" in the top-level object (timestamps.py _format_time,
+         * _depth_at: strings and their escapes skipped, brackets and braces counted; a
+         * quote inside a string, escaped or closing it, is no key). */
+        {
+            int depth = 0, in_string = 0;
+            for (r = p; r < end; r++) {
+                int k, key = 0;
+                unsigned char c = *r;
+                if (c == '"') {
+                    for (k = 0; JSON_TIME_KEYS[k]; k++) {
+                        size_t len = strlen(JSON_TIME_KEYS[k]);
+                        if ((size_t)(end - r) >= len && memcmp(r, JSON_TIME_KEYS[k], len) == 0) {
+                            const unsigned char *v = r + len;
+                            if (k == 0 && !in_string) {
+                                if (v < end && *v == ' ') v++;
+                                if (v < end && *v == '"') v++;
+                                if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
+                            } else if ((k == 1 || k == 4) && depth == 1 && !in_string &&
+                                       unix_at(v, end, 0, zoned, secs)) {
+                                return 1;
+                            }
+                            key = 1;
+                            break;
+                        }
                     }
-                    r += len - 1;
-                    break;
                 }
+                if (in_string) {
+                    if (c == '\\') r++;
+                    else if (c == '"') in_string = 0;
+                } else if (c == '"') {
+                    in_string = 1;
+                } else if (c == '{' || c == '[') {
+                    depth++;
+                } else if (c == '}' || c == ']') {
+                    depth--;
+                }
+                (void)key;
             }
         }
     }

@@ -292,7 +292,7 @@ def main(
                 if exc.errno == errno.EPIPE:
                     raise
                 click.echo(f"scrubber: error: writing the output: {printable(exc.strerror or str(exc))}", err=True)
-                total.files_failed += 1
+                code = EXIT_FILES_FAILED  # (not one more failed file: the files' own errors count those)
             if workers is not None:  # here, not only in finally: a signal meanwhile is handled below
                 workers.close(terminate=True)  # every result was written
         if total.files_failed:

@@ -26,7 +26,10 @@ class ScrubberError(click.ClickException):
     multiline = False  # a policy error: file:line:col, excerpt and hint on lines of their own
 
     def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        click.echo(f"scrubber: error: {printable(self.format_message(), lines=self.multiline)}", err=True)
+        try:
+            click.echo(f"scrubber: error: {printable(self.format_message(), lines=self.multiline)}", err=True)
+        except OSError:  # stderr refuses (a full disk): the exit status still says it
+            pass
 
 
 class ConfigError(ScrubberError):

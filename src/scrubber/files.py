@@ -147,6 +147,14 @@ def _is_decode_error(exc: BaseException, fmt: Format) -> bool:
     return isinstance(exc, decode_errors()) or (fmt is not PLAIN and isinstance(exc, OSError) and exc.errno is None)
 
 
+def _name_the_death(stop: Terminated, display: str, outcome: str) -> None:
+    """A signal raised after a --jobs worker died (``parallel._note_cut_short``): the
+    message the CLI shows besides exiting 130/143."""
+    gone = getattr(stop, "worker_gone", None)
+    if gone is not None:
+        stop.worker_gone_message = f"{display}: {gone}: {outcome}"  # type: ignore[attr-defined]
+
+
 def _as_target(path: str | Target) -> tuple[Target, int | None]:
     if isinstance(path, Target):
         return path, None
@@ -202,6 +210,9 @@ def scrub_file_to(
                     pump(chunks, streamer, out.write, sink=out)
         except WorkerGone as exc:  # --jobs: what was written stops at a line end before its range
             raise FileError(f"{target.display}: {exc}: its output is incomplete") from exc
+        except Terminated as stop:  # a signal that came with a worker's death says it too
+            _name_the_death(stop, target.display, "its output is incomplete")
+            raise
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise
@@ -360,6 +371,9 @@ def _rewrite(target: Target, settings: Settings, pure: bool | None, break_hard_l
             _fsync_dir(dir_fd)
         except WorkerGone as exc:
             raise FileError(f"{display}: {exc}; left unchanged") from exc
+        except Terminated as stop:
+            _name_the_death(stop, display, "left unchanged")
+            raise
         except decode_errors() as exc:
             raise FileError(f"{display}: corrupt or truncated {fmt.name} data ({_describe(exc)}); left unchanged") from exc
         except OSError as exc:

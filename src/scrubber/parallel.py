@@ -61,6 +61,7 @@ def _how_it_ended(pid: int) -> str:
             break
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)  # reaped here: the caller marks it so (never signalled again)
             return "stopped answering (killed)"
         time.sleep(0.01)
     if os.WIFSIGNALED(status):
@@ -478,6 +479,14 @@ def _next_or_none(it: Iterator[bytes]) -> bytes | None:
     return next(it, None)
 
 
+def _note_cut_short(stop: BaseException, gone: WorkerGone) -> None:
+    """A signal that ends the run after a worker died: the signal is raised (exit 130/143,
+    nothing more is scrubbed), carrying the death, which the CLI says too (``worker_gone``):
+    the output of the file then stops before the dead worker's range, not where the
+    signal came."""
+    stop.worker_gone = gone  # type: ignore[attr-defined]
+
+
 def _file_offset(fd: int) -> int | None:
     """Where ``fd``, a regular file not opened to append, is written next; None for anything
     else (a pipe, a terminal; a file opened with O_APPEND, ``>>``, whose offset says nothing
@@ -857,7 +866,7 @@ class Workers:
                         chunks.check()
                     except Exception as exc:  # noqa: BLE001 - raised once the rest have stopped
                         failed = exc
-        except WorkerGone:
+        except WorkerGone as gone:
             # A worker killed while writing (SIGKILL cuts a write short) leaves part of a
             # range: once every worker has stopped, a file is cut back to the last range
             # written whole, so its output ends at a line end (a pipe's reader has it already).
@@ -871,6 +880,7 @@ class Workers:
                 except OSError:
                     pass
             if stopped is not None:  # a signal came first: it ends the run, as it would have
+                _note_cut_short(stopped, gone)
                 raise stopped
             raise
         finally:
@@ -995,13 +1005,17 @@ class Workers:
                         cut = shm.rfind(b"\n", base, base + pos) + 1 - base
                         if cut > 0:
                             slot, pos = hand_over(slot, cut, pos)
-        except BaseException:
+        except BaseException as exc:
             # Like --jobs 1 on a read error or a signal (they land only while reading):
             # what was read in whole lines is written.  Not after a failed write or worker.
             if reading:
                 base = slot * self._slot
                 cut = shm.rfind(b"\n", base, base + pos) + 1 - base if pos else 0
-                last(slot, max(cut, 0))
+                try:
+                    last(slot, max(cut, 0))
+                except WorkerGone as gone:  # a worker died meanwhile: the signal still ends the run
+                    self.close(terminate=True)
+                    _note_cut_short(exc, gone)
             raise
         # One giant line: the rest in this process, as --jobs 1 would (it splits between tokens).
         drain()

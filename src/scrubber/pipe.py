@@ -105,9 +105,15 @@ def leave_broken_pipe(report: Callable[[], None]) -> NoReturn:
 
 def leave_terminated(stop: Terminated, previous: dict[int, Any], out: BinaryIO | None,
                      report: Callable[[], None]) -> NoReturn:
-    """SIGINT/SIGTERM: what was scrubbed is flushed, then the report, exit 130 or 143."""
+    """SIGINT/SIGTERM: what was scrubbed is flushed, then the report, exit 130 or 143
+    (and a --jobs worker's death, if one came with it: the output stops before its range)."""
     for signum in previous:  # a second signal while leaving changes nothing
         signal.signal(signum, signal.SIG_IGN)
+    said = getattr(stop, "worker_gone_message", None)
+    if said is not None:
+        from .errors import printable
+
+        sys.stderr.write(f"scrubber: error: {printable(said)}\n")
     try:
         if out is not None:
             out.flush()
@@ -150,8 +156,12 @@ def leave_failed(exc: OSError, report: Callable[[], None]) -> NoReturn:
         report()
     except OSError:
         pass
-    sys.stderr.write(f"scrubber: error: {printable(exc.strerror or str(exc))} (stdin to stdout)\n")
-    sys.stderr.flush()
+    silence_stdout()  # (what is still buffered would fail again at the interpreter's exit)
+    try:
+        sys.stderr.write(f"scrubber: error: {printable(exc.strerror or str(exc))} (stdin to stdout)\n")
+        sys.stderr.flush()
+    except OSError:  # stderr refuses too: the exit status still says it
+        pass
     sys.exit(EXIT_FILES_FAILED)
 
 
@@ -220,7 +230,37 @@ def pipe_settings(opts: PipeOptions) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """The ``scrubber`` command: a simple pipe here, everything else by scrubber.cli."""
+    """The ``scrubber`` command; stdout that refuses what was written outside a run
+    (``--help``, ``--version``: flushed here, not by the interpreter, whose own failure
+    would be a traceback and exit 120): 141 quietly for a reader gone, else one line, 1."""
+    try:
+        _main(argv)
+    except SystemExit as done:
+        _flush_or_leave(done.code if isinstance(done.code, int) else EXIT_FILES_FAILED)
+        raise
+    except BrokenPipeError:
+        silence_stdout()
+        sys.exit(EXIT_SIGPIPE)
+    except OSError as exc:
+        leave_failed(exc, lambda: None)
+    _flush_or_leave(EXIT_OK)
+
+
+def _flush_or_leave(code: int) -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+        sys.exit(code or EXIT_SIGPIPE)
+    except OSError as exc:
+        silence_stdout()
+        if code:
+            sys.exit(code)
+        leave_failed(exc, lambda: None)
+
+
+def _main(argv: Sequence[str] | None) -> None:
+    """A simple pipe here, everything else by scrubber.cli."""
     args = sys.argv[1:] if argv is None else list(argv)
     # click's shell completion (_SCRUBBER_COMPLETE=bash_source ...) is click's to answer.
     completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)

@@ -85,10 +85,10 @@ TS_RE = lazy(
     rb'|(?P<caddy>"ts": ?([0-9]{1,13}|[0-9]{16}|[0-9]{19})(?:\.[0-9]+)?(?![0-9]))'
 )
 
-# Unix time under a top-level "time" or "timestamp" (pino's milliseconds, structlog's
-# seconds): 10, 13, 16 or 19 digits.  Read only in a JSON line where no other time key
-# holds a time (_format_time), never by the search anywhere: such a number may also be a
-# duration (Go's time.Duration, in nanoseconds) or a client's nested value.
+# Unix time under "time" or "timestamp" in the top-level object (pino's milliseconds,
+# structlog's seconds): 10, 13, 16 or 19 digits.  Read only in a JSON line where no other
+# time key holds a time (_format_time), never by the search anywhere: such a number may
+# also be a duration (Go's time.Duration, in nanoseconds) or a client's nested value.
 _UNIX_RE = lazy(
     globals(), "_UNIX_RE", rb'(?P<unix>"time(?:stamp)?": ?([0-9]{10}|[0-9]{13}|[0-9]{16}|[0-9]{19})(?:\.[0-9]+)?(?![0-9]))'
 )
@@ -240,7 +240,27 @@ _JSON_TIME_KEY_RE = lazy(globals(), "_JSON_TIME_KEY_RE", rb'"(ts|time|time_local
 _CLF_FIELD_RE = lazy(globals(), "_CLF_FIELD_RE", rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
 
 
-_NESTED_BEFORE = lazy(globals(), "_NESTED_BEFORE", rb"[\[{]")
+def _depth_at(line: bytes, pos: int) -> int | None:
+    """How deep ``pos`` (a key's opening quote) lies in brackets and braces (1: directly
+    inside the line's first ``{``), or None inside a string (an escaped quote too).  A
+    small JSON lexer: strings and their escapes skipped; ``_native.c`` format_ts counts
+    the same way."""
+    depth, i, in_string = 0, 0, False
+    while i < pos:
+        c = line[i]
+        if in_string:
+            if c == 0x5C:  # a backslash escapes the next byte
+                i += 1
+            elif c == 0x22:
+                in_string = False
+        elif c == 0x22:
+            in_string = True
+        elif c in (0x7B, 0x5B):
+            depth += 1
+        elif c in (0x7D, 0x5D):
+            depth -= 1
+        i += 1
+    return depth if not in_string and i == pos else None
 
 
 def _value_at(line: bytes, v: int) -> int:
@@ -282,10 +302,11 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
             if m is not None:
                 return m
         for k in keys:  # only where none holds one: "ts" as text (zap's ISO 8601), and
-            # Unix time under a top-level "time"/"timestamp" (no '{' or '[' before the key)
-            if k.group(1) == b"ts":
+            # Unix time under a "time"/"timestamp" key of the top-level object
+            depth = _depth_at(line, k.start())  # None: inside a string, not a key
+            if k.group(1) == b"ts" and depth is not None:
                 m = TS_RE.match(line, _value_at(line, k.end()))
-            elif k.group(1) in (b"time", b"timestamp") and not _NESTED_BEFORE.search(line, 1, k.start()):
+            elif k.group(1) in (b"time", b"timestamp") and depth == 1:
                 m = _UNIX_RE.match(line, k.start())
             else:
                 continue
