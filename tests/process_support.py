@@ -55,3 +55,16 @@ def stop_a_worker(proc, workers: int) -> int:  # type: ignore[no-untyped-def]
             os.kill(victim, signal.SIGSTOP)
             return victim
     raise AssertionError(f"no {workers} workers were started (exit {proc.poll()})")
+
+
+def end(proc) -> None:  # type: ignore[no-untyped-def]
+    """Whatever happened, leave nothing of a Popen's running: its children killed first
+    (by pid, while they are still its children), then it, and it reaped."""
+    for pid in children(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=30)

@@ -566,4 +566,4 @@ def test_every_exit_code_is_in_one_table_in_the_readme_and_docs() -> None:
     assert readme == docs
     codes = [line.split("|")[1].strip() for line in readme[2:]]
     constants = sorted(v for k, v in vars(diagnostics).items() if k.startswith("EXIT_"))
-    assert sorted(int(c) for c in codes) == constants == [0, 1, 2, 130]
+    assert sorted(int(c) for c in codes) == constants == [0, 1, 2, 130, 141]

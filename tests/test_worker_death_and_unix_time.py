@@ -19,7 +19,7 @@ from scrubber.errors import WorkerGone
 from scrubber.files import Chunks, _pump
 from scrubber.parallel import Workers
 
-from process_support import children, dead, kill, stop_a_worker
+from process_support import children, dead, end, kill, stop_a_worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
@@ -44,18 +44,6 @@ def one_process(data: bytes) -> bytes:
     out: list[bytes] = []
     _pump([data], Streamer(SETTINGS), lambda b: out.append(bytes(b)))
     return b"".join(out)
-
-
-def _end(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    """Whatever happened, leave nothing of ours running (by pid, children first)."""
-    for pid in children(proc.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait(timeout=30)
 
 
 def _wchan(pid: int) -> str:
@@ -88,7 +76,7 @@ def test_a_signal_before_a_worker_dies_is_not_lost(tmp_path: Path, sig: int, cod
         os.kill(victim, signal.SIGKILL)
         _, err = proc.communicate(timeout=120)
     finally:
-        _end(proc)
+        end(proc)
     assert (tmp_path / "a.log").read_bytes() == big
     assert (tmp_path / "b.log").read_bytes() == NEXT, "the next file was rewritten after the interrupt"
     assert proc.returncode == code, err.decode()
@@ -122,7 +110,7 @@ def test_after_a_worker_killed_mid_write_to_a_pipe_the_next_file_starts_a_line(t
         os.kill(victim, signal.SIGKILL)
         out, err = proc.communicate(timeout=120)
     finally:
-        _end(proc)
+        end(proc)
     got += out
     assert proc.returncode == 1, err.decode()
     assert got.endswith(nxt)

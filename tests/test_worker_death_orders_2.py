@@ -161,7 +161,7 @@ def test_cli_a_signal_then_a_dead_worker_on_a_compressed_file_stops_the_run(tmp_
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from loggen import generate_lines
-    from process_support import children
+    from process_support import children, end
 
     lines = generate_lines(60000, seed=1, end=dt.datetime(2024, 6, 30, tzinfo=dt.timezone.utc))
     with gzip.open(tmp_path / "a.log.gz", "wb", compresslevel=1) as f:
@@ -189,14 +189,7 @@ def test_cli_a_signal_then_a_dead_worker_on_a_compressed_file_stops_the_run(tmp_
             pass
         _, err = proc.communicate(timeout=60)
     finally:
-        for k in children(proc.pid):
-            try:
-                os.kill(k, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
+        end(proc)
     assert (tmp_path / "a.log.gz").read_bytes() == agz
     assert (tmp_path / "b.log").read_bytes() == nxt, "the next file was rewritten after the interrupt"
     assert proc.returncode == 130, err.decode()
@@ -240,7 +233,7 @@ def test_a_signal_then_a_dead_worker_says_the_output_is_cut_short(tmp_path: Path
     file's 14 MB (all of it had been handed out: without the kill, all 14 MB are
     written). Nothing tells the user the output is incomplete; the worker's death (pid,
     signal, the file) should still be said."""
-    from process_support import children, stop_a_worker
+    from process_support import end, stop_a_worker
 
     line = b'192.0.2.1 - - [01/Jul/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "agent"\n'
     raw = line * 180_000  # 14 MB
@@ -256,14 +249,7 @@ def test_a_signal_then_a_dead_worker_says_the_output_is_cut_short(tmp_path: Path
             os.kill(victim, signal.SIGKILL)
             _, err = proc.communicate(timeout=60)
         finally:
-            for k in children(proc.pid):
-                try:
-                    os.kill(k, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=30)
+            end(proc)
     size = (tmp_path / "out").stat().st_size
     assert proc.returncode == 130
     assert size == len(raw) or str(victim).encode() in err, (size, len(raw), err)

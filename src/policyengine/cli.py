@@ -15,7 +15,8 @@ import click
 
 from .cli_lint import CI_FORMATS, FAIL_LEVELS, FORMATS, exit_code, run as run_lint  # noqa: F401 - exit_code: API
 from .escaping import printable
-from .language.diagnostics import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_TOOL_ERROR, PolicyError, render_text
+from .entry import _silence
+from .language.diagnostics import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_READER_GONE, EXIT_TOOL_ERROR, PolicyError, render_text
 from .language.source import policy_files, read_policy_text
 
 
@@ -48,7 +49,7 @@ class _LazyGroup(click.Group):
         except OSError as exc:
             if exc.errno == errno.EPIPE:  # the reader went away: 141, as a shell's SIGPIPE,
                 _silence(sys.stdout)  # never click's 1, which reads as "findings"
-                sys.exit(EXIT_SIGPIPE)
+                sys.exit(EXIT_READER_GONE)
             _internal_error(exc)
         except Exception as exc:  # noqa: BLE001 - see _internal_error
             _internal_error(exc)
@@ -60,19 +61,6 @@ class _LazyGroup(click.Group):
             module, attr = self.lazy[name].split(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
-
-
-EXIT_SIGPIPE = 141  # 128 + SIGPIPE: the reader of stdout went away
-
-
-def _silence(stream) -> None:
-    """Point ``stream``'s descriptor at /dev/null: its buffer's last flush cannot fail."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
 
 
 def _internal_error(exc: BaseException) -> None:

@@ -32,19 +32,18 @@ def _flush_or_leave(code: int) -> None:
         sys.stdout.flush()
     except OSError as exc:
         if code:
-            from .cli import _silence
-
             _silence(sys.stdout)
             sys.exit(code)
         _leave(exc)
 
 
 def _leave(exc: OSError) -> None:
-    from .cli import EXIT_SIGPIPE, _internal_error, _silence
+    from .cli import _internal_error
+    from .language.diagnostics import EXIT_READER_GONE
 
     if isinstance(exc, BrokenPipeError):
         _silence(sys.stdout)
-        sys.exit(EXIT_SIGPIPE)
+        sys.exit(EXIT_READER_GONE)
     _internal_error(exc)
 
 
@@ -86,7 +85,7 @@ def _lint(cli_lint, given: dict) -> int:
         return diag.EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away: 141 quietly, as the click group
         _silence(sys.stdout)
-        return 141
+        return diag.EXIT_READER_GONE
     except diag.PolicyError as err:  # defined (and click imported) only now
         err.show()
         return err.exit_code
@@ -98,6 +97,8 @@ def _lint(cli_lint, given: dict) -> int:
 
 
 def _silence(stream) -> None:
+    """Point ``stream``'s descriptor at /dev/null: its buffer's last flush cannot fail
+    (after EPIPE or ENOSPC; the click group uses it too)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())

@@ -130,6 +130,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_TOOL_ERROR = 2
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_READER_GONE = 141  # the reader of stdout went away (128 + SIGPIPE): never 1, "findings"
 
 
 def _define_errors() -> None:
