@@ -344,7 +344,7 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
         {
             int depth = 0, in_string = 0;
             for (r = p; r < end; r++) {
-                int k, key = 0;
+                int k;
                 unsigned char c = *r;
                 if (c == '"') {
                     for (k = 0; JSON_TIME_KEYS[k]; k++) {
@@ -359,7 +359,6 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
                                        unix_at(v, end, 0, zoned, secs)) {
                                 return 1;
                             }
-                            key = 1;
                             break;
                         }
                     }
@@ -374,7 +373,6 @@ static int format_ts(const unsigned char *p, const unsigned char *end, const Cut
                 } else if (c == '}' || c == ']') {
                     depth--;
                 }
-                (void)key;
             }
         }
     }
