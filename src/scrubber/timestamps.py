@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 from typing import TYPE_CHECKING
 
@@ -240,27 +241,29 @@ _JSON_TIME_KEY_RE = lazy(globals(), "_JSON_TIME_KEY_RE", rb'"(ts|time|time_local
 _CLF_FIELD_RE = lazy(globals(), "_CLF_FIELD_RE", rb"\[(?=" + _DD + rb"/" + _MON + rb"/[0-9]{4}:" + _HMS + rb' [+-][0-9]{4}\] ")')
 
 
-def _depth_at(line: bytes, pos: int) -> int | None:
-    """How deep ``pos`` (a key's opening quote) lies in brackets and braces (1: directly
-    inside the line's first ``{``), or None inside a string (an escaped quote too).  A
-    small JSON lexer: strings and their escapes skipped; ``_native.c`` format_ts counts
-    the same way."""
+def _depths(line: bytes, starts: list[int]) -> Iterator[int | None]:
+    """For each of ``starts`` (keys' opening quotes, ascending, as finditer gives them):
+    how deep it lies in brackets and braces (1: directly inside the line's first ``{``),
+    or None inside a string (an escaped quote too).  A small JSON lexer, one pass over the
+    line however many keys it holds: strings and their escapes skipped; ``_native.c``
+    format_ts counts the same way."""
     depth, i, in_string = 0, 0, False
-    while i < pos:
-        c = line[i]
-        if in_string:
-            if c == 0x5C:  # a backslash escapes the next byte
-                i += 1
+    for pos in starts:
+        while i < pos:
+            c = line[i]
+            if in_string:
+                if c == 0x5C:  # a backslash escapes the next byte
+                    i += 1
+                elif c == 0x22:
+                    in_string = False
             elif c == 0x22:
-                in_string = False
-        elif c == 0x22:
-            in_string = True
-        elif c in (0x7B, 0x5B):
-            depth += 1
-        elif c in (0x7D, 0x5D):
-            depth -= 1
-        i += 1
-    return depth if not in_string and i == pos else None
+                in_string = True
+            elif c in (0x7B, 0x5B):
+                depth += 1
+            elif c in (0x7D, 0x5D):
+                depth -= 1
+            i += 1
+        yield depth if not in_string and i == pos else None
 
 
 def _value_at(line: bytes, v: int) -> int:
@@ -301,9 +304,9 @@ def _format_time(line: bytes) -> re.Match[bytes] | None:
             m = TS_RE.match(line, k.start() if k.group(1) == b"ts" else _value_at(line, k.end()))
             if m is not None:
                 return m
-        for k in keys:  # only where none holds one: "ts" as text (zap's ISO 8601), and
-            # Unix time under a "time"/"timestamp" key of the top-level object
-            depth = _depth_at(line, k.start())  # None: inside a string, not a key
+        # Only where none holds one: "ts" as text (zap's ISO 8601), and Unix time under a
+        # "time"/"timestamp" key of the top-level object (depth None: inside a string).
+        for k, depth in zip(keys, _depths(line, [k.start() for k in keys])):
             if k.group(1) == b"ts" and depth is not None:
                 m = TS_RE.match(line, _value_at(line, k.end()))
             elif k.group(1) in (b"time", b"timestamp") and depth == 1:
