@@ -191,9 +191,10 @@ static int clf_at(const unsigned char *p, const unsigned char *end, int *zoned, 
     return 0;
 }
 
-/* Unix time at p (after a key's ':'): an optional space, digits, an optional fraction.
- * The unit by the count of digits: 13, 16, 19 are ms, us, ns; seconds in 1-12 digits
- * under "ts" (ts_key), else in 10 only.  Any other count: not a timestamp (0). */
+/* Unix time at q (after a key's ':'): an optional space, then digits (a fraction after
+ * them changes no whole second).  The unit by the count of digits: 13, 16, 19 are ms,
+ * us, ns; seconds in 1-12 digits under "ts" (ts_key), else in 10 only.  Any other count:
+ * not a timestamp (0). */
 static int unix_at(const unsigned char *q, const unsigned char *end, int ts_key, int *zoned, int64_t *secs) {
     uint64_t v = 0;
     int nd = 0;
@@ -315,53 +316,56 @@ static const unsigned char *lead_end(const unsigned char *p, const unsigned char
     return q;
 }
 
+/* Which of JSON_TIME_KEYS starts at r: its index (*len its length), or -1. */
+static int time_key_at(const unsigned char *r, const unsigned char *end, size_t *len) {
+    int k;
+    for (k = 0; JSON_TIME_KEYS[k]; k++) {
+        size_t n = strlen(JSON_TIME_KEYS[k]);
+        if ((size_t)(end - r) >= n && memcmp(r, JSON_TIME_KEYS[k], n) == 0) {
+            *len = n;
+            return k;
+        }
+    }
+    return -1;
+}
+
+/* Where a key's value starts: after an optional space and an opening quote
+ * (timestamps.py _value_at). */
+static const unsigned char *value_start(const unsigned char *v, const unsigned char *end) {
+    if (v < end && *v == ' ') v++;
+    if (v < end && *v == '"') v++;
+    return v;
+}
+
 static int format_ts(const unsigned char *p, const unsigned char *end, const Cut *cut, int *zoned, int64_t *secs) {
     const unsigned char *q, *r;
     if (p < end && *p == '{') { /* a JSON line's time key first: a value may end in "] " */
         for (r = p; r < end; r++) {
+            size_t len;
             int k;
-            if (*r != '"') continue;
-            for (k = 0; JSON_TIME_KEYS[k]; k++) {
-                size_t len = strlen(JSON_TIME_KEYS[k]);
-                if ((size_t)(end - r) >= len && memcmp(r, JSON_TIME_KEYS[k], len) == 0) {
-                    const unsigned char *v = r + len;
-                    if (k == 0) { /* "ts": Unix time */
-                        if (ts_at(r, end, cut, zoned, secs)) return 1;
-                    } else { /* the others: a time as text */
-                        if (v < end && *v == ' ') v++;
-                        if (v < end && *v == '"') v++;
-                        if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
-                    }
-                    r += len - 1; /* like finditer: on after the key */
-                    break;
-                }
+            if (*r != '"' || (k = time_key_at(r, end, &len)) < 0) continue;
+            if (k == 0) { /* "ts": Unix time */
+                if (ts_at(r, end, cut, zoned, secs)) return 1;
+            } else { /* the others: a time as text */
+                const unsigned char *v = value_start(r + len, end);
+                if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
             }
+            r += len - 1; /* like finditer: on after the key */
         }
         /* Only where no key holds one: "ts" as text (zap's ISO 8601), and Unix time under
          * "time" or "timestamp" in the top-level object (timestamps.py _format_time,
-         * _depth_at: strings and their escapes skipped, brackets and braces counted; a
+         * _depths: strings and their escapes skipped, brackets and braces counted; a
          * quote inside a string, escaped or closing it, is no key). */
         {
             int depth = 0, in_string = 0;
             for (r = p; r < end; r++) {
-                int k;
                 unsigned char c = *r;
-                if (c == '"') {
-                    for (k = 0; JSON_TIME_KEYS[k]; k++) {
-                        size_t len = strlen(JSON_TIME_KEYS[k]);
-                        if ((size_t)(end - r) >= len && memcmp(r, JSON_TIME_KEYS[k], len) == 0) {
-                            const unsigned char *v = r + len;
-                            if (k == 0 && !in_string) {
-                                if (v < end && *v == ' ') v++;
-                                if (v < end && *v == '"') v++;
-                                if (v < end && ts_at(v, end, cut, zoned, secs)) return 1;
-                            } else if ((k == 1 || k == 4) && depth == 1 && !in_string &&
-                                       unix_at(v, end, 0, zoned, secs)) {
-                                return 1;
-                            }
-                            break;
-                        }
-                    }
+                size_t len;
+                int k;
+                if (c == '"' && !in_string && (k = time_key_at(r, end, &len)) >= 0) {
+                    const unsigned char *v = value_start(r + len, end);
+                    if (k == 0 && v < end && ts_at(v, end, cut, zoned, secs)) return 1;
+                    if ((k == 1 || k == 4) && depth == 1 && unix_at(r + len, end, 0, zoned, secs)) return 1;
                 }
                 if (in_string) {
                     if (c == '\\') r++;
