@@ -46,12 +46,7 @@ class _LazyGroup(click.Group):
             _interrupted()
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # click's own: their message and exit code
-        except OSError as exc:
-            if exc.errno == errno.EPIPE:  # the reader went away: 141, as a shell's SIGPIPE,
-                _silence(sys.stdout)  # never click's 1, which reads as "findings"
-                sys.exit(EXIT_READER_GONE)
-            _internal_error(exc)
-        except Exception as exc:  # noqa: BLE001 - see _internal_error
+        except Exception as exc:  # noqa: BLE001 - see _internal_error (EPIPE too: never click's 1)
             _internal_error(exc)
 
     def get_command(self, ctx, name):
@@ -64,10 +59,13 @@ class _LazyGroup(click.Group):
 
 
 def _internal_error(exc: BaseException) -> None:
-    """An exception no command expected: exit 2, "the tool could not run", never the
-    interpreter's 1, which reads as "findings". An OSError (not EPIPE: the callers let click
-    have that) is the system's refusal, said as such; anything else is a bug, said in one
-    line, not a traceback (POLICYENGINE_TRACEBACK=1 shows it)."""
+    """An exception no command expected, never left to the interpreter's 1 (or click's),
+    which reads as "findings": the reader of stdout gone (EPIPE) is 141, quietly; another
+    OSError is the system's refusal, said as such, exit 2; anything else is a bug, said in
+    one line, not a traceback (POLICYENGINE_TRACEBACK=1 shows it), exit 2."""
+    if isinstance(exc, BrokenPipeError) or getattr(exc, "errno", None) == errno.EPIPE:
+        _silence(sys.stdout)
+        sys.exit(EXIT_READER_GONE)
     if isinstance(exc, OSError):  # not a bug: the system refused (a full disk under stdout, EIO)
         where = f"{printable(str(exc.filename))}: " if exc.filename else ""
         _silence(sys.stdout)  # what is still buffered would fail again at the interpreter's exit

@@ -38,12 +38,8 @@ def _flush_or_leave(code: int) -> None:
 
 
 def _leave(exc: OSError) -> None:
-    from .cli import _internal_error
-    from .language.diagnostics import EXIT_READER_GONE
+    from .cli import _internal_error  # 141 for a reader gone, else one line and 2
 
-    if isinstance(exc, BrokenPipeError):
-        _silence(sys.stdout)
-        sys.exit(EXIT_READER_GONE)
     _internal_error(exc)
 
 
