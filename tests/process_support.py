@@ -27,12 +27,18 @@ def children(pid: int) -> set[int]:
     return kids
 
 
+def state(pid: int) -> str:
+    """The process's state letter (``R``, ``S``, ``T``, ``Z`` a zombie ...), "" when gone
+    (reaped)."""
+    try:
+        return _stat(pid)[0].decode()
+    except FileNotFoundError:
+        return ""
+
+
 def dead(pid: int) -> bool:
     """A zombie (ended, not reaped) or gone."""
-    try:
-        return _stat(pid)[0] == b"Z"
-    except FileNotFoundError:
-        return True
+    return state(pid) in ("Z", "")
 
 
 def kill(pid: int) -> None:

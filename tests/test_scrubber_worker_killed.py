@@ -6,7 +6,6 @@ the bytes of one process.  Real processes, really killed."""
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import os
 import signal
@@ -17,37 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from scrubber import Settings, Streamer
+from scrubber import Streamer
 from scrubber.errors import WorkerGone
-from scrubber.files import Chunks, _pump
+from scrubber.files import Chunks
 from scrubber.parallel import Workers
 
 from process_support import kill, stop_a_worker
+from worker_logs import LOG, NEXT, OPTS, SETTINGS, one_process
 
-NOW = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
-SETTINGS = Settings.create(max_age="30d", now=NOW, timezone="UTC")
-OPTS = ["--max-age", "30d", "--now", "2024-07-01T00:00:00Z", "--timezone", "UTC"]
-
-
-def _log(n: int, seed: int) -> bytes:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    from loggen import generate_lines
-
-    lines = generate_lines(n, seed=seed, end=dt.datetime(2024, 6, 30, tzinfo=dt.timezone.utc))
-    return ("\n".join(lines) + "\n").encode()
-
-
-LOG = _log(20_000, 1)  # about 4.3 MB
 # 13 ranges of 1 MiB: killed after two are answered, the victim has ranges not yet handed
 # out (at most 4 per worker are in flight), so the run cannot finish without it.
 MANY = LOG * 3
-NEXT = _log(8_000, 2)
-
-
-def one_process(data: bytes) -> bytes:
-    out: list[bytes] = []
-    _pump([data], Streamer(SETTINGS), lambda b: out.append(bytes(b)))
-    return b"".join(out)
 
 
 def assert_reaped(pids: list[int]) -> None:

@@ -4,7 +4,6 @@ processes, really killed; every process started here is ended here."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -16,34 +15,13 @@ import pytest
 
 from scrubber import Settings, Streamer, native_available, scrub_block
 from scrubber.errors import WorkerGone
-from scrubber.files import Chunks, _pump
+from scrubber.files import Chunks
 from scrubber.parallel import Workers
 
 from process_support import children, dead, end, kill, stop_a_worker
+from worker_logs import LOG, NEXT, NOW, OPTS, SETTINGS, one_process
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-
-NOW = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
-SETTINGS = Settings.create(max_age="30d", now=NOW, timezone="UTC")
-OPTS = ["--max-age", "30d", "--now", "2024-07-01T00:00:00Z", "--timezone", "UTC"]
 PATHS = [True, False] if native_available() else [True]
-
-
-def _log(n: int, seed: int) -> bytes:
-    from loggen import generate_lines
-
-    lines = generate_lines(n, seed=seed, end=dt.datetime(2024, 6, 30, tzinfo=dt.timezone.utc))
-    return ("\n".join(lines) + "\n").encode()
-
-
-LOG = _log(20_000, 1)  # about 4.3 MB
-NEXT = _log(8_000, 2)  # about 1.7 MB: below one 2 MiB range, so the parent scrubs it alone
-
-
-def one_process(data: bytes) -> bytes:
-    out: list[bytes] = []
-    _pump([data], Streamer(SETTINGS), lambda b: out.append(bytes(b)))
-    return b"".join(out)
 
 
 def _wchan(pid: int) -> str:

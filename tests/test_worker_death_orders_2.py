@@ -18,19 +18,13 @@ from scrubber import Settings, native_available, scrub_block
 from scrubber.errors import WorkerGone
 from scrubber.parallel import Workers, _Channel
 
+from process_support import dead, state
+
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
 PATHS = [True, False] if native_available() else [True]
 FRESH = int(NOW.timestamp()) - 3600
 OLD = 1_000_000_000
-
-
-def _state(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return ""
 
 
 def test_a_worker_that_stopped_answering_is_reaped() -> None:
@@ -56,7 +50,7 @@ def test_a_worker_that_stopped_answering_is_reaped() -> None:
             conn.recv()
         workers.close(terminate=True)
         time.sleep(0.2)
-        assert _state(pid) == "", f"worker {pid} left as state {_state(pid)!r} (Z: a zombie nobody reaps)"
+        assert state(pid) == "", f"worker {pid} left as state {state(pid)!r} (Z: a zombie nobody reaps)"
     finally:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -140,7 +134,7 @@ def test_a_signal_while_reading_then_a_dead_worker_in_the_drain_still_stops(tmp_
         for pid in workers._procs:  # both workers die (they hold ranges handed out)
             os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while any(_state(p) not in ("Z", "") for p in workers._procs) and time.monotonic() < deadline:
+        while not all(dead(p) for p in workers._procs) and time.monotonic() < deadline:
             time.sleep(0.01)
         raise KeyboardInterrupt  # as the handler raises it while the input is read
 
